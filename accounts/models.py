@@ -1,0 +1,249 @@
+"""Users, API keys, credits and notifications (V1 tables user_accounts, api_keys,
+api_key_usage, credit_balances, credit_transactions, notifications)."""
+
+import uuid
+
+import bcrypt
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import UUID4, Now
+
+from defarm.fields import TextArrayField
+from defarm.timeutils import unix_now
+
+LEGACY_BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+
+
+def new_user_id() -> str:
+    return f"user-{uuid.uuid4()}"
+
+
+class Tier(models.TextChoices):
+    BASIC = "Basic"
+    PROFESSIONAL = "Professional"
+    ENTERPRISE = "Enterprise"
+    ADMIN = "Admin"
+
+
+class UserStatus(models.TextChoices):
+    ACTIVE = "Active"
+    SUSPENDED = "Suspended"
+    BANNED = "Banned"
+    PENDING_VERIFICATION = "PendingVerification"
+    TRIAL_EXPIRED = "TrialExpired"
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, username: str, email: str, password: str | None = None, **fields):
+        fields.setdefault("workspace_id", f"{username}-workspace")
+        user = self.model(username=username, email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_admin", True)
+        fields.setdefault("tier", Tier.ADMIN)
+        return self.create_user(username, email, password, **fields)
+
+
+class User(AbstractBaseUser):
+    """A DeFarm account. Staff are the users with ``is_admin``."""
+
+    user_id = models.CharField(primary_key=True, max_length=255, default=new_user_id)
+    username = models.CharField(max_length=255, unique=True)
+    email = models.EmailField(max_length=255, unique=True)
+    password = models.CharField(max_length=255, db_column="password_hash")
+    tier = models.CharField(max_length=50, choices=Tier.choices, default=Tier.BASIC, db_index=True)
+    status = models.CharField(max_length=50, choices=UserStatus.choices, default=UserStatus.ACTIVE)
+    is_admin = models.BooleanField(default=False, db_default=False)
+    workspace_id = models.CharField(max_length=255, null=True, blank=True)
+    available_adapters = TextArrayField(
+        null=True, blank=True, help_text="Adapter types this user may use; empty = tier default."
+    )
+    last_login_ts = models.BigIntegerField(null=True, blank=True)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    last_login = None  # V1 keeps the last login as Unix seconds in last_login_ts.
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        db_table = "user_accounts"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_admin
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_admin
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return self.is_active and self.is_admin
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_active and self.is_admin
+
+    def check_password(self, raw_password: str) -> bool:
+        """Verify a password; raw bcrypt hashes written by the earlier engine are upgraded."""
+        if self.password.startswith(LEGACY_BCRYPT_PREFIXES):
+            try:
+                matches = bcrypt.checkpw(raw_password.encode(), self.password.encode())
+            except ValueError:
+                return False
+            if matches and self.pk:
+                self.set_password(raw_password)
+                self.save(update_fields=["password"])
+            return matches
+        return super().check_password(raw_password)
+
+
+class CreditBalance(models.Model):
+    user = models.OneToOneField(
+        User,
+        primary_key=True,
+        db_column="user_id",
+        on_delete=models.DB_CASCADE,
+        related_name="credit_balance",
+    )
+    credits = models.BigIntegerField(default=0)
+    updated_at_ts = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "credit_balances"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.credits} credits"
+
+
+class TransactionType(models.TextChoices):
+    PURCHASE = "Purchase"
+    GRANT = "Grant"
+    CONSUMPTION = "Consumption"
+    REFUND = "Refund"
+    SUBSCRIPTION = "Subscription"
+    PENALTY = "Penalty"
+
+
+class CreditTransaction(models.Model):
+    """One ledger row per change of a balance."""
+
+    transaction_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        User, db_column="user_id", on_delete=models.PROTECT, related_name="credit_transactions"
+    )
+    amount = models.BigIntegerField()
+    transaction_type = models.CharField(max_length=50, choices=TransactionType.choices)
+    description = models.TextField(null=True, blank=True)
+    balance_after = models.BigIntegerField()
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "credit_transactions"
+        ordering = ["-created_at_ts", "-created_at"]
+        indexes = [models.Index(fields=["-created_at_ts"], name="credit_tx_created_ts_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_type} {self.amount:+d} ({self.user_id})"
+
+
+class ApiKeyPermission(models.TextChoices):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class ApiKey(models.Model):
+    key_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        User, db_column="user_id", on_delete=models.DB_CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=255)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=20, editable=False)
+    permissions = TextArrayField(default=list)
+    rate_limit_per_minute = models.IntegerField(null=True, blank=True)
+    rate_limit_per_hour = models.IntegerField(null=True, blank=True)
+    rate_limit_per_day = models.IntegerField(null=True, blank=True)
+    allowed_ips = TextArrayField(null=True, blank=True)
+    allowed_endpoints = TextArrayField(null=True, blank=True)
+    expires_at_ts = models.BigIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True, db_default=True, db_index=True)
+    last_used_at_ts = models.BigIntegerField(null=True, blank=True)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "api_keys"
+        ordering = ["-created_at_ts", "key_id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}...)"
+
+
+class ApiKeyUsage(models.Model):
+    usage_id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
+    key = models.ForeignKey(
+        ApiKey, db_column="key_id", on_delete=models.DB_CASCADE, related_name="usage"
+    )
+    endpoint = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    status_code = models.IntegerField()
+    timestamp_ts = models.BigIntegerField(default=unix_now)
+    ip_address = models.CharField(max_length=50, null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "api_key_usage"
+        ordering = ["-timestamp_ts"]
+        verbose_name = "API key usage"
+        verbose_name_plural = "API key usage"
+        indexes = [models.Index(fields=["-timestamp_ts"], name="api_key_usage_ts_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.endpoint} -> {self.status_code}"
+
+
+class Notification(models.Model):
+    notification_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        User, db_column="user_id", on_delete=models.DB_CASCADE, related_name="notifications"
+    )
+    notification_type = models.CharField(max_length=100)
+    title = models.CharField(max_length=255)
+    message = models.TextField()
+    data = models.JSONField(null=True, blank=True)
+    is_read = models.BooleanField(default=False, db_default=False, db_index=True)
+    read_at_ts = models.BigIntegerField(null=True, blank=True)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "notifications"
+        ordering = ["-created_at_ts", "notification_id"]
+        indexes = [models.Index(fields=["-created_at_ts"], name="notifications_created_ts_idx")]
+
+    def __str__(self) -> str:
+        return self.title

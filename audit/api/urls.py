@@ -1,0 +1,5 @@
+from defarm.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+
+urlpatterns = [*router.urls]

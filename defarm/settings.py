@@ -1,0 +1,289 @@
+"""DeFarm settings. Every value comes from the environment (see README and .env.example).
+
+Without DATABASE_URL the process serves an in-memory SQLite database that is migrated at
+start and lost at exit. With DATABASE_URL it serves PostgreSQL and refuses to start when
+PostgreSQL does not answer, unless DEFARM_DB_FALLBACK=memory asks for the in-memory database.
+"""
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger("defarm.settings")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in env(name, default).split(",") if part.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    try:
+        return int(value) if value else default
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from error
+
+
+DEBUG = env_bool("DEBUG", default=False)
+TESTING = env_bool("DEFARM_TESTING", default=False)
+
+_DEVELOPMENT_SECRET = "defarm-development-only-secret-key-not-for-production-use"
+SECRET_KEY = env("SECRET_KEY")
+JWT_SECRET = env("JWT_SECRET")
+if not DEBUG and not TESTING:
+    _missing = [name for name in ("SECRET_KEY", "JWT_SECRET") if not env(name)]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"Missing required setting(s) {', '.join(_missing)}: set them in the environment "
+            "(see .env.example), or set DEBUG=true for local development."
+        )
+SECRET_KEY = SECRET_KEY or _DEVELOPMENT_SECRET
+JWT_SECRET = JWT_SECRET or _DEVELOPMENT_SECRET
+JWT_LIFETIME = timedelta(hours=24)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+if env("RAILWAY_PUBLIC_DOMAIN"):
+    ALLOWED_HOSTS.append(env("RAILWAY_PUBLIC_DOMAIN"))
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+if env("RAILWAY_PUBLIC_DOMAIN"):
+    CSRF_TRUSTED_ORIGINS.append(f"https://{env('RAILWAY_PUBLIC_DOMAIN')}")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_tasks_db",
+    "defarm.apps.DefarmConfig",
+    "accounts",
+    "items",
+    "circuits",
+    "adapters",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "defarm.middleware.DatabaseUnavailableMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "defarm.urls"
+WSGI_APPLICATION = "defarm.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+MEMORY_DATABASE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": "file:defarm-memory?mode=memory&cache=shared",
+    "OPTIONS": {"uri": True},
+    "TEST": {"NAME": "file:defarm-test-memory?mode=memory&cache=shared"},
+}
+
+
+def _postgresql_answers(url: str) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+DATABASE_URL = env("DATABASE_URL")
+DB_FALLBACK = env("DEFARM_DB_FALLBACK").lower()
+if DB_FALLBACK not in {"", "memory"}:
+    raise ImproperlyConfigured("DEFARM_DB_FALLBACK accepts only 'memory' (or nothing).")
+
+if DATABASE_URL and DB_FALLBACK == "memory" and not _postgresql_answers(DATABASE_URL):
+    logger.critical(
+        "DATABASE_URL does not answer and DEFARM_DB_FALLBACK=memory is set: SERVING AN "
+        "IN-MEMORY DATABASE. Every write is lost when the process exits."
+    )
+    DATABASE_URL = ""
+
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    }
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DB_CONNECT_TIMEOUT", 5
+    )
+else:
+    DATABASES = {"default": MEMORY_DATABASE}
+
+DATABASE_IS_MEMORY = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Users and passwords ----------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "accounts.validators.CharacterClassValidator"},
+]
+DEFARM_ADMIN_USERNAME = env("DEFARM_ADMIN_USERNAME", "admin")
+DEFARM_ADMIN_PASSWORD = env("DEFARM_ADMIN_PASSWORD")
+DEFARM_ADMIN_EMAIL = env("DEFARM_ADMIN_EMAIL", "admin@defarm.local")
+
+# --- Internationalisation, static files -----------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+DATA_DIR = Path(env("DEFARM_DATA_DIR", str(BASE_DIR / "data")))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFARM_MAX_BODY_BYTES", 10 * 1024 * 1024)
+
+# --- REST API ---------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "defarm.api.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "defarm.api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "defarm.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env("DEFARM_AUTH_THROTTLE_RATE", "20/min"),
+    },
+    "NUM_PROXIES": env_int("DEFARM_NUM_PROXIES", 1),
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DeFarm API",
+    "DESCRIPTION": "Traceability backend for agricultural supply chains.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+
+# --- Background tasks ---------------------------------------------------------------------------
+
+TASKS_IMMEDIATE = TESTING or DATABASE_IS_MEMORY or env_bool("DEFARM_TASKS_IMMEDIATE")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if TASKS_IMMEDIATE
+            else "django_tasks_db.DatabaseBackend"
+        )
+    }
+}
+
+# --- Cache (used for throttling of login and registration) ---------------------------------------
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if env("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+        }
+    }
+
+# --- Security ---------------------------------------------------------------------------------
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not DEBUG and not TESTING and env_bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SESSION_COOKIE_SECURE = not DEBUG and not TESTING
+CSRF_COOKIE_SECURE = not DEBUG and not TESTING
+SECURE_HSTS_SECONDS = 0 if DEBUG or TESTING else env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging ----------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from defarm import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("healthz/", views.healthz),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/", include("accounts.api.urls")),
+    path("api/", include("items.api.urls")),
+    path("api/", include("circuits.api.urls")),
+    path("api/", include("adapters.api.urls")),
+    path("api/", include("audit.api.urls")),
+]
+
+handler400 = "defarm.views.bad_request"
+handler403 = "defarm.views.permission_denied"
+handler404 = "defarm.views.not_found"
+handler500 = "defarm.views.server_error"

@@ -1,0 +1,224 @@
+"""Items and what hangs off them (V1 tables items, item_identifiers, item_source_entries,
+lid_dfid_mappings, identifier_mappings, conflict_resolutions, events, receipts,
+receipt_identifiers)."""
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import UUID4, Now
+
+from defarm.fields import RealField, TextArrayField
+from defarm.timeutils import unix_now
+
+
+class ItemStatus(models.TextChoices):
+    ACTIVE = "Active"
+    DEPRECATED = "Deprecated"
+    MERGED = "Merged"
+    SPLIT = "Split"
+
+
+class Item(models.Model):
+    """A traceable thing (an animal, a lot). Local items have a dfid of ``LID-<uuid>``."""
+
+    dfid = models.CharField(primary_key=True, max_length=255)
+    item_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=50, default=ItemStatus.ACTIVE, db_index=True)
+    enriched_data = models.JSONField(null=True, blank=True)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    last_updated_ts = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "items"
+        ordering = ["-created_at_ts", "dfid"]
+        indexes = [models.Index(fields=["-created_at_ts"], name="items_created_ts_idx")]
+
+    def __str__(self) -> str:
+        return self.dfid
+
+
+class ItemIdentifier(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
+    item = models.ForeignKey(
+        Item, db_column="dfid", on_delete=models.DB_CASCADE, related_name="identifiers"
+    )
+    key = models.CharField(max_length=255)
+    value = models.TextField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "item_identifiers"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["key", "value"], name="item_identifiers_key_value_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class ItemSourceEntry(models.Model):
+    """Links an item to the data-lake entries it was built from."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
+    item = models.ForeignKey(
+        Item, db_column="dfid", on_delete=models.DB_CASCADE, related_name="source_entries"
+    )
+    entry_id = models.UUIDField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "item_source_entries"
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "item source entries"
+
+    def __str__(self) -> str:
+        return f"{self.item_id} <- {self.entry_id}"
+
+
+class LidDfidMapping(models.Model):
+    """Where a local id points: its ``LID-`` item, then the DFID it was tokenized into."""
+
+    local_id = models.UUIDField(primary_key=True)
+    item = models.ForeignKey(
+        Item, db_column="dfid", on_delete=models.PROTECT, related_name="local_mappings"
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "lid_dfid_mappings"
+        ordering = ["-created_at", "local_id"]
+        verbose_name = "local id mapping"
+
+    def __str__(self) -> str:
+        return f"{self.local_id} -> {self.item_id}"
+
+
+class IdentifierMapping(models.Model):
+    """Which identifier led to which DFID."""
+
+    mapping_id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
+    identifier_key = models.CharField(max_length=255)
+    identifier_value = models.TextField()
+    item = models.ForeignKey(
+        Item, db_column="dfid", on_delete=models.PROTECT, related_name="identifier_mappings"
+    )
+    confidence_score = RealField(default=1.0)
+    source_entry_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "identifier_mappings"
+        ordering = ["-created_at", "mapping_id"]
+        indexes = [
+            models.Index(
+                fields=["identifier_key", "identifier_value"],
+                name="identifier_mappings_kv_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identifier_key}={self.identifier_value} -> {self.item_id}"
+
+
+class ConflictStatus(models.TextChoices):
+    PENDING = "Pending"
+    RESOLVED = "Resolved"
+    KEPT_SEPARATE = "KeptSeparate"
+
+
+class ConflictResolution(models.Model):
+    conflict_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    identifier_key = models.CharField(max_length=255)
+    identifier_value = models.TextField()
+    conflicting_dfids = TextArrayField()
+    resolution_strategy = models.CharField(max_length=100, null=True, blank=True)
+    resolved_dfid = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=50, default=ConflictStatus.PENDING, db_index=True)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    resolved_at_ts = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "conflict_resolutions"
+        ordering = ["-created_at_ts", "conflict_id"]
+
+    def __str__(self) -> str:
+        return f"{self.identifier_key}={self.identifier_value}: {', '.join(self.conflicting_dfids)}"
+
+
+class EventType(models.TextChoices):
+    CREATED = "Created"
+    ENRICHED = "Enriched"
+    MERGED = "Merged"
+    SPLIT = "Split"
+    PUSHED_TO_CIRCUIT = "PushedToCircuit"
+    PULLED_FROM_CIRCUIT = "PulledFromCircuit"
+    UPDATED = "Updated"
+    STATUS_CHANGED = "StatusChanged"
+
+
+class EventVisibility(models.TextChoices):
+    PUBLIC = "Public"
+    PRIVATE = "Private"
+    CIRCUIT_ONLY = "CircuitOnly"
+
+
+class Event(models.Model):
+    event_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    item = models.ForeignKey(
+        Item,
+        db_column="dfid",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    event_type = models.CharField(max_length=100, db_index=True)
+    timestamp = models.BigIntegerField(default=unix_now)
+    encrypted_data = models.BinaryField(null=True, blank=True)
+    metadata = models.JSONField(null=True, blank=True)
+    visibility = models.CharField(max_length=50, default=EventVisibility.PUBLIC, db_index=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "events"
+        ordering = ["-timestamp", "event_id"]
+        indexes = [models.Index(fields=["-timestamp"], name="events_timestamp_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.item_id}"
+
+
+class Receipt(models.Model):
+    """Proof that some bytes were received: their SHA-256 and when."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    data_hash = models.CharField(max_length=64)
+    timestamp = models.BigIntegerField(default=unix_now)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "receipts"
+        ordering = ["-timestamp", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.data_hash[:12]}... @ {self.timestamp}"
+
+
+class ReceiptIdentifier(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
+    receipt = models.ForeignKey(
+        Receipt, db_column="receipt_id", on_delete=models.DB_CASCADE, related_name="identifiers"
+    )
+    key = models.CharField(max_length=255)
+    value = models.TextField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "receipt_identifiers"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["key", "value"], name="receipt_identifiers_kv_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
