@@ -1,0 +1,63 @@
+"""Notifications written by the services whose changes users should hear about."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from accounts.models import Notification, User
+
+
+class NotificationType:
+    JOIN_REQUEST_RECEIVED = "join_request_received"
+    JOIN_REQUEST_APPROVED = "join_request_approved"
+    JOIN_REQUEST_REJECTED = "join_request_rejected"
+    MEMBER_ADDED = "member_added"
+    MEMBER_REMOVED = "member_removed"
+    ROLE_CHANGED = "role_changed"
+    ITEM_PENDING_APPROVAL = "item_pending_approval"
+    ITEM_APPROVED = "item_approved"
+    ITEM_REJECTED = "item_rejected"
+    CREDITS_ADJUSTED = "credits_adjusted"
+    ACCOUNT_FROZEN = "account_frozen"
+    ACCOUNT_UNFROZEN = "account_unfrozen"
+    TIER_CHANGED = "tier_changed"
+
+
+def notification_create(
+    *,
+    user: User | str,
+    notification_type: str,
+    title: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Notify one user (a ``User`` or its ``user_id``)."""
+    user_id = user if isinstance(user, str) else user.pk
+    return Notification.objects.create(
+        user_id=user_id,
+        notification_type=notification_type,
+        title=title,
+        message=message,
+        data=data,
+    )
+
+
+def notifications_create_many(
+    *,
+    users: Iterable[User | str],
+    notification_type: str,
+    title: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """Notify several users with one bulk insert."""
+    user_ids = {user if isinstance(user, str) else user.pk for user in users}
+    return Notification.objects.bulk_create(
+        Notification(
+            user_id=user_id,
+            notification_type=notification_type,
+            title=title,
+            message=message,
+            data=data,
+        )
+        for user_id in sorted(user_ids)
+    )
