@@ -1,0 +1,164 @@
+"""API keys: creation, changes, revocation. Only the SHA-256 hex of a key is stored."""
+
+import hashlib
+import ipaddress
+import secrets
+import string
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from rest_framework import exceptions
+
+from accounts.models import ApiKey, ApiKeyPermission, User
+from audit.services import admin_action_record
+from defarm.timeutils import unix_now
+
+API_KEY_PREFIX = "dfm_"
+API_KEY_RANDOM_LENGTH = 32
+API_KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_PREFIX_LENGTH = 8
+SECONDS_PER_DAY = 86_400
+
+
+def api_key_generate() -> str:
+    """A new key: ``dfm_`` and 32 characters ``[A-Za-z0-9]`` from the system's CSPRNG."""
+    random_part = "".join(secrets.choice(API_KEY_ALPHABET) for _ in range(API_KEY_RANDOM_LENGTH))
+    return API_KEY_PREFIX + random_part
+
+
+def api_key_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def _clean_permissions(*, user: User, permissions: Iterable[str]) -> list[str]:
+    cleaned = sorted(set(permissions), key=[p.value for p in ApiKeyPermission].index)
+    unknown = set(cleaned) - set(ApiKeyPermission.values)
+    if unknown or not cleaned:
+        raise exceptions.ValidationError(
+            {"permissions": ["Choose one or more of read, write, admin."]}
+        )
+    if ApiKeyPermission.ADMIN in cleaned and not user.is_admin:
+        raise exceptions.ValidationError(
+            {"permissions": ["Only staff accounts may hold keys with the admin permission."]}
+        )
+    return cleaned
+
+
+def _clean_allowed_ips(allowed_ips: Iterable[str] | None) -> list[str] | None:
+    if allowed_ips is None:
+        return None
+    cleaned = []
+    for value in allowed_ips:
+        try:
+            cleaned.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+        except ValueError as error:
+            raise exceptions.ValidationError(
+                {"allowed_ips": [f"{value!r} is not an IP address or CIDR range."]}
+            ) from error
+    return cleaned or None
+
+
+def _clean_allowed_endpoints(allowed_endpoints: Iterable[str] | None) -> list[str] | None:
+    if allowed_endpoints is None:
+        return None
+    cleaned = [pattern.strip() for pattern in allowed_endpoints if pattern.strip()]
+    for pattern in cleaned:
+        if not pattern.startswith("/"):
+            raise exceptions.ValidationError(
+                {"allowed_endpoints": [f"{pattern!r} must be a path starting with '/'."]}
+            )
+    return cleaned or None
+
+
+def _clean_rate_limit(name: str, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise exceptions.ValidationError({name: ["A rate limit is at least 1 (or null)."]})
+    return value
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    user: User,
+    name: str,
+    permissions: Iterable[str] = (ApiKeyPermission.READ,),
+    rate_limit_per_minute: int | None = None,
+    rate_limit_per_hour: int | None = None,
+    rate_limit_per_day: int | None = None,
+    expires_in_days: int | None = None,
+    allowed_ips: Iterable[str] | None = None,
+    allowed_endpoints: Iterable[str] | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key for ``user``; returns the key and its plaintext (shown only this once)."""
+    if expires_in_days is not None and expires_in_days < 1:
+        raise exceptions.ValidationError({"expires_in_days": ["At least one day."]})
+    raw_key = api_key_generate()
+    api_key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        key_hash=api_key_hash(raw_key),
+        key_prefix=raw_key[:KEY_PREFIX_LENGTH],
+        permissions=_clean_permissions(user=user, permissions=permissions),
+        rate_limit_per_minute=_clean_rate_limit("rate_limit_per_minute", rate_limit_per_minute),
+        rate_limit_per_hour=_clean_rate_limit("rate_limit_per_hour", rate_limit_per_hour),
+        rate_limit_per_day=_clean_rate_limit("rate_limit_per_day", rate_limit_per_day),
+        expires_at_ts=(
+            unix_now() + expires_in_days * SECONDS_PER_DAY if expires_in_days is not None else None
+        ),
+        allowed_ips=_clean_allowed_ips(allowed_ips),
+        allowed_endpoints=_clean_allowed_endpoints(allowed_endpoints),
+    )
+    return api_key, raw_key
+
+
+_UPDATABLE_FIELDS = {
+    "name",
+    "permissions",
+    "rate_limit_per_minute",
+    "rate_limit_per_hour",
+    "rate_limit_per_day",
+    "allowed_ips",
+    "allowed_endpoints",
+}
+
+
+@transaction.atomic
+def api_key_update(*, api_key: ApiKey, **changes: Any) -> ApiKey:
+    """Change a key's name, permissions, limits or restrictions (never its secret)."""
+    unknown = set(changes) - _UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"API key fields that cannot change: {sorted(unknown)}")
+    for field, value in changes.items():
+        if field == "permissions":
+            value = _clean_permissions(user=api_key.user, permissions=value)
+        elif field == "allowed_ips":
+            value = _clean_allowed_ips(value)
+        elif field == "allowed_endpoints":
+            value = _clean_allowed_endpoints(value)
+        elif field.startswith("rate_limit_"):
+            value = _clean_rate_limit(field, value)
+        setattr(api_key, field, value)
+    if changes:
+        api_key.save(update_fields=sorted(changes))
+    return api_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: User) -> ApiKey:
+    """Deactivate a key at once. Staff revoking someone else's key leaves an admin action."""
+    ApiKey.objects.filter(pk=api_key.pk).update(is_active=False)
+    api_key.is_active = False
+    if actor.pk != api_key.user_id:
+        admin_action_record(
+            admin=actor,
+            action_type="api_key_revoke",
+            target_id=api_key.user_id,
+            data={"key_id": str(api_key.pk), "key_prefix": api_key.key_prefix},
+        )
+    return api_key
+
+
+@transaction.atomic
+def api_key_delete(*, api_key: ApiKey) -> None:
+    api_key.delete()
