@@ -156,6 +156,10 @@ class CircuitOperation(models.Model):
     approved_at_ts = models.BigIntegerField(null=True, blank=True)
     completed_at_ts = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
+    # Added after V1: the item the operation is about (its LID- id until a push-local is
+    # tokenized) and why a manager refused it.
+    dfid = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    rejection_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "circuit_operations"
@@ -195,6 +199,15 @@ class CircuitPendingItem(models.Model):
         db_index=True,
     )
     created_at = models.DateTimeField(db_default=Now())
+    # Added after V1: the operation waiting on this approval.
+    operation = models.ForeignKey(
+        CircuitOperation,
+        db_column="operation_id",
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="pending_items",
+    )
 
     class Meta:
         db_table = "circuit_pending_items"
@@ -207,6 +220,60 @@ class CircuitPendingItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id} pending in {self.circuit_id}"
+
+
+class JoinRequestStatus(models.TextChoices):
+    PENDING = "Pending"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
+class CircuitJoinRequest(models.Model):
+    """A user's request to become a member of a circuit (added after V1)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    circuit = models.ForeignKey(
+        Circuit, db_column="circuit_id", on_delete=models.DB_CASCADE, related_name="join_requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="requester_id",
+        on_delete=models.DB_CASCADE,
+        related_name="circuit_join_requests",
+    )
+    message = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=50,
+        choices=JoinRequestStatus.choices,
+        default=JoinRequestStatus.PENDING,
+        db_index=True,
+    )
+    granted_role = models.CharField(max_length=100, null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="decided_by_id",
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="+",
+    )
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    decided_at_ts = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "circuit_join_requests"
+        ordering = ["-created_at_ts", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circuit", "requester"],
+                condition=models.Q(status="Pending"),
+                name="circuit_join_requests_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester_id} -> {self.circuit_id} ({self.status})"
 
 
 class Activity(models.Model):
