@@ -4,7 +4,9 @@ receipt_identifiers)."""
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import UUID4, Now
 
 from defarm.fields import RealField, TextArrayField
@@ -18,6 +20,18 @@ class ItemStatus(models.TextChoices):
     SPLIT = "Split"
 
 
+MERGED_INTO_PREFIX = "MergedInto:"
+LOCAL_DFID_PREFIX = "LID-"
+
+
+class IdentifierType(models.TextChoices):
+    CANONICAL = "Canonical"
+    CONTEXTUAL = "Contextual"
+
+
+DEFAULT_NAMESPACE = "generic"
+
+
 class Item(models.Model):
     """A traceable thing (an animal, a lot). Local items have a dfid of ``LID-<uuid>``."""
 
@@ -29,6 +43,16 @@ class Item(models.Model):
     last_updated_ts = models.BigIntegerField(default=unix_now)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    # Not in V1: items adopted from an earlier database have no creator.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="created_by",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="created_items",
+    )
 
     class Meta:
         db_table = "items"
@@ -37,6 +61,14 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.dfid
+
+    @property
+    def is_local(self) -> bool:
+        return self.dfid.startswith(LOCAL_DFID_PREFIX)
+
+    @property
+    def local_id(self) -> str | None:
+        return self.dfid.removeprefix(LOCAL_DFID_PREFIX) if self.is_local else None
 
 
 class ItemIdentifier(models.Model):
@@ -47,11 +79,30 @@ class ItemIdentifier(models.Model):
     key = models.CharField(max_length=255)
     value = models.TextField()
     created_at = models.DateTimeField(db_default=Now())
+    # Not in V1: namespace, type and the type's extras (registry/verified or scope).
+    namespace = models.CharField(
+        max_length=100, default=DEFAULT_NAMESPACE, db_default=DEFAULT_NAMESPACE
+    )
+    id_type = models.CharField(
+        max_length=20,
+        choices=IdentifierType.choices,
+        default=IdentifierType.CONTEXTUAL,
+        db_default=IdentifierType.CONTEXTUAL,
+    )
+    type_metadata = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "item_identifiers"
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["key", "value"], name="item_identifiers_key_value_idx")]
+        indexes = [
+            models.Index(fields=["key", "value"], name="item_identifiers_key_value_idx"),
+            # Deduplication looks canonical ids up here, never by a scan.
+            models.Index(
+                fields=["namespace", "key", "value"],
+                condition=Q(id_type="Canonical"),
+                name="item_identifiers_canonical_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
@@ -180,6 +231,18 @@ class Event(models.Model):
     metadata = models.JSONField(null=True, blank=True)
     visibility = models.CharField(max_length=50, default=EventVisibility.PUBLIC, db_index=True)
     created_at = models.DateTimeField(db_default=Now())
+    # Not in V1: who recorded it (Private events are theirs alone) and the content hash that
+    # deduplicates identical events.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="created_by",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="created_events",
+    )
+    content_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         db_table = "events"
@@ -197,6 +260,17 @@ class Receipt(models.Model):
     data_hash = models.CharField(max_length=64)
     timestamp = models.BigIntegerField(default=unix_now)
     created_at = models.DateTimeField(db_default=Now())
+    # Not in V1: the size of the data and who sent it.
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="created_by",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="receipts",
+    )
 
     class Meta:
         db_table = "receipts"
@@ -222,3 +296,19 @@ class ReceiptIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class DfidCounter(models.Model):
+    """The DFID sequence on databases without sequences (SQLite): one row, bumped atomically.
+
+    PostgreSQL uses the ``dfid_seq`` sequence instead.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "dfid_counter"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,111 @@
+"""Reads of items, events, receipts and conflicts, filtered by who is asking."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.db.models import Q, QuerySet
+from rest_framework import exceptions
+
+from accounts.models import User
+from circuits.models import CircuitItem, CircuitMember
+from items.models import (
+    LOCAL_DFID_PREFIX,
+    ConflictResolution,
+    Event,
+    EventVisibility,
+    IdentifierType,
+    Item,
+    ItemIdentifier,
+    ItemStatus,
+    Receipt,
+)
+
+
+def items_visible_to(*, user: User) -> QuerySet[Item]:
+    """Items ``user`` may see: theirs, those held by a circuit they belong to; staff see all."""
+    items = Item.objects.all()
+    if user.is_admin:
+        return items
+    held = CircuitItem.objects.filter(circuit__members__member=user).values("item_id")
+    return items.filter(Q(created_by=user) | Q(dfid__in=held))
+
+
+def item_get_visible(*, user: User, dfid: str) -> Item:
+    """The item if ``user`` may see it, otherwise 404."""
+    item = items_visible_to(user=user).prefetch_related("identifiers").filter(dfid=dfid).first()
+    if item is None:
+        raise exceptions.NotFound(f"Item {dfid} not found.")
+    return item
+
+
+def canonical_owners(
+    *, triples: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], set[str]]:
+    """Live global items holding each canonical ``(namespace, key, value)``; one indexed query."""
+    values_by_registry: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for namespace, key, value in triples:
+        values_by_registry[(namespace, key)].add(value)
+    if not values_by_registry:
+        return {}
+    condition = Q()
+    for (namespace, key), values in values_by_registry.items():
+        condition |= Q(namespace=namespace, key=key, value__in=sorted(values))
+    rows = (
+        ItemIdentifier.objects.filter(condition, id_type=IdentifierType.CANONICAL)
+        .filter(item__status=ItemStatus.ACTIVE)
+        .exclude(item__dfid__startswith=LOCAL_DFID_PREFIX)
+        .values_list("namespace", "key", "value", "item_id")
+        .order_by()
+    )
+    owners: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for namespace, key, value, dfid in rows:
+        owners[(namespace, key, value)].add(dfid)
+    return dict(owners)
+
+
+def items_created_this_month_count(*, user: User) -> int:
+    """Global items (DFIDs) ``user`` created since the start of the month (UTC)."""
+    now = datetime.now(UTC)
+    month_start = int(datetime(now.year, now.month, 1, tzinfo=UTC).timestamp())
+    return (
+        Item.objects.filter(created_by=user, created_at_ts__gte=month_start)
+        .exclude(dfid__startswith=LOCAL_DFID_PREFIX)
+        .count()
+    )
+
+
+def user_circuit_ids(*, user: User) -> list[str]:
+    return [
+        str(circuit_id)
+        for circuit_id in CircuitMember.objects.filter(member=user).values_list(
+            "circuit_id", flat=True
+        )
+    ]
+
+
+def events_visible_to(*, user: User) -> QuerySet[Event]:
+    """Events of items ``user`` sees: Public ones, their own Private ones, and CircuitOnly ones
+    of circuits they belong to. Staff see all."""
+    events = Event.objects.all()
+    if user.is_admin:
+        return events
+    visible_items = items_visible_to(user=user).values("dfid")
+    return events.filter(Q(item__in=visible_items) | Q(created_by=user)).filter(
+        Q(created_by=user)
+        | Q(visibility=EventVisibility.PUBLIC)
+        | Q(
+            visibility=EventVisibility.CIRCUIT_ONLY,
+            metadata__circuit_id__in=user_circuit_ids(user=user),
+        )
+    )
+
+
+def receipts_visible_to(*, user: User) -> QuerySet[Receipt]:
+    """Receipts ``user`` sent (staff see all)."""
+    receipts = Receipt.objects.all()
+    return receipts if user.is_admin else receipts.filter(created_by=user)
+
+
+def conflicts_list() -> QuerySet[ConflictResolution]:
+    return ConflictResolution.objects.all()

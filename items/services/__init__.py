@@ -1,0 +1,59 @@
+"""Writes of the items app. Other apps import from here."""
+
+from items.services.conflicts import ConflictStrategy, conflict_resolve
+from items.services.data_lake import data_lake_resolve_one, data_lake_resolve_pending
+from items.services.dfid import dfid_issue, dfids_issue
+from items.services.events import event_record, event_submit, events_record_many
+from items.services.items import (
+    item_create,
+    item_deprecate,
+    item_enrich,
+    item_merge,
+    item_merge_into,
+    item_split,
+    items_create_bulk,
+)
+from items.services.local import (
+    LocalStatus,
+    MergeStrategy,
+    local_item_create,
+    local_item_get,
+    local_item_tokenize,
+    local_item_unmerge,
+    local_items_merge,
+    local_mapping_get,
+)
+from items.services.receipts import receipt_create, receipt_verify
+from items.services.writes import ItemWriteResult, item_hash_compute, item_snapshot
+
+__all__ = [
+    "ConflictStrategy",
+    "ItemWriteResult",
+    "LocalStatus",
+    "MergeStrategy",
+    "conflict_resolve",
+    "data_lake_resolve_one",
+    "data_lake_resolve_pending",
+    "dfid_issue",
+    "dfids_issue",
+    "event_record",
+    "event_submit",
+    "events_record_many",
+    "item_create",
+    "item_deprecate",
+    "item_enrich",
+    "item_hash_compute",
+    "item_merge",
+    "item_merge_into",
+    "item_snapshot",
+    "item_split",
+    "items_create_bulk",
+    "local_item_create",
+    "local_item_get",
+    "local_item_tokenize",
+    "local_item_unmerge",
+    "local_items_merge",
+    "local_mapping_get",
+    "receipt_create",
+    "receipt_verify",
+]

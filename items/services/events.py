@@ -1,0 +1,143 @@
+"""Events: facts about a DFID, deduplicated by a content hash (same DFID, type, source and
+metadata give the same event)."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions
+
+from accounts.models import User
+from items.models import Event, EventType, EventVisibility, Item
+
+
+def event_content_hash(
+    *, dfid: str | None, event_type: str, source: str, metadata: dict[str, Any] | None
+) -> str:
+    content = json.dumps(
+        [dfid, event_type, source or "", metadata or {}],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+@dataclass
+class EventDraft:
+    """An event to write in bulk with ``events_record_many``."""
+
+    item: Item
+    event_type: str
+    user: User | None = None
+    source: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    visibility: str = EventVisibility.PUBLIC
+
+
+def _validate(*, event_type: str, visibility: str, metadata: dict[str, Any]) -> None:
+    if event_type not in EventType.values:
+        raise exceptions.ValidationError(
+            {"event_type": [f"Unknown event type '{event_type}'."]}, code="invalid"
+        )
+    if visibility not in EventVisibility.values:
+        raise exceptions.ValidationError(
+            {"visibility": [f"Unknown visibility '{visibility}'."]}, code="invalid"
+        )
+    if visibility == EventVisibility.CIRCUIT_ONLY and not metadata.get("circuit_id"):
+        raise exceptions.ValidationError(
+            {"metadata": ["A CircuitOnly event names its circuit in metadata.circuit_id."]}
+        )
+
+
+def _stored_metadata(metadata: dict[str, Any], source: str) -> dict[str, Any]:
+    return {**metadata, "source": source} if source else dict(metadata)
+
+
+def event_submit(
+    *,
+    item: Item | None,
+    event_type: str,
+    user: User | None = None,
+    source: str = "",
+    metadata: dict[str, Any] | None = None,
+    visibility: str = EventVisibility.PUBLIC,
+) -> tuple[Event, bool]:
+    """Record an event; returns ``(event, created)``, the existing one when identical."""
+    metadata = dict(metadata or {})
+    _validate(event_type=event_type, visibility=visibility, metadata=metadata)
+    content_hash = event_content_hash(
+        dfid=item.dfid if item else None, event_type=event_type, source=source, metadata=metadata
+    )
+    existing = Event.objects.filter(content_hash=content_hash).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                item=item,
+                event_type=event_type,
+                metadata=_stored_metadata(metadata, source),
+                visibility=visibility,
+                created_by=user,
+                content_hash=content_hash,
+            )
+    except IntegrityError:  # the same event was recorded concurrently
+        return Event.objects.get(content_hash=content_hash), False
+    return event, True
+
+
+def event_record(
+    *,
+    item: Item | None,
+    event_type: str,
+    user: User | None = None,
+    source: str = "",
+    metadata: dict[str, Any] | None = None,
+    visibility: str = EventVisibility.PUBLIC,
+) -> Event:
+    """Record an event about ``item``; an identical event already recorded is returned."""
+    event, _ = event_submit(
+        item=item,
+        event_type=event_type,
+        user=user,
+        source=source,
+        metadata=metadata,
+        visibility=visibility,
+    )
+    return event
+
+
+def events_record_many(*, drafts: Iterable[EventDraft]) -> list[Event]:
+    """Write many events in two queries, skipping those already recorded."""
+    by_hash: dict[str, Event] = {}
+    for draft in drafts:
+        _validate(event_type=draft.event_type, visibility=draft.visibility, metadata=draft.metadata)
+        content_hash = event_content_hash(
+            dfid=draft.item.dfid,
+            event_type=draft.event_type,
+            source=draft.source,
+            metadata=draft.metadata,
+        )
+        by_hash.setdefault(
+            content_hash,
+            Event(
+                item=draft.item,
+                event_type=draft.event_type,
+                metadata=_stored_metadata(draft.metadata, draft.source),
+                visibility=draft.visibility,
+                created_by=draft.user,
+                content_hash=content_hash,
+            ),
+        )
+    if not by_hash:
+        return []
+    known = set(
+        Event.objects.filter(content_hash__in=list(by_hash)).values_list("content_hash", flat=True)
+    )
+    fresh = [event for content_hash, event in by_hash.items() if content_hash not in known]
+    Event.objects.bulk_create(fresh, ignore_conflicts=True)
+    return fresh

@@ -1,0 +1,361 @@
+"""Creating and enriching global items, one or a thousand at a time.
+
+Every write goes through ``items_write``: canonical identifiers of the whole batch are looked
+up in one indexed query, new DFIDs come from the database sequence in one query, and items,
+identifiers, identifier mappings and events are written with ``bulk_create``.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import TransactionType, User
+from accounts.services.credits import credits_add, credits_charge
+from accounts.tiers import CreditOperation, operation_cost
+from defarm.timeutils import unix_now
+from items.identifiers import Identifier
+from items.models import (
+    ConflictResolution,
+    ConflictStatus,
+    EventType,
+    IdentifierMapping,
+    Item,
+    ItemIdentifier,
+    ItemSourceEntry,
+    ItemStatus,
+)
+from items.selectors import canonical_owners
+from items.services.dfid import dfids_issue
+from items.services.events import EventDraft, events_record_many
+from items.services.limits import item_limit_check
+
+Triple = tuple[str, str, str]
+
+
+class WriteStatus:
+    CREATED = "created"
+    ENRICHED = "enriched"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+@dataclass
+class ItemWriteResult:
+    """What a create/tokenize did: ``created`` is True when a new DFID was issued."""
+
+    item: Item
+    created: bool
+
+
+@dataclass
+class Submission:
+    """One item's identifiers and data, as submitted."""
+
+    identifiers: list[Identifier]
+    enriched_data: dict[str, Any] | None = None
+    target: Item | None = None  # enrich this item (PATCH) rather than look one up
+    deduplicate: bool = True
+    source_entry_id: Any = None
+    event_metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WriteOutcome:
+    status: str
+    item: Item | None = None
+    conflict: ConflictResolution | None = None
+
+    @property
+    def conflicting_dfids(self) -> list[str]:
+        return list(self.conflict.conflicting_dfids) if self.conflict else []
+
+
+def identifier_from_row(row: ItemIdentifier) -> Identifier:
+    return Identifier(
+        namespace=row.namespace,
+        key=row.key,
+        value=row.value,
+        id_type=row.id_type,
+        type_metadata=row.type_metadata or {},
+    )
+
+
+def item_hash_compute(
+    *, identifiers: Iterable[Identifier], enriched_data: dict[str, Any] | None
+) -> str:
+    """SHA-256 over the item's canonical content: sorted identifiers and enriched data."""
+    content = json.dumps(
+        {
+            "identifiers": sorted(
+                [i.namespace, i.key, i.value, str(i.id_type)] for i in identifiers
+            ),
+            "enriched_data": enriched_data or {},
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def item_identifiers(item: Item) -> list[Identifier]:
+    """The item's identifiers, from the prefetch cache when there is one."""
+    return [identifier_from_row(row) for row in item.identifiers.all()]
+
+
+def item_rehash(item: Item) -> None:
+    item.item_hash = item_hash_compute(
+        identifiers=item_identifiers(item), enriched_data=item.enriched_data
+    )
+
+
+def item_snapshot(*, item: Item) -> dict[str, Any]:
+    """The item's identifiers and enriched data, JSON-serialisable."""
+    return {
+        "identifiers": [identifier.as_dict() for identifier in item_identifiers(item)],
+        "enriched_data": item.enriched_data or {},
+    }
+
+
+def _lock_canonical_ids(triples: Iterable[Triple]) -> None:
+    """Serialise concurrent writes of the same canonical ids (PostgreSQL advisory locks)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite writes one transaction at a time
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.sha256("\x1f".join(triple).encode()).digest()[:8], "big", signed=True
+            )
+            for triple in triples
+        }
+    )
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+def _charge_item_creation(*, user: User, count: int) -> None:
+    """Charge ``count`` item creations at once (one ledger row); 402 when short."""
+    if count == 1:
+        credits_charge(
+            user=user, operation=CreditOperation.ITEM_CREATION, description="Item creation"
+        )
+        return
+    total = operation_cost(user.tier, CreditOperation.ITEM_CREATION) * count
+    if total:
+        credits_add(
+            user=user,
+            amount=-total,
+            transaction_type=TransactionType.CONSUMPTION,
+            description=f"Item creation x{count}",
+        )
+
+
+@dataclass
+class _Draft:
+    """An item being built or enriched during a batch."""
+
+    item: Item
+    is_new: bool
+    identifiers: list[Identifier]
+    added: list[Identifier] = field(default_factory=list)
+    changed: bool = False
+
+    def triples(self) -> set[Triple]:
+        return {identifier.triple for identifier in self.identifiers}
+
+    def absorb(self, submission: Submission) -> tuple[list[Identifier], list[str]]:
+        """Append new identifiers and merge data (later keys win); returns what changed."""
+        known = self.triples()
+        added = [i for i in submission.identifiers if i.triple not in known]
+        self.identifiers.extend(added)
+        self.added.extend(added)
+        keys: list[str] = []
+        if submission.enriched_data:
+            current = dict(self.item.enriched_data or {})
+            keys = [k for k, v in submission.enriched_data.items() if current.get(k, ...) != v]
+            current.update(submission.enriched_data)
+            self.item.enriched_data = current
+        if added or keys:
+            self.changed = True
+        return added, keys
+
+
+def _identifier_row(item: Item, identifier: Identifier) -> ItemIdentifier:
+    return ItemIdentifier(
+        item=item,
+        namespace=identifier.namespace,
+        key=identifier.key,
+        value=identifier.value,
+        id_type=identifier.id_type,
+        type_metadata=identifier.type_metadata or None,
+    )
+
+
+def _describe(identifiers: Iterable[Identifier]) -> list[str]:
+    return [f"{i.namespace}:{i.key}={i.value}" for i in identifiers]
+
+
+@transaction.atomic
+def items_write(
+    *, user: User, submissions: Sequence[Submission], source: str = "api"
+) -> list[WriteOutcome]:
+    """Create or enrich one item per submission, deduplicating by canonical identifier.
+
+    A submission whose canonical ids belong to one live item enriches it; to none, creates a
+    new DFID (charged once for the whole batch, 402 with nothing written when short); to two
+    or more, writes a Pending ``conflict_resolutions`` row and changes nothing. Earlier
+    submissions of the same batch count as existing items for later ones.
+    """
+    triples = {
+        identifier.triple
+        for submission in submissions
+        if submission.deduplicate
+        for identifier in submission.identifiers
+        if identifier.is_canonical
+    }
+    _lock_canonical_ids(triples)
+    owners = canonical_owners(triples=triples) if triples else {}
+    existing_dfids = {dfid for dfids in owners.values() for dfid in dfids}
+    existing_dfids |= {s.target.dfid for s in submissions if s.target is not None}
+    drafts: dict[str, _Draft] = {}
+    if existing_dfids:
+        for item in (
+            Item.objects.select_for_update()
+            .filter(dfid__in=sorted(existing_dfids))
+            .prefetch_related("identifiers")
+            .order_by("dfid")
+        ):
+            drafts[item.dfid] = _Draft(item=item, is_new=False, identifiers=item_identifiers(item))
+    owner_keys: dict[Triple, set[str]] = {t: set(dfids) for t, dfids in owners.items()}
+    now = unix_now()
+
+    plan: list[tuple[str, str | None, list[str], list[Identifier], list[str]]] = []
+    new_count = 0
+    for index, submission in enumerate(submissions):
+        canonical = [i.triple for i in submission.identifiers if i.is_canonical]
+        targets: set[str] = set()
+        if submission.target is not None:
+            targets.add(submission.target.dfid)
+        if submission.deduplicate:
+            for triple in canonical:
+                targets |= owner_keys.get(triple, set())
+        if len(targets) >= 2:
+            plan.append((WriteStatus.CONFLICT, None, sorted(targets), [], []))
+            continue
+        if targets:
+            key = next(iter(targets))
+            added, keys = drafts[key].absorb(submission)
+            plan.append((WriteStatus.ENRICHED, key, [], added, keys))
+        else:
+            key = f"new:{index}"
+            item = Item(
+                dfid=key,
+                created_by=user,
+                enriched_data=dict(submission.enriched_data or {}) or None,
+                status=ItemStatus.ACTIVE,
+                created_at_ts=now,
+                last_updated_ts=now,
+            )
+            drafts[key] = _Draft(item=item, is_new=True, identifiers=list(submission.identifiers))
+            drafts[key].added = list(submission.identifiers)
+            new_count += 1
+            plan.append((WriteStatus.CREATED, key, [], [], []))
+        if submission.deduplicate:
+            for identifier in drafts[key].identifiers:
+                if identifier.is_canonical:
+                    owner_keys.setdefault(identifier.triple, set()).add(key)
+
+    new_drafts = [draft for draft in drafts.values() if draft.is_new]
+    if new_drafts:
+        item_limit_check(user=user, count=len(new_drafts))
+        _charge_item_creation(user=user, count=len(new_drafts))
+        for draft, dfid in zip(new_drafts, dfids_issue(count=len(new_drafts)), strict=True):
+            draft.item.dfid = dfid
+    for draft in drafts.values():
+        if draft.is_new or draft.changed:
+            draft.item.item_hash = item_hash_compute(
+                identifiers=draft.identifiers, enriched_data=draft.item.enriched_data
+            )
+        if draft.changed and not draft.is_new:
+            draft.item.last_updated_ts = now
+            draft.item.updated_at = timezone.now()
+
+    Item.objects.bulk_create([draft.item for draft in new_drafts])
+    changed = [d.item for d in drafts.values() if d.changed and not d.is_new]
+    if changed:
+        Item.objects.bulk_update(
+            changed, ["enriched_data", "item_hash", "last_updated_ts", "updated_at"]
+        )
+    ItemIdentifier.objects.bulk_create(
+        [_identifier_row(d.item, identifier) for d in drafts.values() for identifier in d.added]
+    )
+
+    outcomes: list[WriteOutcome] = []
+    mappings: list[IdentifierMapping] = []
+    sources: list[ItemSourceEntry] = []
+    conflicts: list[ConflictResolution] = []
+    events: list[EventDraft] = []
+    for submission, (status, key, conflicting, added, keys) in zip(submissions, plan, strict=True):
+        if status == WriteStatus.CONFLICT:
+            dfids = [drafts[k].item.dfid for k in conflicting]
+            first = next(
+                (i for i in submission.identifiers if i.is_canonical), submission.identifiers[0]
+            )
+            conflict = ConflictResolution(
+                identifier_key=first.key,
+                identifier_value=first.value,
+                conflicting_dfids=dfids,
+                resolution_strategy="ManualReview",
+                status=ConflictStatus.PENDING,
+                created_at_ts=now,
+            )
+            conflicts.append(conflict)
+            outcomes.append(WriteOutcome(status=status, conflict=conflict))
+            continue
+        item = drafts[key].item
+        outcomes.append(WriteOutcome(status=status, item=item))
+        mappings.extend(
+            IdentifierMapping(
+                identifier_key=identifier.key,
+                identifier_value=identifier.value,
+                item=item,
+                confidence_score=1.0,
+                source_entry_id=submission.source_entry_id,
+            )
+            for identifier in submission.identifiers
+        )
+        if submission.source_entry_id is not None:
+            sources.append(ItemSourceEntry(item=item, entry_id=submission.source_entry_id))
+        if status == WriteStatus.CREATED:
+            metadata = {"identifiers": _describe(submission.identifiers)}
+            events.append(
+                EventDraft(
+                    item=item,
+                    event_type=EventType.CREATED,
+                    user=user,
+                    source=source,
+                    metadata={**metadata, **submission.event_metadata},
+                )
+            )
+        elif added or keys:
+            metadata = {"identifiers_added": _describe(added), "enriched_keys": sorted(keys)}
+            events.append(
+                EventDraft(
+                    item=item,
+                    event_type=EventType.ENRICHED,
+                    user=user,
+                    source=source,
+                    metadata={**metadata, **submission.event_metadata},
+                )
+            )
+    IdentifierMapping.objects.bulk_create(mappings)
+    ItemSourceEntry.objects.bulk_create(sources)
+    ConflictResolution.objects.bulk_create(conflicts)
+    events_record_many(drafts=events)
+    return outcomes

@@ -1,0 +1,69 @@
+import pytest
+
+from accounts.models import CreditBalance
+from defarm.api.exceptions import Conflict, InsufficientCredits
+from items.dfid import dfid_is_valid
+from items.models import ConflictResolution, IdentifierMapping, Item, ItemStatus, LidDfidMapping
+from items.services import (
+    item_create,
+    item_snapshot,
+    local_item_tokenize,
+)
+from tests.items.factories import canonical, contextual, item_for, local_item_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_item_create_issues_a_valid_dfid_and_charges(user):
+    before = CreditBalance.objects.get(user=user).credits
+    result = item_create(user=user, identifiers=[canonical(), contextual()])
+    assert result.created
+    assert dfid_is_valid(result.item.dfid)
+    assert CreditBalance.objects.get(user=user).credits == before - 2
+    assert IdentifierMapping.objects.filter(item=result.item).count() == 2
+
+
+def test_same_canonical_id_enriches_instead_of_creating(user, other_user):
+    tag = canonical()
+    first = item_for(user, tag, enriched_data={"breed": "Nelore", "weight": 300})
+    result = item_create(
+        user=other_user, identifiers=[tag, contextual()], enriched_data={"weight": 320}
+    )
+    assert not result.created
+    assert result.item.dfid == first.dfid
+    item = Item.objects.get(dfid=first.dfid)
+    assert item.enriched_data == {"breed": "Nelore", "weight": 320}
+    assert item.item_hash != first.item_hash
+    assert item.identifiers.count() == 2
+
+
+def test_canonical_ids_of_two_items_are_a_conflict(user):
+    a, b = canonical(), canonical()
+    first, second = item_for(user, a), item_for(user, b)
+    with pytest.raises(Conflict) as error:
+        item_create(user=user, identifiers=[a, b])
+    conflict = ConflictResolution.objects.get()
+    assert sorted(conflict.conflicting_dfids) == sorted([first.dfid, second.dfid])
+    assert error.value.details["conflict_id"] == str(conflict.conflict_id)
+
+
+def test_short_of_credits_writes_nothing(user):
+    CreditBalance.objects.filter(user=user).update(credits=1)
+    with pytest.raises(InsufficientCredits):
+        item_create(user=user, identifiers=[canonical()])
+    assert not Item.objects.exists()
+
+
+def test_tokenize_local_item_creates_then_enriches(user):
+    tag = canonical()
+    local = local_item_for(user, tag, enriched_data={"a": 1})
+    result = local_item_tokenize(user=user, local_id=local.local_id)
+    assert result.created and dfid_is_valid(result.item.dfid)
+    assert LidDfidMapping.objects.get(local_id=local.local_id).item_id == result.item.dfid
+    assert Item.objects.get(dfid=local.dfid).status == ItemStatus.DEPRECATED
+    second = local_item_for(user, contextual(), enriched_data={"b": 2})
+    again = local_item_tokenize(user=user, local_id=second.local_id, identifiers=[tag])
+    assert not again.created and again.item.dfid == result.item.dfid
+    snapshot = item_snapshot(item=Item.objects.get(dfid=result.item.dfid))
+    assert snapshot["enriched_data"] == {"a": 1, "b": 2}
+    assert len(snapshot["identifiers"]) == 2
