@@ -1,5 +1,16 @@
+from django.urls import re_path
+
+from circuits.api.views import CircuitViewSet, PublicCircuitView
 from defarm.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
+router.register("circuits", CircuitViewSet, basename="circuit")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    re_path(
+        r"^public/circuits/(?P<circuit_id>[^/]+)/?$",
+        PublicCircuitView.as_view(),
+        name="public-circuit",
+    ),
+    *router.urls,
+]

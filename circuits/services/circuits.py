@@ -1,0 +1,232 @@
+"""Creating and configuring circuits: settings, status, adapter choice, public settings."""
+
+from typing import Any
+
+from django.db import transaction
+from rest_framework import exceptions
+
+from accounts.models import User
+from accounts.services.tiers import tier_check_adapter, tier_check_circuit_limit
+from circuits import signals
+from circuits.configs import (
+    adapter_type_clean,
+    alias_config_clean,
+    circuit_permissions_clean,
+    public_settings_clean,
+)
+from circuits.models import Circuit, CircuitItem, CircuitMember, CircuitStatus
+from circuits.permissions import ALL_PERMISSIONS, Role
+from defarm.api.exceptions import Conflict
+from defarm.timeutils import unix_now
+from items.models import Item
+
+
+def circuit_lock(*, circuit: Circuit) -> Circuit:
+    """Re-read ``circuit`` with a row lock, so its status and settings hold until commit."""
+    return Circuit.objects.select_for_update().get(pk=circuit.pk)
+
+
+def circuit_require_active(*, circuit: Circuit) -> None:
+    """Inactive and archived circuits accept no push, pull or approval: 409."""
+    if circuit.status == CircuitStatus.ACTIVE:
+        return
+    code = "circuit_archived" if circuit.status == CircuitStatus.ARCHIVED else "circuit_inactive"
+    raise Conflict(
+        f"The circuit is {circuit.status}; it accepts no push or pull.",
+        code=code,
+        details={"status": circuit.status},
+    )
+
+
+def _adapter_config_build(
+    *, actor: User, adapter_type: Any, sponsor_adapter_access: bool = False
+) -> dict[str, Any]:
+    adapter_type = adapter_type_clean(adapter_type)
+    tier_check_adapter(user=actor, adapter_type=adapter_type)
+    if not isinstance(sponsor_adapter_access, bool):
+        raise exceptions.ValidationError({"sponsor_adapter_access": ["Must be true or false."]})
+    return {
+        "adapter_type": adapter_type,
+        "sponsor_adapter_access": sponsor_adapter_access,
+        "configured_by": actor.pk,
+        "configured_at_ts": unix_now(),
+    }
+
+
+@transaction.atomic
+def circuit_create(
+    *,
+    owner: User,
+    name: str,
+    description: str | None = None,
+    permissions: dict | None = None,
+    alias_config: dict | None = None,
+    adapter_config: dict | None = None,
+    public_settings: dict | None = None,
+    post_action_settings: dict | None = None,
+) -> Circuit:
+    """A new circuit; its creator becomes the Owner member with every permission.
+
+    The owner's tier limits the number of circuits they own (403 ``tier_limit_exceeded``);
+    the owner's row is locked so concurrent creations count each other.
+    """
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+    tier_check_circuit_limit(user=owner)
+    if not name or not name.strip():
+        raise exceptions.ValidationError({"name": ["Required."]})
+    adapter = None
+    if adapter_config is not None:
+        if not isinstance(adapter_config, dict):
+            raise exceptions.ValidationError({"adapter_config": ["Must be an object."]})
+        adapter = _adapter_config_build(
+            actor=owner,
+            adapter_type=adapter_config.get("adapter_type"),
+            sponsor_adapter_access=adapter_config.get("sponsor_adapter_access", False),
+        )
+    public = None
+    if public_settings is not None:
+        public = public_settings_clean(public_settings)
+        if public["published_items"]:
+            raise exceptions.ValidationError(
+                {"published_items": ["A new circuit holds no items to publish yet."]}
+            )
+    circuit = Circuit.objects.create(
+        owner=owner,
+        name=name.strip(),
+        description=description,
+        status=CircuitStatus.ACTIVE,
+        permissions=circuit_permissions_clean(permissions),
+        alias_config=alias_config_clean(alias_config),
+        adapter_config=adapter,
+        public_settings=public,
+        post_action_settings=post_action_settings,
+    )
+    CircuitMember.objects.create(
+        circuit=circuit, member=owner, role=Role.OWNER, permissions=list(ALL_PERMISSIONS)
+    )
+    return circuit
+
+
+UPDATABLE_STATUSES = (CircuitStatus.ACTIVE, CircuitStatus.INACTIVE)
+
+
+@transaction.atomic
+def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
+    """Change ``name``, ``description``, ``permissions`` (merged into the current flags),
+    ``alias_config``, ``post_action_settings`` or ``status`` (Active/Inactive; archiving is
+    ``circuit_archive``)."""
+    circuit = circuit_lock(circuit=circuit)
+    allowed = {
+        "name",
+        "description",
+        "permissions",
+        "alias_config",
+        "post_action_settings",
+        "status",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"circuit_update does not change {', '.join(sorted(unknown))}")
+    if circuit.status == CircuitStatus.ARCHIVED:
+        raise Conflict("An archived circuit cannot be changed.", code="circuit_archived")
+    if "name" in changes:
+        if not changes["name"] or not str(changes["name"]).strip():
+            raise exceptions.ValidationError({"name": ["Required."]})
+        circuit.name = str(changes["name"]).strip()
+    if "description" in changes:
+        circuit.description = changes["description"]
+    if "permissions" in changes:
+        circuit.permissions = circuit_permissions_clean(
+            changes["permissions"], current=circuit.permissions
+        )
+    if "alias_config" in changes:
+        circuit.alias_config = alias_config_clean(changes["alias_config"])
+    if "post_action_settings" in changes:
+        circuit.post_action_settings = changes["post_action_settings"]
+    if "status" in changes:
+        if changes["status"] not in UPDATABLE_STATUSES:
+            raise exceptions.ValidationError(
+                {"status": ["Must be Active or Inactive; delete the circuit to archive it."]}
+            )
+        circuit.status = changes["status"]
+    circuit.last_modified_ts = unix_now()
+    circuit.save()
+    return circuit
+
+
+@transaction.atomic
+def circuit_deactivate(*, circuit: Circuit, actor: User) -> Circuit:
+    """Set the circuit Inactive: it keeps its members and items but accepts no push or pull."""
+    circuit = circuit_lock(circuit=circuit)
+    if circuit.status == CircuitStatus.ARCHIVED:
+        raise Conflict("An archived circuit cannot be deactivated.", code="circuit_archived")
+    circuit.status = CircuitStatus.INACTIVE
+    circuit.last_modified_ts = unix_now()
+    circuit.save(update_fields=["status", "last_modified_ts", "updated_at"])
+    return circuit
+
+
+@transaction.atomic
+def circuit_archive(*, circuit: Circuit, actor: User) -> Circuit:
+    """Delete a circuit the soft way: status Archived. Its history (operations, activities,
+    events) stays; it leaves its members' lists and no longer counts against the owner's
+    tier limit."""
+    circuit = circuit_lock(circuit=circuit)
+    circuit.status = CircuitStatus.ARCHIVED
+    circuit.last_modified_ts = unix_now()
+    circuit.save(update_fields=["status", "last_modified_ts", "updated_at"])
+    return circuit
+
+
+@transaction.atomic
+def circuit_set_adapter(
+    *, circuit: Circuit, actor: User, adapter_type: str, sponsor_adapter_access: bool = False
+) -> Circuit:
+    """Record the storage adapter the circuit's pushes go through. The actor's tier must
+    allow the adapter (403 ``tier_limit_exceeded`` naming tier and adapter)."""
+    adapter = _adapter_config_build(
+        actor=actor, adapter_type=adapter_type, sponsor_adapter_access=sponsor_adapter_access
+    )
+    circuit = circuit_lock(circuit=circuit)
+    circuit.adapter_config = adapter
+    circuit.last_modified_ts = unix_now()
+    circuit.save(update_fields=["adapter_config", "last_modified_ts", "updated_at"])
+    return circuit
+
+
+@transaction.atomic
+def circuit_set_public_settings(
+    *, circuit: Circuit, actor: User, public_settings: dict[str, Any]
+) -> Circuit:
+    """Replace the public settings. Published items must be items of the circuit; each item
+    newly published sends ``item_published`` after commit."""
+    circuit = circuit_lock(circuit=circuit)
+    cleaned = public_settings_clean(public_settings, current=circuit.public_settings)
+    published = list(dict.fromkeys(cleaned["published_items"]))
+    in_circuit = set(
+        CircuitItem.objects.filter(circuit=circuit, item_id__in=published).values_list(
+            "item_id", flat=True
+        )
+    )
+    missing = [dfid for dfid in published if dfid not in in_circuit]
+    if missing:
+        raise exceptions.ValidationError(
+            {"published_items": [f"Not items of this circuit: {', '.join(missing)}."]}
+        )
+    cleaned["published_items"] = published
+    previously = set((circuit.public_settings or {}).get("published_items") or [])
+    circuit.public_settings = cleaned
+    circuit.last_modified_ts = unix_now()
+    circuit.save(update_fields=["public_settings", "last_modified_ts", "updated_at"])
+    newly = [dfid for dfid in published if dfid not in previously]
+    if newly:
+        items = list(Item.objects.filter(pk__in=newly))
+
+        def send() -> None:
+            for item in items:
+                signals.item_published.send(
+                    sender=Circuit, circuit=circuit, item=item, user=actor, operation=None
+                )
+
+        transaction.on_commit(send)
+    return circuit
