@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 
-from defarm.api.exceptions import database_unavailable_response
+from defarm.api.exceptions import database_unavailable_response, error_body
 
 
 class DatabaseUnavailableMiddleware:
@@ -16,3 +18,32 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, (OperationalError, InterfaceError)):
             return database_unavailable_response()
         return None
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (``DEFARM_MAX_BODY_BYTES``)
+    with a JSON 413 before anything reads it. DRF's parsers read the request stream directly,
+    so Django's own check on ``request.body`` never runs for JSON bodies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return JsonResponse(
+                error_body("bad_request", "Content-Length is not a number."), status=400
+            )
+        if limit is not None and length > limit:
+            return JsonResponse(
+                error_body(
+                    "payload_too_large",
+                    f"The request body is larger than {limit} bytes.",
+                    {"max_bytes": limit},
+                ),
+                status=413,
+            )
+        return self.get_response(request)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "defarm.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "defarm.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -238,6 +239,28 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "defarm.api.schema.add_error_responses",
+    ],
+    # One enum component per set of choices, named after what it is (not after the field).
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "accounts.models.Tier",
+        "UserStatusEnum": "accounts.models.UserStatus",
+        "TransactionTypeEnum": "accounts.models.TransactionType",
+        "ApiKeyPermissionEnum": "accounts.models.ApiKeyPermission",
+        "StorageTriggerEnum": "adapters.models.StorageTrigger",
+        "DataLakeStatusEnum": "audit.models.DataLakeStatus",
+        "CircuitStatusEnum": "circuits.models.CircuitStatus",
+        "OperationTypeEnum": "circuits.models.OperationType",
+        "OperationStatusEnum": "circuits.models.OperationStatus",
+        "ReviewStatusEnum": "circuits.models.PendingItemStatus",
+        "ItemStatusEnum": "items.models.ItemStatus",
+        "IdentifierTypeEnum": "items.models.IdentifierType",
+        "ConflictStatusEnum": "items.models.ConflictStatus",
+        "EventTypeEnum": "items.models.EventType",
+        "EventVisibilityEnum": "items.models.EventVisibility",
+    },
 }
 
 # --- Background tasks ---------------------------------------------------------------------------

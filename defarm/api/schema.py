@@ -1,0 +1,135 @@
+"""OpenAPI additions shared by every endpoint: the error shape as a reusable component and the
+error answers every operation can give, documented once here instead of on each view."""
+
+from typing import Any
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every failure answers in this shape, whatever raised it.",
+    "properties": {
+        "error": {
+            "type": "string",
+            "description": "Snake-case code clients branch on, e.g. `validation_error`.",
+            "example": "not_found",
+        },
+        "message": {"type": "string", "description": "Human-readable explanation."},
+        "details": {
+            "type": "object",
+            "additionalProperties": {},
+            "description": "Optional. For validation errors: field -> list of messages.",
+        },
+    },
+    "required": ["error", "message"],
+}
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer"},
+        "description": "Seconds to wait before trying again.",
+    }
+}
+
+# name -> (status, description, headers)
+ERROR_RESPONSES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "ValidationErrorResponse": (
+        "400",
+        "`validation_error`: the body or a query parameter is not valid; `details` maps each "
+        "field to its messages.",
+        None,
+    ),
+    "NotAuthenticatedResponse": (
+        "401",
+        "`not_authenticated`, `invalid_token`, `token_expired`, `invalid_api_key`, "
+        "`api_key_expired`, `api_key_inactive`: no valid JWT or API key.",
+        None,
+    ),
+    "PermissionDeniedResponse": (
+        "403",
+        "`permission_denied`, `ip_not_allowed`, `endpoint_not_allowed`: the caller may not do "
+        "this.",
+        None,
+    ),
+    "NotFoundResponse": (
+        "404",
+        "`not_found`: no such object, or the caller may not see it.",
+        None,
+    ),
+    "PayloadTooLargeResponse": (
+        "413",
+        "`payload_too_large`: the body is larger than the server accepts "
+        "(`DEFARM_MAX_BODY_BYTES`).",
+        None,
+    ),
+    "UnsupportedMediaTypeResponse": (
+        "415",
+        "`unsupported_media_type`: send `application/json`.",
+        None,
+    ),
+    "RateLimitedResponse": (
+        "429",
+        "`rate_limit_exceeded`: too many requests; see `Retry-After`.",
+        _RETRY_AFTER,
+    ),
+    "DatabaseUnavailableResponse": (
+        "503",
+        "`database_unavailable`: the database is not answering; retry after `Retry-After`.",
+        _RETRY_AFTER,
+    ),
+}
+
+HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
+
+
+def _response_component(description: str, headers: dict[str, Any] | None) -> dict[str, Any]:
+    component: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if headers:
+        component["headers"] = headers
+    return component
+
+
+def _needs_authentication(operation: dict[str, Any]) -> bool:
+    security = operation.get("security")
+    return bool(security) and {} not in security
+
+
+def _error_responses_for(path: str, operation: dict[str, Any]) -> list[str]:
+    names = []
+    parameters = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    if has_body or any(parameter.get("in") == "query" for parameter in parameters):
+        names.append("ValidationErrorResponse")
+    if operation.get("security"):
+        names.append("NotAuthenticatedResponse")
+    if _needs_authentication(operation):
+        names.append("PermissionDeniedResponse")
+    if "{" in path:
+        names.append("NotFoundResponse")
+    if has_body:
+        names += ["PayloadTooLargeResponse", "UnsupportedMediaTypeResponse"]
+    names += ["RateLimitedResponse", "DatabaseUnavailableResponse"]
+    return names
+
+
+def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """Postprocessing hook: the Error component and the error answers of every operation.
+
+    Answers a view documents itself (e.g. its own 409) are kept as they are.
+    """
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    responses = components.setdefault("responses", {})
+    for name, (_status, description, headers) in ERROR_RESPONSES.items():
+        responses[name] = _response_component(description, headers)
+
+    for path, path_item in result.get("paths", {}).items():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            operation_responses = operation.setdefault("responses", {})
+            for name in _error_responses_for(path, operation):
+                status = ERROR_RESPONSES[name][0]
+                operation_responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+    return result
