@@ -247,3 +247,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ApiKeyRateCounter(models.Model):
+    """Requests of one key in one fixed window (minute, hour or day), counted by an atomic
+    upsert so the limits hold across every server process."""
+
+    key = models.ForeignKey(
+        ApiKey, db_column="key_id", on_delete=models.DB_CASCADE, related_name="rate_counters"
+    )
+    window_seconds = models.IntegerField()
+    window_start = models.BigIntegerField(help_text="Unix seconds the window starts at.")
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "api_key_rate_counters"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "window_seconds", "window_start"],
+                name="api_key_rate_counters_window_uniq",
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="rate_counters_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.window_seconds}s@{self.window_start}: {self.count}"

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.ApiKeyUsageMiddleware",
 ]
 
 ROOT_URLCONF = "defarm.urls"
@@ -209,6 +210,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFARM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "defarm.api.authentication.APIKeyAuthentication",
         "defarm.api.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

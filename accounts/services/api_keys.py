@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from rest_framework import exceptions
 
-from accounts.models import ApiKey, ApiKeyPermission, User
+from accounts.models import ApiKey, ApiKeyPermission, ApiKeyUsage, User
 from audit.services import admin_action_record
 from defarm.timeutils import unix_now
 
@@ -162,3 +163,34 @@ def api_key_revoke(*, api_key: ApiKey, actor: User) -> ApiKey:
 @transaction.atomic
 def api_key_delete(*, api_key: ApiKey) -> None:
     api_key.delete()
+
+
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+def api_key_usage_record(
+    *,
+    api_key: ApiKey,
+    endpoint: str,
+    method: str,
+    status_code: int,
+    ip_address: str | None,
+) -> ApiKeyUsage:
+    """Log one request made with ``api_key``. ``last_used_at_ts`` is written at most once a
+    minute per key (a conditional UPDATE), not on every request."""
+    now = unix_now()
+    usage = ApiKeyUsage.objects.create(
+        key=api_key,
+        endpoint=endpoint[:255],
+        method=method[:10],
+        status_code=status_code,
+        timestamp_ts=now,
+        ip_address=ip_address,
+    )
+    stale_before = now - LAST_USED_RESOLUTION_SECONDS
+    if api_key.last_used_at_ts is None or api_key.last_used_at_ts < stale_before:
+        ApiKey.objects.filter(pk=api_key.pk).filter(
+            Q(last_used_at_ts__isnull=True) | Q(last_used_at_ts__lt=stale_before)
+        ).update(last_used_at_ts=now)
+        api_key.last_used_at_ts = now
+    return usage

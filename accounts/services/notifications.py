@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from accounts.models import Notification, User
+from defarm.timeutils import unix_now
 
 
 class NotificationType:
@@ -60,4 +61,19 @@ def notifications_create_many(
             data=data,
         )
         for user_id in sorted(user_ids)
+    )
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if not notification.is_read:
+        notification.is_read = True
+        notification.read_at_ts = unix_now()
+        notification.save(update_fields=["is_read", "read_at_ts"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of ``user`` read; returns how many changed."""
+    return Notification.objects.filter(user=user, is_read=False).update(
+        is_read=True, read_at_ts=unix_now()
     )

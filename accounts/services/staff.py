@@ -225,3 +225,25 @@ def credits_bulk_grant(*, admin: User, users: Iterable[User], amount: int, reaso
         data={"amount": amount, "reason": reason, "user_ids": [u.pk for u in unique_users]},
     )
     return ledger_rows
+
+
+_UPDATERS = {
+    "tier": lambda admin, user, value: user_set_tier(admin=admin, user=user, tier=value),
+    "status": lambda admin, user, value: user_set_status(admin=admin, user=user, status=value),
+    "is_admin": lambda admin, user, value: user_set_admin(admin=admin, user=user, is_admin=value),
+    "available_adapters": lambda admin, user, value: user_set_adapters(
+        admin=admin, user=user, adapters=value
+    ),
+}
+
+
+@transaction.atomic
+def user_update_by_admin(*, admin: User, user: User, **changes) -> User:
+    """Apply several staff changes (tier, status, is_admin, available_adapters) at once; each
+    is recorded and notified as if made alone."""
+    unknown = set(changes) - set(_UPDATERS)
+    if unknown:
+        raise ValueError(f"Staff cannot change {sorted(unknown)} here.")
+    for field, value in changes.items():
+        user = _UPDATERS[field](admin, user, value)
+    return user

@@ -1,10 +1,16 @@
 """Creating accounts."""
 
-from django.db import transaction
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from rest_framework import exceptions
 
 from accounts.models import CreditBalance, TransactionType, User
 from accounts.services.credits import credits_add
 from accounts.tiers import SIGNUP_CREDITS
+from defarm.api.exceptions import ApiError, Conflict
+from defarm.timeutils import unix_now
 
 
 @transaction.atomic
@@ -27,4 +33,65 @@ def user_create(
         transaction_type=TransactionType.GRANT,
         description="Welcome credits",
     )
+    return user
+
+
+def _password_errors(password: str, user: User) -> list[str]:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as error:
+        return list(error.messages)
+    return []
+
+
+@transaction.atomic
+def user_register(
+    *, username: str, email: str, password: str, workspace_name: str | None = None
+) -> User:
+    """Self-registration: the password rule, unique username and e-mail (409 ``conflict``),
+    then ``user_create`` (balance and welcome credits)."""
+    errors = _password_errors(password, User(username=username, email=email))
+    if errors:
+        raise exceptions.ValidationError({"password": errors})
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("This username is taken.", details={"field": "username"})
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict("An account with this e-mail already exists.", details={"field": "email"})
+    try:
+        with transaction.atomic():
+            return user_create(
+                username=username, email=email, password=password, workspace_name=workspace_name
+            )
+    except IntegrityError as error:  # a concurrent registration took the name first
+        raise Conflict("This username or e-mail is taken.") from error
+
+
+def _invalid_credentials() -> ApiError:
+    return ApiError("Invalid username or password.", code="invalid_credentials", status_code=401)
+
+
+def user_login(*, username: str, password: str) -> User:
+    """Check the credentials (raw bcrypt hashes of the earlier engine are accepted and
+    upgraded); only Active accounts may log in (403 naming the status). Records
+    ``last_login_ts``."""
+    lookup = (
+        Q(username=username) | Q(email__iexact=username)
+        if "@" in username
+        else Q(username=username)
+    )
+    user = User.objects.filter(lookup).first()
+    if user is None:
+        User().set_password(password)  # same work as a real check: no timing difference
+        raise _invalid_credentials()
+    if not user.check_password(password):
+        raise _invalid_credentials()
+    if not user.is_active:
+        raise ApiError(
+            f"The account is {user.status}; it cannot log in.",
+            code="account_inactive",
+            status_code=403,
+            details={"status": user.status},
+        )
+    user.last_login_ts = unix_now()
+    User.objects.filter(pk=user.pk).update(last_login_ts=user.last_login_ts)
     return user

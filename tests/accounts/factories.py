@@ -25,3 +25,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffFactory(UserFactory):
     is_admin = True
     tier = Tier.ADMIN
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Notification"
+
+    user = factory.SubFactory(UserFactory)
+    notification_type = "member_added"
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    message = "Something happened."
