@@ -29,6 +29,13 @@ class AdapterConfig(models.Model):
     class Meta:
         db_table = "adapter_configs"
         ordering = ["adapter_type", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["adapter_type"],
+                condition=models.Q(is_default=True),
+                name="adapter_configs_one_default_per_type",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.adapter_type})"

@@ -278,6 +278,12 @@ TASKS = {
     }
 }
 
+# --- Webhooks -----------------------------------------------------------------------------------
+
+# Loopback targets are refused like private ones unless this is on (local development, tests).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("DEFARM_WEBHOOKS_ALLOW_LOOPBACK", default=False)
+WEBHOOKS_TIMEOUT = env_int("DEFARM_WEBHOOKS_TIMEOUT", 10)
+
 # --- Cache (used for throttling of login and registration) ---------------------------------------
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

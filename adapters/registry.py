@@ -1,0 +1,54 @@
+"""The adapter types DeFarm knows and what each one is."""
+
+import re
+from dataclasses import dataclass
+
+NONE = "none"
+LOCAL = "local"
+IPFS = "ipfs-ipfs"
+STELLAR_TESTNET = "stellar_testnet-ipfs"
+STELLAR_MAINNET = "stellar_mainnet-ipfs"
+ETHEREUM_GOERLI = "ethereum_goerli-ipfs"
+POLYGON_ARWEAVE = "polygon-arweave"
+CUSTOM_PREFIX = "custom-"
+
+_CUSTOM_NAME = re.compile(r"^custom-[a-z0-9][a-z0-9_.-]{0,90}$")
+
+
+@dataclass(frozen=True)
+class AdapterType:
+    adapter_type: str
+    description: str
+    stores_content: bool  # False for ``none``: nothing is written anywhere
+    needs_config: bool  # True when an adapter_configs row must give the connection
+
+
+ADAPTER_TYPES: dict[str, AdapterType] = {
+    entry.adapter_type: entry
+    for entry in (
+        AdapterType(NONE, "No storage: items are not written anywhere.", False, False),
+        AdapterType(
+            LOCAL,
+            "Content-addressed store on the server's disk; ids are IPFS-compatible CIDv1.",
+            True,
+            False,
+        ),
+        AdapterType(IPFS, "An IPFS node (Kubo HTTP RPC): add, pin and cat.", True, True),
+        AdapterType(STELLAR_TESTNET, "IPFS content anchored on the Stellar testnet.", True, True),
+        AdapterType(STELLAR_MAINNET, "IPFS content anchored on the Stellar mainnet.", True, True),
+        AdapterType(ETHEREUM_GOERLI, "IPFS content anchored on Ethereum Goerli.", True, True),
+        AdapterType(POLYGON_ARWEAVE, "Arweave content anchored on Polygon.", True, True),
+    )
+}
+
+
+def adapter_type_is_known(adapter_type: str) -> bool:
+    return adapter_type in ADAPTER_TYPES or bool(_CUSTOM_NAME.match(adapter_type))
+
+
+def adapter_type_describe(adapter_type: str) -> AdapterType:
+    if adapter_type in ADAPTER_TYPES:
+        return ADAPTER_TYPES[adapter_type]
+    if _CUSTOM_NAME.match(adapter_type):
+        return AdapterType(adapter_type, "A custom adapter configured by staff.", True, True)
+    raise KeyError(adapter_type)

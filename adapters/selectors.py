@@ -1,0 +1,171 @@
+"""Reads: adapter configurations, the adapters a user may use, storage history."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
+
+from accounts.models import User
+from accounts.services.tiers import user_available_adapters
+from adapters import registry
+from adapters.backends import (
+    IpfsStorageAdapter,
+    LocalStorageAdapter,
+    StorageAdapter,
+    UnavailableStorageAdapter,
+)
+from adapters.models import AdapterConfig, StorageHistory
+from defarm.timeutils import unix_now
+
+MASK = "********"
+_SECRET_WORDS = ("secret", "password", "token", "key", "private", "credential", "mnemonic", "seed")
+
+
+def connection_value_is_secret(name: str) -> bool:
+    lowered = name.lower()
+    return not lowered.startswith("public") and any(word in lowered for word in _SECRET_WORDS)
+
+
+def connection_details_masked(value: Any) -> Any:
+    """``value`` with every secret-looking entry (at any depth) replaced by ``********``."""
+    if isinstance(value, dict):
+        return {
+            key: MASK
+            if connection_value_is_secret(str(key)) and item not in (None, "")
+            else connection_details_masked(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [connection_details_masked(item) for item in value]
+    return value
+
+
+def adapter_configs_list() -> QuerySet[AdapterConfig]:
+    return AdapterConfig.objects.order_by("adapter_type", "name", "config_id")
+
+
+def adapter_config_default(*, adapter_type: str) -> AdapterConfig | None:
+    """The active configuration of ``adapter_type``: its default, else the first active one."""
+    return (
+        AdapterConfig.objects.filter(adapter_type=adapter_type, is_active=True)
+        .order_by("-is_default", "name", "config_id")
+        .first()
+    )
+
+
+def adapter_types_for_user(*, user: User) -> list[dict[str, Any]]:
+    """The adapter types ``user`` may pick, with whether each can store right now."""
+    allowed = user_available_adapters(user=user)
+    configured = set(
+        AdapterConfig.objects.filter(is_active=True).values_list("adapter_type", flat=True)
+    )
+    if allowed is None:
+        names = [*registry.ADAPTER_TYPES]
+        names += sorted(
+            name
+            for name in configured
+            if name.startswith(registry.CUSTOM_PREFIX) and registry.adapter_type_is_known(name)
+        )
+    else:
+        names = [name for name in allowed if registry.adapter_type_is_known(name)]
+    result = []
+    for name in names:
+        described = registry.adapter_type_describe(name)
+        result.append(
+            {
+                "adapter_type": name,
+                "description": described.description,
+                "stores_content": described.stores_content,
+                "configured": not described.needs_config or name in configured,
+            }
+        )
+    return result
+
+
+def local_store_root():
+    return settings.DATA_DIR / "local-store"
+
+
+def storage_adapter_for(*, adapter_type: str) -> StorageAdapter | None:
+    """The backend that writes ``adapter_type``; None for ``none`` (nothing is stored)."""
+    if adapter_type == registry.NONE:
+        return None
+    if adapter_type == registry.LOCAL:
+        return LocalStorageAdapter(local_store_root())
+    if not registry.adapter_type_is_known(adapter_type):
+        return UnavailableStorageAdapter(adapter_type, f"Unknown adapter type {adapter_type!r}.")
+    config = adapter_config_default(adapter_type=adapter_type)
+    details = (config.connection_details or {}) if config else {}
+    if adapter_type == registry.IPFS or adapter_type.startswith(registry.CUSTOM_PREFIX):
+        endpoint = details.get("endpoint")
+        if not endpoint:
+            return UnavailableStorageAdapter(
+                adapter_type,
+                f"No endpoint is configured for the {adapter_type} adapter: staff must add an "
+                "active adapter configuration with connection_details.endpoint.",
+            )
+        return IpfsStorageAdapter(
+            str(endpoint),
+            auth_token=details.get("auth_token") or None,
+            timeout=float(details.get("timeout_seconds", 30)),
+        )
+    network = details.get("network") or details.get("rpc_url") or details.get("horizon_url")
+    if not network:
+        return UnavailableStorageAdapter(
+            adapter_type,
+            f"No network is configured for the {adapter_type} adapter: staff must add an active "
+            "adapter configuration naming its network; nothing was stored.",
+        )
+    return UnavailableStorageAdapter(
+        adapter_type,
+        f"Anchoring on {network} through {adapter_type} is not available in this deployment; "
+        "nothing was stored.",
+    )
+
+
+def storage_history_for_item(*, item) -> QuerySet[StorageHistory]:
+    """Newest first."""
+    return StorageHistory.objects.filter(item=item).order_by("-stored_at_ts", "-created_at", "-id")
+
+
+def storage_history_primary(*, item) -> StorageHistory | None:
+    """The item's current primary location: its newest active storage record."""
+    return storage_history_for_item(item=item).filter(is_active=True).first()
+
+
+def item_get_for_storage(*, user: User, dfid: str):
+    """The item ``dfid`` when ``user`` may see it; 404 otherwise."""
+    from items.selectors import item_get_visible
+
+    return item_get_visible(user=user, dfid=dfid)
+
+
+def _public_settings_open(public_settings: dict[str, Any] | None) -> bool:
+    """Public circuits show their published items without login; protected ones need a
+    password and are not open here; scheduled ones open at ``public_from_ts``."""
+    settings_ = public_settings or {}
+    if not settings_.get("enabled", True):
+        return False
+    mode = settings_.get("access_mode")
+    if mode == "public":
+        return True
+    if mode == "scheduled":
+        try:
+            return int(settings_.get("public_from_ts")) <= unix_now()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def item_get_public(*, dfid: str):
+    """The item ``dfid`` when a public circuit holds and publishes it; 404 otherwise."""
+    from circuits.models import CircuitItem
+
+    holdings = CircuitItem.objects.filter(item_id=dfid).select_related("circuit", "item")
+    for holding in holdings:
+        public_settings = holding.circuit.public_settings or {}
+        published = public_settings.get("published_items") or []
+        if _public_settings_open(public_settings) and dfid in published:
+            return holding.item
+    raise NotFound(f"Item {dfid} is not published in a public circuit.")

@@ -1,0 +1,285 @@
+"""Writes: staff-managed adapter configurations and storing items through an adapter."""
+
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import User
+from accounts.services.credits import credits_charge
+from accounts.services.tiers import tier_check_adapter
+from accounts.tiers import CreditOperation
+from adapters import registry
+from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
+from adapters.selectors import (
+    MASK,
+    connection_details_masked,
+    storage_adapter_for,
+    storage_history_primary,
+)
+from audit.services import admin_action_record
+from defarm.api.exceptions import Conflict
+from defarm.timeutils import unix_now
+
+# --- Adapter configurations (staff) -----------------------------------------------------------
+
+
+def _lock_adapter_type(adapter_type: str) -> None:
+    """Serialise changes to the configurations of one adapter type until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"adapter:{adapter_type}"]
+            )
+    else:
+        list(AdapterConfig.objects.select_for_update().filter(adapter_type=adapter_type))
+
+
+def _validate_adapter_type(adapter_type: str) -> None:
+    if not registry.adapter_type_is_known(adapter_type):
+        raise ValidationError(
+            {
+                "adapter_type": [
+                    f"Unknown adapter type {adapter_type!r}; use one of "
+                    f"{', '.join(registry.ADAPTER_TYPES)} or custom-<name>."
+                ]
+            }
+        )
+
+
+def _keep_masked_secrets(new: Any, old: Any) -> Any:
+    """Values sent back as ``********`` keep the stored secret."""
+    if isinstance(new, dict):
+        old = old if isinstance(old, dict) else {}
+        return {key: _keep_masked_secrets(value, old.get(key)) for key, value in new.items()}
+    if new == MASK and old is not None:
+        return old
+    return new
+
+
+def _save_default(config: AdapterConfig) -> AdapterConfig:
+    """Save ``config``; when it is the default, the other configs of its type stop being."""
+    _lock_adapter_type(config.adapter_type)
+    if config.is_default:
+        AdapterConfig.objects.filter(adapter_type=config.adapter_type, is_default=True).exclude(
+            pk=config.pk
+        ).update(is_default=False, updated_at_ts=unix_now())
+    try:
+        with transaction.atomic():
+            config.save()
+    except IntegrityError as error:
+        raise Conflict(
+            f"Another default configuration of {config.adapter_type} was saved at the same time."
+        ) from error
+    return config
+
+
+@transaction.atomic
+def adapter_config_create(
+    *,
+    admin: User,
+    name: str,
+    adapter_type: str,
+    connection_details: dict[str, Any] | None = None,
+    contract_configs: dict[str, Any] | None = None,
+    description: str | None = None,
+    is_active: bool = True,
+    is_default: bool = False,
+) -> AdapterConfig:
+    _validate_adapter_type(adapter_type)
+    config = AdapterConfig(
+        name=name,
+        adapter_type=adapter_type,
+        description=description,
+        connection_details=connection_details or {},
+        contract_configs=contract_configs,
+        is_active=is_active,
+        is_default=is_default,
+        created_by=admin.user_id,
+    )
+    _save_default(config)
+    admin_action_record(
+        admin=admin,
+        action_type="adapter_config_create",
+        target_id=str(config.config_id),
+        data={"adapter_type": adapter_type, "name": name, "is_default": is_default},
+    )
+    return config
+
+
+@transaction.atomic
+def adapter_config_update(
+    *, admin: User, config: AdapterConfig, changes: dict[str, Any]
+) -> AdapterConfig:
+    config = AdapterConfig.objects.select_for_update().get(pk=config.pk)
+    if "adapter_type" in changes:
+        _validate_adapter_type(changes["adapter_type"])
+    for field in ("connection_details", "contract_configs"):
+        if field in changes:
+            changes[field] = _keep_masked_secrets(changes[field], getattr(config, field))
+    for field, value in changes.items():
+        setattr(config, field, value)
+    config.updated_at_ts = unix_now()
+    _save_default(config)
+    admin_action_record(
+        admin=admin,
+        action_type="adapter_config_update",
+        target_id=str(config.config_id),
+        data={
+            field: connection_details_masked(value)
+            if field in {"connection_details", "contract_configs"}
+            else value
+            for field, value in changes.items()
+        },
+    )
+    return config
+
+
+@transaction.atomic
+def adapter_config_delete(*, admin: User, config: AdapterConfig) -> None:
+    admin_action_record(
+        admin=admin,
+        action_type="adapter_config_delete",
+        target_id=str(config.config_id),
+        data={"adapter_type": config.adapter_type, "name": config.name},
+    )
+    config.delete()
+
+
+# --- Storing items ------------------------------------------------------------------------------
+
+
+def item_storage_snapshot(*, item) -> dict[str, Any]:
+    """What a store writes: the item's identity, identifiers and data, and its public events
+    (oldest first). Private and circuit-only events stay out of storage that others may read."""
+    from items.models import Event, EventVisibility
+    from items.services import item_snapshot
+
+    events = [
+        {
+            "event_id": str(event.event_id),
+            "event_type": event.event_type,
+            "timestamp": event.timestamp,
+            "metadata": event.metadata,
+        }
+        for event in Event.objects.filter(item=item, visibility=EventVisibility.PUBLIC).order_by(
+            "timestamp", "event_id"
+        )
+    ]
+    return {
+        "dfid": item.dfid,
+        "status": item.status,
+        "item_hash": item.item_hash,
+        **item_snapshot(item=item),
+        "events": events,
+    }
+
+
+def _events_range(snapshot: dict[str, Any]) -> tuple[int | None, int | None]:
+    timestamps = [event["timestamp"] for event in snapshot["events"]]
+    return (min(timestamps), max(timestamps)) if timestamps else (None, None)
+
+
+@transaction.atomic
+def item_store(
+    *,
+    item,
+    adapter_type: str,
+    triggered_by: StorageTrigger,
+    triggered_by_id: str | None,
+    metadata: dict[str, Any] | None = None,
+) -> StorageHistory | None:
+    """Write the item's current snapshot through ``adapter_type`` and record where.
+
+    ``none`` stores nothing and returns None. An adapter that cannot store raises
+    (AdapterNotConfigured, StorageFailed) and nothing is recorded. Storing the same snapshot
+    again for the same trigger records nothing new.
+    """
+    backend = storage_adapter_for(adapter_type=adapter_type)
+    if backend is None:
+        return None
+    snapshot = item_storage_snapshot(item=item)
+    location = backend.store(snapshot)
+    primary = storage_history_primary(item=item)
+    if (
+        primary is not None
+        and primary.adapter_type == adapter_type
+        and primary.storage_location == location
+        and primary.triggered_by_id == triggered_by_id
+    ):
+        return primary
+    start, end = _events_range(snapshot)
+    return StorageHistory.objects.create(
+        item=item,
+        adapter_type=adapter_type,
+        storage_location=location,
+        stored_at_ts=unix_now(),
+        created_at=timezone.now(),  # orders records stored within the same second
+        triggered_by=triggered_by,
+        triggered_by_id=triggered_by_id,
+        events_range_start=start,
+        events_range_end=end,
+        is_active=True,
+        metadata=metadata,
+    )
+
+
+def circuit_adapter_type(circuit) -> str:
+    return str((circuit.adapter_config or {}).get("adapter_type") or registry.NONE)
+
+
+def item_store_for_circuit(*, circuit, item, user=None, operation=None) -> StorageHistory | None:
+    """Store an item that entered ``circuit`` through the circuit's adapter."""
+    metadata: dict[str, Any] = {"circuit_name": circuit.name}
+    if user is not None:
+        metadata["user_id"] = user.user_id
+    if operation is not None:
+        metadata["operation_id"] = str(operation.pk)
+    return item_store(
+        item=item,
+        adapter_type=circuit_adapter_type(circuit),
+        triggered_by=StorageTrigger.CIRCUIT_PUSH,
+        triggered_by_id=str(circuit.circuit_id),
+        metadata=metadata,
+    )
+
+
+@transaction.atomic
+def item_storage_migrate(
+    *, admin_or_user: User, item, adapter_type: str, circuit=None
+) -> StorageHistory:
+    """Store the item again through ``adapter_type``; the new record becomes its primary
+    location, earlier records are kept. Charges the caller's storage-migration cost; when
+    storing fails nothing is charged or recorded."""
+    _validate_adapter_type(adapter_type)
+    if adapter_type == registry.NONE:
+        raise ValidationError({"adapter_type": ["Migrating to 'none' would store nothing."]})
+    tier_check_adapter(user=admin_or_user, adapter_type=adapter_type)
+    previous = storage_history_primary(item=item)
+    credits_charge(
+        user=admin_or_user,
+        operation=CreditOperation.STORAGE_MIGRATION,
+        description=f"Storage migration of {item.dfid} to {adapter_type}",
+    )
+    backend = storage_adapter_for(adapter_type=adapter_type)
+    snapshot = item_storage_snapshot(item=item)
+    location = backend.store(snapshot)
+    start, end = _events_range(snapshot)
+    return StorageHistory.objects.create(
+        item=item,
+        adapter_type=adapter_type,
+        storage_location=location,
+        stored_at_ts=unix_now(),
+        created_at=timezone.now(),  # orders records stored within the same second
+        triggered_by=StorageTrigger.CIRCUIT_MIGRATION if circuit else StorageTrigger.MANUAL,
+        triggered_by_id=str(circuit.circuit_id) if circuit else admin_or_user.user_id,
+        events_range_start=start,
+        events_range_end=end,
+        is_active=True,
+        metadata={
+            "requested_by": admin_or_user.user_id,
+            "migrated_from": previous.adapter_type if previous else None,
+            "previous_record_id": str(previous.id) if previous else None,
+        },
+    )

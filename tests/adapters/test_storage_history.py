@@ -1,0 +1,311 @@
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import CreditBalance, CreditTransaction, Tier
+from adapters.backends import LocalStorageAdapter
+from adapters.cid import cid_v1_raw
+from adapters.models import AdapterConfig, StorageHistory
+from adapters.selectors import local_store_root
+from circuits import signals
+from circuits.models import Circuit
+from tests.accounts.factories import UserFactory
+from tests.adapters.factories import (
+    CircuitFactory,
+    EventFactory,
+    ItemFactory,
+    circuit_hold,
+    member_add,
+)
+from tests.adapters.kubo import FakeKubo
+from tests.conftest import client_for
+
+
+def push_signal(circuit, item, user, signal=signals.item_pushed):
+    signal.send(sender=Circuit, circuit=circuit, item=item, user=user, operation=None)
+
+
+@pytest.fixture
+def local_circuit(user):
+    return CircuitFactory(owner=user, adapter_config={"adapter_type": "local"})
+
+
+def test_push_stores_snapshot_through_the_circuit_adapter(user, local_circuit):
+    item = ItemFactory(created_by=user)
+    EventFactory(item=item, timestamp=1_700_000_100)
+    EventFactory(item=item, timestamp=1_700_000_050, event_type="Enriched")
+    EventFactory(item=item, timestamp=1_700_000_999, visibility="Private")
+    circuit_hold(local_circuit, item)
+
+    push_signal(local_circuit, item, user)
+
+    record = StorageHistory.objects.get(item=item)
+    assert record.adapter_type == "local"
+    assert record.triggered_by == "circuit_push"
+    assert record.triggered_by_id == str(local_circuit.circuit_id)
+    assert (record.events_range_start, record.events_range_end) == (1_700_000_050, 1_700_000_100)
+    assert record.is_active
+    data = LocalStorageAdapter(local_store_root()).retrieve(record.storage_location)
+    assert record.storage_location == {"Local": {"id": cid_v1_raw(data), "size": len(data)}}
+    snapshot = json.loads(data)
+    assert snapshot["dfid"] == item.dfid
+    assert snapshot["enriched_data"] == item.enriched_data
+    assert [identifier["value"] for identifier in snapshot["identifiers"]] == [
+        item.identifiers.get().value
+    ]
+    assert [event["timestamp"] for event in snapshot["events"]] == [1_700_000_050, 1_700_000_100]
+
+
+def test_push_and_approval_of_the_same_snapshot_record_once(user, local_circuit):
+    item = ItemFactory(created_by=user)
+    push_signal(local_circuit, item, user)
+    push_signal(local_circuit, item, user, signal=signals.item_approved)
+    assert StorageHistory.objects.filter(item=item).count() == 1
+
+
+def test_circuit_without_adapter_stores_nothing(user):
+    circuit = CircuitFactory(owner=user, adapter_config=None)
+    item = ItemFactory(created_by=user)
+    push_signal(circuit, item, user)
+    assert not StorageHistory.objects.exists()
+
+
+def test_push_through_ipfs_adds_and_pins(user):
+    circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "ipfs-ipfs"})
+    item = ItemFactory(created_by=user)
+    with FakeKubo() as kubo:
+        AdapterConfig.objects.create(
+            name="node",
+            adapter_type="ipfs-ipfs",
+            connection_details={"endpoint": kubo.endpoint},
+            is_default=True,
+            created_by="staff",
+        )
+        push_signal(circuit, item, user)
+        record = StorageHistory.objects.get(item=item)
+        cid = record.storage_location["IPFS"]["cid"]
+        assert record.storage_location["IPFS"]["pinned"] is True
+        assert cid in kubo.pins
+        assert cid == cid_v1_raw(kubo.blocks[cid])
+        assert json.loads(kubo.blocks[cid])["dfid"] == item.dfid
+        from adapters.selectors import storage_adapter_for
+
+        backend = storage_adapter_for(adapter_type="ipfs-ipfs")
+        assert backend.retrieve(record.storage_location) == kubo.blocks[cid]
+        assert [path for path, _ in kubo.calls] == [
+            "/api/v0/add",
+            "/api/v0/pin/add",
+            "/api/v0/cat",
+        ]
+
+
+def test_ipfs_without_endpoint_refuses_and_records_nothing(user):
+    from adapters.backends import AdapterNotConfigured
+
+    circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "ipfs-ipfs"})
+    item = ItemFactory(created_by=user)
+    with pytest.raises(AdapterNotConfigured, match="No endpoint is configured"):
+        push_signal(circuit, item, user)
+    assert not StorageHistory.objects.exists()
+
+
+def test_stellar_without_network_refuses_and_records_nothing(user):
+    from adapters.backends import AdapterNotConfigured
+
+    circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "stellar_testnet-ipfs"})
+    item = ItemFactory(created_by=user)
+    with pytest.raises(AdapterNotConfigured, match="No network is configured"):
+        push_signal(circuit, item, user)
+    assert not StorageHistory.objects.exists()
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_storage_history_lists_newest_first_with_primary(auth_client, user, local_circuit):
+    item = ItemFactory(created_by=user)
+    push_signal(local_circuit, item, user)
+    EventFactory(item=item)
+    push_signal(local_circuit, item, user)
+    for url in (
+        f"/api/items/{item.dfid}/storage-history",
+        f"/api/storage-history/{item.dfid}/",
+    ):
+        response = auth_client.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["count"] == 2
+        first, second = body["results"]
+        assert first["stored_at_ts"] >= second["stored_at_ts"]
+        assert first["is_primary"] and not second["is_primary"]
+        assert first["storage_location"] != second["storage_location"]
+
+
+def test_storage_history_is_hidden_from_others(other_client, user, local_circuit):
+    item = ItemFactory(created_by=user)
+    push_signal(local_circuit, item, user)
+    response = other_client.get(f"/api/items/{item.dfid}/storage-history")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert other_client.get(f"/api/storage-history/{item.dfid}").status_code == 404
+
+
+def test_circuit_members_see_storage_history(other_user, user, local_circuit):
+    item = ItemFactory(created_by=user)
+    circuit_hold(local_circuit, item)
+    member_add(local_circuit, other_user)
+    push_signal(local_circuit, item, user)
+    response = client_for(other_user).get(f"/api/storage-history/{item.dfid}")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_storage_history_query_count_does_not_grow(auth_client, user):
+    def queries_for(rows: int) -> int:
+        item = ItemFactory(created_by=user)
+        for index in range(rows):
+            StorageHistory.objects.create(
+                item=item,
+                adapter_type="local",
+                storage_location={"Local": {"id": f"b{index}"}},
+                triggered_by="manual",
+            )
+        with CaptureQueriesContext(connection) as context:
+            response = auth_client.get(f"/api/items/{item.dfid}/storage-history?limit=100")
+        assert response.json()["count"] == rows
+        return len(context.captured_queries)
+
+    assert queries_for(3) == queries_for(30)
+
+
+def test_public_storage_history_only_for_published_items(api_client, user):
+    circuit = CircuitFactory(
+        owner=user,
+        adapter_config={"adapter_type": "local"},
+        public_settings={"access_mode": "public", "published_items": []},
+    )
+    published = ItemFactory(created_by=user)
+    hidden = ItemFactory(created_by=user)
+    circuit.public_settings["published_items"] = [published.dfid]
+    circuit.save()
+    for item in (published, hidden):
+        circuit_hold(circuit, item)
+        push_signal(circuit, item, user)
+
+    response = api_client.get(f"/api/public/items/{published.dfid}/storage-history")
+    assert response.status_code == 200
+    record = response.json()["results"][0]
+    assert record["is_primary"] and "metadata" not in record
+    assert api_client.get(f"/api/public/items/{hidden.dfid}/storage-history").status_code == 404
+
+    circuit.public_settings["access_mode"] = "protected"
+    circuit.save()
+    assert api_client.get(f"/api/public/items/{published.dfid}/storage-history").status_code == 404
+
+
+# --- Migration ----------------------------------------------------------------------------------
+
+
+def balance(user) -> int:
+    return CreditBalance.objects.get(user=user).credits
+
+
+def test_migration_charges_and_becomes_primary(auth_client, user, local_circuit):
+    item = ItemFactory(created_by=user)
+    push_signal(local_circuit, item, user)
+    before = balance(user)
+    with FakeKubo() as kubo:
+        AdapterConfig.objects.create(
+            name="node",
+            adapter_type="ipfs-ipfs",
+            connection_details={"endpoint": kubo.endpoint},
+            is_default=True,
+            created_by="staff",
+        )
+        response = auth_client.post(
+            f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "ipfs-ipfs"}, format="json"
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["triggered_by"] == "manual"
+    assert response.json()["is_primary"] is True
+    assert balance(user) == before - 10  # Basic tier storage-migration cost
+    assert CreditTransaction.objects.filter(user=user, amount=-10).count() == 1
+
+    history = auth_client.get(f"/api/storage-history/{item.dfid}").json()["results"]
+    assert [row["adapter_type"] for row in history] == ["ipfs-ipfs", "local"]
+    assert [row["is_primary"] for row in history] == [True, False]
+    assert all(row["is_active"] for row in history)
+    assert history[0]["metadata"]["migrated_from"] == "local"
+
+
+def test_migration_for_a_circuit_is_recorded_as_circuit_migration(auth_client, user, local_circuit):
+    item = ItemFactory(created_by=user)
+    circuit_hold(local_circuit, item)
+    response = auth_client.post(
+        f"/api/storage-history/{item.dfid}/migrate",
+        {"adapter_type": "local", "circuit_id": str(local_circuit.circuit_id)},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["triggered_by"] == "circuit_migration"
+    assert response.json()["triggered_by_id"] == str(local_circuit.circuit_id)
+
+
+def test_migration_without_credits_changes_nothing(user):
+    item = ItemFactory(created_by=user)
+    CreditBalance.objects.filter(user=user).update(credits=5)
+    response = client_for(user).post(
+        f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
+    )
+    assert response.status_code == 402
+    assert response.json()["error"] == "insufficient_credits"
+    assert not StorageHistory.objects.exists()
+    assert balance(user) == 5
+
+
+def test_migration_to_an_adapter_outside_the_tier_is_refused(auth_client, user):
+    item = ItemFactory(created_by=user)
+    before = balance(user)
+    response = auth_client.post(
+        f"/api/items/{item.dfid}/storage/migrate",
+        {"adapter_type": "stellar_testnet-ipfs"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert "stellar_testnet-ipfs" in response.json()["message"]
+    assert balance(user) == before
+    assert not StorageHistory.objects.exists()
+
+
+def test_stellar_migration_without_network_fails_and_charges_nothing(db):
+    user = UserFactory(tier=Tier.PROFESSIONAL)
+    item = ItemFactory(created_by=user)
+    before = balance(user)
+    response = client_for(user).post(
+        f"/api/items/{item.dfid}/storage/migrate",
+        {"adapter_type": "stellar_testnet-ipfs"},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "adapter_not_configured"
+    assert balance(user) == before
+    assert not StorageHistory.objects.exists()
+
+
+def test_staff_migrates_any_item_for_free(staff_client, user):
+    item = ItemFactory(created_by=user)
+    response = staff_client.post(
+        f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["triggered_by_id"] == staff_client.user.user_id
+
+
+def test_migration_of_an_invisible_item_is_404(other_client, user):
+    item = ItemFactory(created_by=user)
+    response = other_client.post(
+        f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
+    )
+    assert response.status_code == 404
