@@ -66,7 +66,7 @@ if env("RAILWAY_PUBLIC_DOMAIN"):
     CSRF_TRUSTED_ORIGINS.append(f"https://{env('RAILWAY_PUBLIC_DOMAIN')}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "defarm.admin.DefarmAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -124,7 +124,6 @@ MEMORY_DATABASE = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": "file:defarm-memory?mode=memory&cache=shared",
     "OPTIONS": {"uri": True},
-    "TEST": {"NAME": "file:defarm-test-memory?mode=memory&cache=shared"},
 }
 
 
