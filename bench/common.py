@@ -289,7 +289,7 @@ def seed_items(
     *,
     start: int = 1,
     identifier_key: str = "ear_tag",
-    namespace: str = "bench",
+    namespace: str = "generic",
     chunk: int = 200_000,
 ) -> None:
     """Items ``start .. start+count-1`` owned by ``owner``: DFID ``bench_dfid(n)``, one canonical
