@@ -1,5 +1,26 @@
+from django.urls import re_path
+
 from defarm.api.routers import OptionalSlashRouter
+from items.api import views
 
 router = OptionalSlashRouter()
+router.register("items", views.ItemViewSet, basename="item")
+router.register("events", views.EventViewSet, basename="event")
+router.register("receipts", views.ReceiptViewSet, basename="receipt")
+router.register("admin/conflicts", views.ConflictViewSet, basename="admin-conflict")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    re_path(r"^items/local/?$", views.LocalItemCreateView.as_view(), name="item-local-create"),
+    re_path(r"^items/local/merge/?$", views.LocalItemMergeView.as_view(), name="item-local-merge"),
+    re_path(
+        r"^items/local/(?P<local_id>[^/]+)/unmerge/?$",
+        views.LocalItemUnmergeView.as_view(),
+        name="item-local-unmerge",
+    ),
+    re_path(
+        r"^items/mapping/(?P<local_id>[^/]+)/?$",
+        views.LocalMappingView.as_view(),
+        name="item-local-mapping",
+    ),
+    *router.urls,
+]

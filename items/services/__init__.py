@@ -11,6 +11,7 @@ from items.services.items import (
     item_merge,
     item_merge_into,
     item_split,
+    item_update,
     items_create_bulk,
 )
 from items.services.local import (
@@ -47,6 +48,7 @@ __all__ = [
     "item_merge_into",
     "item_snapshot",
     "item_split",
+    "item_update",
     "items_create_bulk",
     "local_item_create",
     "local_item_get",

@@ -217,9 +217,22 @@ def item_enrich(
     return Item.objects.prefetch_related("identifiers").get(dfid=outcome.item.dfid)
 
 
+def item_update(
+    *,
+    user: User,
+    item: Item,
+    identifiers: Sequence[dict[str, Any] | Identifier] = (),
+    enriched_data: dict[str, Any] | None = None,
+) -> Item:
+    """The creator's (or staff's) enrichment of their item through the API."""
+    item_require_owner(user=user, item=item)
+    return item_enrich(user=user, item=item, identifiers=identifiers, enriched_data=enriched_data)
+
+
 @transaction.atomic
 def item_deprecate(*, user: User, item: Item) -> Item:
-    """Soft delete: the item becomes Deprecated (an event records it)."""
+    """Soft delete by the creator or staff: the item becomes Deprecated (an event records it)."""
+    item_require_owner(user=user, item=item)
     item = Item.objects.select_for_update().get(dfid=item.dfid)
     item_status_check(item=item, new_status=ItemStatus.DEPRECATED, action="deprecated")
     previous = item.status

@@ -1,0 +1,544 @@
+"""Staff console for items, identifiers, conflicts, events and receipts.
+
+Items and identifiers are the biggest tables: their changelists never count every row and
+their search looks identifiers up by exact value through the ``(key, value)`` index.
+Changes to items go through ``items.services`` (which keep hashes, events and credits right).
+"""
+
+import re
+from importlib import import_module
+
+from django import forms
+from django.contrib import admin
+from django.db import connections
+from django.db.models import Q
+from django.utils.html import format_html, format_html_join
+
+from defarm.admin_site import (
+    BigTableAdmin,
+    DefarmModelAdmin,
+    LimitedReadOnlyInline,
+    admin_action_recorded,
+    form_action,
+    format_ts,
+    json_pretty,
+    json_summary,
+)
+from items.models import (
+    ConflictResolution,
+    ConflictStatus,
+    Event,
+    EventType,
+    EventVisibility,
+    IdentifierMapping,
+    Item,
+    ItemIdentifier,
+    ItemSourceEntry,
+    ItemStatus,
+    LidDfidMapping,
+    Receipt,
+    ReceiptIdentifier,
+)
+
+KEY_VALUE_TERM = re.compile(r"^(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>.+)$")
+SEARCH_MATCH_LIMIT = 1000
+
+
+def item_service(name: str):
+    """A function of ``items.services`` (or one of its modules), imported when first used."""
+    package = import_module("items.services")
+    if hasattr(package, name):
+        return getattr(package, name)
+    for module in ("conflicts", "items", "writes"):
+        try:
+            found = getattr(import_module(f"items.services.{module}"), name, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    raise ImportError(f"items.services has no {name}")
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Identifier search --------------------------------------------------------------------------
+
+
+def identifier_keys(using: str = "default") -> list[str] | None:
+    """Every distinct identifier key, read with a skip scan of the ``(key, value)`` index.
+
+    On PostgreSQL a value-only lookup can then probe the index once per key instead of
+    scanning the table. Returns None elsewhere (SQLite scans anyway).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE keys(key) AS (
+                (SELECT key FROM item_identifiers ORDER BY key LIMIT 1)
+                UNION ALL
+                SELECT (SELECT i.key FROM item_identifiers i WHERE i.key > keys.key
+                        ORDER BY i.key LIMIT 1)
+                FROM keys WHERE keys.key IS NOT NULL
+            )
+            SELECT key FROM keys WHERE key IS NOT NULL LIMIT 10000
+            """
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def identifiers_matching(term: str):
+    """Identifiers whose value is ``term`` exactly, or ``key=value`` for one key."""
+    match = KEY_VALUE_TERM.match(term)
+    if match:
+        return ItemIdentifier.objects.filter(key=match["key"], value=match["value"].strip())
+    queryset = ItemIdentifier.objects.filter(value=term)
+    keys = identifier_keys()
+    if keys is not None:
+        queryset = queryset.filter(key__in=keys)
+    return queryset
+
+
+def dfid_term_q(term: str) -> Q:
+    query = Q(dfid=term)
+    if term.upper().startswith(("DFID-", "LID-")):
+        query |= Q(dfid__startswith=term.upper() if term.upper().startswith("DFID") else term)
+    return query
+
+
+class ItemStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*ItemStatus.choices, ("MergedInto", "Merged into a local item")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "MergedInto":
+            return queryset.filter(status__startswith="MergedInto:")
+        return queryset.filter(status=value) if value else queryset
+
+
+class LocalFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [("global", "Global (DFID)"), ("local", "Local (LID)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "local":
+            return queryset.filter(dfid__startswith="LID-")
+        if self.value() == "global":
+            return queryset.filter(dfid__startswith="DFID-")
+        return queryset
+
+
+def choices_filter(field_name: str, choices, title: str | None = None):
+    """A list filter with fixed choices (no ``SELECT DISTINCT`` over a big table)."""
+
+    class ChoicesFilter(admin.SimpleListFilter):
+        parameter_name = field_name
+
+        def lookups(self, request, model_admin):
+            return choices
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field_name: self.value()}) if self.value() else queryset
+
+    ChoicesFilter.title = title or field_name.replace("_", " ")
+    ChoicesFilter.__name__ = f"{field_name.title().replace('_', '')}Filter"
+    return ChoicesFilter
+
+
+# --- Items ------------------------------------------------------------------------------------
+
+
+class IdentifierInline(LimitedReadOnlyInline):
+    model = ItemIdentifier
+    limit = 50
+    fields = ["namespace", "key", "value", "id_type", "metadata"]
+
+    @admin.display(description="type metadata")
+    def metadata(self, obj):
+        return json_summary(obj.type_metadata)
+
+
+class SourceEntryInline(LimitedReadOnlyInline):
+    model = ItemSourceEntry
+    fields = ["entry_id", "created_at"]
+    verbose_name_plural = "source entries (data lake)"
+
+
+class ItemCreationForm(forms.ModelForm):
+    identifiers = forms.JSONField(
+        initial=list,
+        help_text='The API\'s shape: [{"key": "sisbov", "value": "BR123456789012", '
+        '"id_type": "Canonical", "namespace": "bovino"}]',
+    )
+    new_enriched_data = forms.JSONField(
+        label="Enriched data", required=False, initial=dict, help_text="A JSON object."
+    )
+
+    class Meta:
+        model = Item
+        fields: list[str] = []
+
+
+@admin.register(Item)
+class ItemAdmin(BigTableAdmin):
+    add_form = ItemCreationForm
+    list_display = ["dfid", "status", "identifier_list", "data_summary", "created", "created_by"]
+    list_select_related = ["created_by"]
+    list_filter = [ItemStatusFilter, LocalFilter]
+    search_fields = ["=dfid", "=identifiers__value"]
+    search_help_text = (
+        "An identifier value (exact), key=value, a DFID or the start of one (DFID-2025...)."
+    )
+    ordering = ["-created_at_ts", "dfid"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["dfid", "status", "created_by", "enriched", "related"]
+    fields = [
+        "dfid",
+        "status",
+        "item_hash",
+        "created_by",
+        "enriched",
+        "related",
+        "created_at_ts",
+        "last_updated_ts",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [IdentifierInline, SourceEntryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("identifiers")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        dfids = list(
+            identifiers_matching(term).values_list("item_id", flat=True)[:SEARCH_MATCH_LIMIT]
+        )
+        query = dfid_term_q(term)
+        if dfids:
+            query |= Q(dfid__in=dfids)
+        return queryset.filter(query), False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["identifiers", "new_enriched_data"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else super().get_readonly_fields(request, obj)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # Items change through the API's services (hashes, events, credits): read-only here.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from rest_framework.exceptions import APIException
+
+        item_create = item_service("item_create")
+        try:
+            result = item_create(
+                user=request.user,
+                identifiers=form.cleaned_data["identifiers"],
+                enriched_data=form.cleaned_data.get("new_enriched_data") or None,
+                source="admin",
+            )
+        except APIException as error:
+            raise forms.ValidationError(str(error.detail)) from error
+        for field in Item._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(result.item, field.attname))
+        obj._state.adding = False
+        obj._state.db = result.item._state.db
+
+    def add_view(self, request, form_url="", extra_context=None):
+        from rest_framework.exceptions import APIException
+
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except (APIException, forms.ValidationError) as error:
+            detail = getattr(error, "detail", None) or getattr(error, "messages", str(error))
+            self.message_user(request, f"Item not created: {detail}", level="ERROR")
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(request.path)
+
+    @admin.display(description="identifiers")
+    def identifier_list(self, obj):
+        identifiers = list(obj.identifiers.all())
+        text = ", ".join(f"{row.key}={row.value}" for row in identifiers[:3])
+        return text + (f" (+{len(identifiers) - 3})" if len(identifiers) > 3 else "") or "-"
+
+    @admin.display(description="enriched data")
+    def data_summary(self, obj):
+        return json_summary(obj.enriched_data)
+
+    @admin.display(description="enriched data")
+    def enriched(self, obj):
+        return json_pretty(obj.enriched_data)
+
+    @admin.display(description="created", ordering="created_at_ts")
+    def created(self, obj):
+        return format_ts(obj.created_at_ts)
+
+    @admin.display(description="related")
+    def related(self, obj):
+        from adapters.models import StorageHistory
+        from circuits.models import CircuitItem, CircuitPendingItem
+
+        links = [
+            self.related_link(CircuitItem, "circuits", item__exact=obj.pk),
+            self.related_link(CircuitPendingItem, "pending in circuits", item__exact=obj.pk),
+            self.related_link(StorageHistory, "storage history", item__exact=obj.pk),
+            self.related_link(Event, "events", item__exact=obj.pk),
+            self.related_link(ItemIdentifier, "identifiers", item__exact=obj.pk),
+            self.related_link(IdentifierMapping, "identifier mappings", item__exact=obj.pk),
+            self.related_link(LidDfidMapping, "local ids", item__exact=obj.pk),
+        ]
+        return format_html_join(" · ", "{}", ((link,) for link in links))
+
+
+NAMESPACES = ["bovino", "aves", "suino", "soja", "milho", "algodao", "cafe", "leite", "generic"]
+
+
+@admin.register(ItemIdentifier)
+class ItemIdentifierAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    list_display = ["value", "key", "namespace", "id_type", "item_link", "metadata"]
+    list_filter = [
+        choices_filter("id_type", [("Canonical", "Canonical"), ("Contextual", "Contextual")]),
+        choices_filter("namespace", [(name, name) for name in NAMESPACES]),
+    ]
+    search_fields = ["=value"]
+    search_help_text = "An identifier value (exact) or key=value."
+    ordering = ["-created_at", "id"]
+    raw_id_fields = ["item"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = KEY_VALUE_TERM.match(term)
+        if match:
+            return queryset.filter(key=match["key"], value=match["value"].strip()), False
+        keys = identifier_keys()
+        queryset = queryset.filter(value=term)
+        return (queryset.filter(key__in=keys) if keys is not None else queryset), False
+
+    @admin.display(description="item", ordering="item")
+    def item_link(self, obj):
+        return self.change_link_by_pk(Item, obj.item_id)
+
+    @admin.display(description="type metadata")
+    def metadata(self, obj):
+        return json_summary(obj.type_metadata)
+
+    def change_link_by_pk(self, model, pk):
+        from django.urls import reverse
+
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+        return format_html('<a href="{}">{}</a>', url, pk)
+
+
+@admin.register(ItemSourceEntry)
+class ItemSourceEntryAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
+    list_display = ["item_id", "entry_id", "created_at"]
+    search_fields = ["=item__dfid", "=entry_id"]
+    ordering = ["-created_at", "id"]
+    raw_id_fields = ["item"]
+
+
+@admin.register(LidDfidMapping)
+class LidDfidMappingAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
+    list_display = ["local_id", "item_id", "state", "created_at"]
+    search_fields = ["=local_id", "=item__dfid"]
+    ordering = ["-created_at", "local_id"]
+    raw_id_fields = ["item"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return "LocalOnly" if obj.item_id.startswith("LID-") else "Tokenized"
+
+
+@admin.register(IdentifierMapping)
+class IdentifierMappingAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    list_display = ["identifier_key", "identifier_value", "item_id", "confidence_score"]
+    search_fields = ["=identifier_value", "=item__dfid"]
+    ordering = ["-created_at", "mapping_id"]
+    raw_id_fields = ["item"]
+
+
+# --- Conflicts --------------------------------------------------------------------------------
+
+
+class ConflictResolveForm(forms.Form):
+    strategy = forms.ChoiceField(
+        choices=[("Merge", "Merge into one DFID"), ("KeepSeparate", "Keep the items separate")]
+    )
+    target_dfid = forms.CharField(
+        required=False, help_text="For a merge: the DFID that survives (one of the conflicting)."
+    )
+
+
+@admin.register(ConflictResolution)
+class ConflictResolutionAdmin(DefarmModelAdmin):
+    list_display = [
+        "identifier",
+        "dfid_list",
+        "status",
+        "resolution_strategy",
+        "resolved_dfid",
+        "created",
+    ]
+    list_filter = [choices_filter("status", ConflictStatus.choices)]
+    search_fields = ["=identifier_value", "=resolved_dfid", "=conflict_id"]
+    ordering = ["-created_at_ts", "conflict_id"]
+    readonly_fields = [
+        "conflict_id",
+        "identifier_key",
+        "identifier_value",
+        "dfid_links",
+        "status",
+        "resolution_strategy",
+        "resolved_dfid",
+    ]
+    exclude = ["conflicting_dfids"]
+    actions = ["resolve"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="identifier")
+    def identifier(self, obj):
+        return f"{obj.identifier_key}={obj.identifier_value}"
+
+    @admin.display(description="conflicting items")
+    def dfid_list(self, obj):
+        return ", ".join(obj.conflicting_dfids or [])
+
+    @admin.display(description="conflicting items")
+    def dfid_links(self, obj):
+        return format_html_join(
+            " · ",
+            '<a href="../../../item/{}/change/">{}</a>',
+            ((dfid, dfid) for dfid in obj.conflicting_dfids or []),
+        )
+
+    @admin.display(description="created", ordering="created_at_ts")
+    def created(self, obj):
+        return format_ts(obj.created_at_ts)
+
+    @admin.action(description="Resolve selected conflicts")
+    def resolve(self, request, queryset):
+        def apply(conflict, data):
+            conflict_resolve = item_service("conflict_resolve")
+            with admin_action_recorded(
+                admin=request.user,
+                action_type="conflict_resolve",
+                target_id=str(conflict.pk),
+                data={"strategy": data["strategy"], "target_dfid": data.get("target_dfid")},
+            ):
+                conflict_resolve(
+                    admin=request.user,
+                    conflict=conflict,
+                    strategy=data["strategy"],
+                    target_dfid=data.get("target_dfid") or None,
+                )
+            return f"Resolved: {data['strategy']} {data.get('target_dfid') or ''}".strip()
+
+        return form_action(
+            modeladmin=self,
+            request=request,
+            queryset=queryset,
+            form_class=ConflictResolveForm,
+            title="Resolve conflicts",
+            apply=apply,
+            action_name="resolve",
+        )
+
+
+# --- Events and receipts ------------------------------------------------------------------------
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    list_display = ["when", "event_type", "item_id", "visibility", "created_by", "meta"]
+    list_select_related = ["created_by"]
+    list_filter = [
+        choices_filter("event_type", EventType.choices, "type"),
+        choices_filter("visibility", EventVisibility.choices),
+    ]
+    search_fields = ["=item__dfid", "=event_id"]
+    search_help_text = "A DFID or an event id (exact)."
+    ordering = ["-timestamp", "event_id"]
+    raw_id_fields = ["item", "created_by"]
+    exclude = ["encrypted_data"]
+
+    @admin.display(description="when", ordering="timestamp")
+    def when(self, obj):
+        return format_ts(obj.timestamp)
+
+    @admin.display(description="metadata")
+    def meta(self, obj):
+        return json_summary(obj.metadata)
+
+
+class ReceiptIdentifierInline(LimitedReadOnlyInline):
+    model = ReceiptIdentifier
+    fields = ["key", "value"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
+    list_display = ["id", "hash_prefix", "size_bytes", "when", "created_by"]
+    list_select_related = ["created_by"]
+    search_fields = ["=data_hash", "=id"]
+    ordering = ["-timestamp", "id"]
+    raw_id_fields = ["created_by"]
+    inlines = [ReceiptIdentifierInline]
+
+    @admin.display(description="SHA-256", ordering="data_hash")
+    def hash_prefix(self, obj):
+        return f"{obj.data_hash[:16]}…"
+
+    @admin.display(description="received", ordering="timestamp")
+    def when(self, obj):
+        return format_ts(obj.timestamp)
+
+
+@admin.register(ReceiptIdentifier)
+class ReceiptIdentifierAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
+    list_display = ["key", "value", "receipt_id", "created_at"]
+    search_fields = ["=value", "=receipt__id"]
+    ordering = ["-created_at", "id"]
+    raw_id_fields = ["receipt"]

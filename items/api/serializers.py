@@ -1,0 +1,233 @@
+import base64
+import binascii
+
+from rest_framework import serializers
+
+from items.identifiers import CONTEXTUAL_SCOPES
+from items.models import (
+    ConflictResolution,
+    Event,
+    EventType,
+    EventVisibility,
+    IdentifierType,
+    Item,
+    ItemIdentifier,
+    Receipt,
+    ReceiptIdentifier,
+)
+from items.services import ConflictStrategy, MergeStrategy
+
+
+class IdentifierInputSerializer(serializers.Serializer):
+    namespace = serializers.CharField(required=False, help_text="Default `generic`.")
+    key = serializers.CharField(help_text="For canonical ids, the registry (sisbov, cpf, ...).")
+    value = serializers.CharField()
+    id_type = serializers.ChoiceField(
+        choices=IdentifierType.choices, required=False, default=IdentifierType.CONTEXTUAL
+    )
+    scope = serializers.ChoiceField(choices=CONTEXTUAL_SCOPES, required=False)
+    verified = serializers.BooleanField(required=False)
+    verification_date = serializers.CharField(required=False, allow_null=True)
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ItemIdentifier
+        fields = ["namespace", "key", "value", "id_type", "type_metadata", "created_at"]
+        read_only_fields = fields
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    identifiers = IdentifierSerializer(many=True, read_only=True)
+    local_id = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Item
+        fields = [
+            "dfid",
+            "local_id",
+            "status",
+            "item_hash",
+            "identifiers",
+            "enriched_data",
+            "created_by",
+            "created_at_ts",
+            "last_updated_ts",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_local_id(self, item: Item) -> str | None:
+        return item.local_id
+
+
+class ItemCreateSerializer(serializers.Serializer):
+    identifiers = IdentifierInputSerializer(many=True, allow_empty=False)
+    enriched_data = serializers.DictField(required=False, allow_null=True)
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    identifiers = IdentifierInputSerializer(many=True, required=False)
+    enriched_data = serializers.DictField(required=False, allow_null=True)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.CharField(help_text="created, enriched, conflict or invalid")
+    dfid = serializers.CharField(required=False)
+    error = serializers.CharField(required=False)
+    conflict_id = serializers.UUIDField(required=False)
+    conflicting_dfids = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class BatchSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    enriched = serializers.IntegerField()
+    conflict = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)
+    summary = BatchSummarySerializer()
+
+
+class ItemMergeSerializer(serializers.Serializer):
+    secondary_dfid = serializers.CharField()
+
+
+class SplitIdentifierSerializer(serializers.Serializer):
+    namespace = serializers.CharField(required=False)
+    key = serializers.CharField()
+    value = serializers.CharField()
+
+
+class ItemSplitSerializer(serializers.Serializer):
+    identifiers = SplitIdentifierSerializer(many=True, allow_empty=False)
+
+
+class ItemSplitResultSerializer(serializers.Serializer):
+    original_item = ItemSerializer()
+    new_item = ItemSerializer()
+
+
+class LocalItemCreateSerializer(serializers.Serializer):
+    identifiers = IdentifierInputSerializer(many=True, required=False)
+    enriched_data = serializers.DictField(required=False, allow_null=True)
+
+
+class LocalItemSerializer(serializers.Serializer):
+    local_id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class LocalMappingSerializer(serializers.Serializer):
+    local_id = serializers.UUIDField()
+    dfid = serializers.CharField(allow_null=True)
+    status = serializers.CharField(help_text="LocalOnly or Tokenized")
+
+
+class LocalMergeSerializer(serializers.Serializer):
+    primary_local_id = serializers.UUIDField()
+    secondary_local_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+    strategy = serializers.ChoiceField(choices=MergeStrategy.ALL, default=MergeStrategy.APPEND)
+
+
+class LocalUnmergeResultSerializer(serializers.Serializer):
+    primary = ItemSerializer()
+    restored = ItemSerializer()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    dfid = serializers.CharField(source="item_id", read_only=True, allow_null=True)
+    created_by = serializers.CharField(source="created_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "event_id",
+            "dfid",
+            "event_type",
+            "timestamp",
+            "metadata",
+            "visibility",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class EventCreateSerializer(serializers.Serializer):
+    dfid = serializers.CharField()
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    source = serializers.CharField(required=False, default="", allow_blank=True)
+    metadata = serializers.DictField(required=False, default=dict)
+    visibility = serializers.ChoiceField(
+        choices=EventVisibility.choices, default=EventVisibility.PUBLIC
+    )
+
+
+class Base64DataField(serializers.CharField):
+    """Bytes sent as base64 text."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise serializers.ValidationError("data is not valid base64.") from error
+
+
+class ReceiptIdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReceiptIdentifier
+        fields = ["key", "value"]
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    identifiers = ReceiptIdentifierSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Receipt
+        fields = ["id", "data_hash", "size_bytes", "timestamp", "identifiers", "created_at"]
+        read_only_fields = fields
+
+
+class ReceiptCreateSerializer(serializers.Serializer):
+    data = Base64DataField(help_text="The bytes, base64-encoded.", allow_blank=True)
+    identifiers = ReceiptIdentifierSerializer(many=True, required=False, default=list)
+
+
+class ReceiptVerifySerializer(serializers.Serializer):
+    data = Base64DataField(help_text="The bytes to check, base64-encoded.", allow_blank=True)
+
+
+class ReceiptVerifyResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    conflicting_dfids = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = ConflictResolution
+        fields = [
+            "conflict_id",
+            "identifier_key",
+            "identifier_value",
+            "conflicting_dfids",
+            "resolution_strategy",
+            "resolved_dfid",
+            "status",
+            "created_at_ts",
+            "resolved_at_ts",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConflictResolveSerializer(serializers.Serializer):
+    strategy = serializers.ChoiceField(choices=ConflictStrategy.ALL)
+    target_dfid = serializers.CharField(required=False, allow_null=True)

@@ -1,0 +1,93 @@
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+
+from items.identifiers import KNOWN_NAMESPACES
+from items.models import (
+    ConflictResolution,
+    ConflictStatus,
+    Event,
+    EventType,
+    EventVisibility,
+    Item,
+    ItemIdentifier,
+    Receipt,
+    ReceiptIdentifier,
+)
+
+
+class ItemFilter(django_filters.FilterSet):
+    """Identifier filters match one identifier row together (key, value and namespace)."""
+
+    identifier_key = django_filters.CharFilter(method="filter_identifier")
+    identifier_value = django_filters.CharFilter(method="filter_identifier")
+    namespace = django_filters.ChoiceFilter(
+        method="filter_identifier", choices=[(n, n) for n in KNOWN_NAMESPACES]
+    )
+    status = django_filters.CharFilter(field_name="status")
+
+    class Meta:
+        model = Item
+        fields = ["identifier_key", "identifier_value", "namespace", "status"]
+
+    def filter_identifier(self, queryset: QuerySet[Item], name: str, value: str):
+        return queryset  # applied once, for all three, in filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet[Item]) -> QuerySet[Item]:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        conditions = {
+            field: data[param]
+            for param, field in (
+                ("identifier_key", "key"),
+                ("identifier_value", "value"),
+                ("namespace", "namespace"),
+            )
+            if data.get(param)
+        }
+        if conditions:
+            queryset = queryset.filter(
+                Exists(ItemIdentifier.objects.filter(item=OuterRef("pk"), **conditions))
+            )
+        return queryset
+
+
+class EventFilter(django_filters.FilterSet):
+    dfid = django_filters.CharFilter(field_name="item_id")
+    event_type = django_filters.ChoiceFilter(choices=EventType.choices)
+    visibility = django_filters.ChoiceFilter(choices=EventVisibility.choices)
+
+    class Meta:
+        model = Event
+        fields = ["dfid", "event_type", "visibility"]
+
+
+class ReceiptFilter(django_filters.FilterSet):
+    """``key`` and ``value`` match one identifier of the receipt together."""
+
+    key = django_filters.CharFilter(method="filter_identifier")
+    value = django_filters.CharFilter(method="filter_identifier")
+
+    class Meta:
+        model = Receipt
+        fields = ["key", "value"]
+
+    def filter_identifier(self, queryset: QuerySet[Receipt], name: str, value: str):
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet[Receipt]) -> QuerySet[Receipt]:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        conditions = {field: data[field] for field in ("key", "value") if data.get(field)}
+        if conditions:
+            queryset = queryset.filter(
+                Exists(ReceiptIdentifier.objects.filter(receipt=OuterRef("pk"), **conditions))
+            )
+        return queryset
+
+
+class ConflictFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ConflictStatus.choices)
+
+    class Meta:
+        model = ConflictResolution
+        fields = ["status"]

@@ -1,0 +1,115 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import CreditBalance, CreditTransaction, TransactionType
+from accounts.services.credits import credits_add
+from items.dfid import dfid_is_valid
+from items.models import ConflictResolution, Event, IdentifierMapping, Item, ItemIdentifier
+from tests.items.factories import canonical, contextual, item_for
+
+pytestmark = pytest.mark.django_db
+
+
+def batch(n):
+    return [
+        {
+            "identifiers": [canonical(), contextual("lot", f"L{i}"), contextual("farm", "F")],
+            "enriched_data": {"n": i},
+        }
+        for i in range(n)
+    ]
+
+
+def test_a_list_creates_every_item_and_reports_each(auth_client, user):
+    before = CreditBalance.objects.get(user=user).credits
+    ledger = CreditTransaction.objects.count()
+    response = auth_client.post("/api/items", batch(5), format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["summary"] == {"created": 5, "enriched": 0, "conflict": 0, "invalid": 0}
+    assert [r["index"] for r in body["results"]] == [0, 1, 2, 3, 4]
+    assert all(r["status"] == "created" and dfid_is_valid(r["dfid"]) for r in body["results"])
+    assert Item.objects.count() == 5
+    assert ItemIdentifier.objects.count() == 15
+    assert IdentifierMapping.objects.count() == 15
+    assert Event.objects.filter(event_type="Created").count() == 5
+    # charged once for the batch: one ledger row of 5 x 2 credits
+    assert CreditTransaction.objects.count() == ledger + 1
+    assert CreditBalance.objects.get(user=user).credits == before - 10
+
+
+def test_invalid_and_conflicting_items_do_not_lose_the_others(auth_client, user):
+    a, b = canonical(), canonical()
+    first, second = item_for(user, a), item_for(user, b)
+    items = [
+        {"identifiers": [canonical()]},
+        {"identifiers": [canonical("BR1", key="sisbov")]},
+        {"identifiers": [a, b]},
+        {"identifiers": [a], "enriched_data": {"seen": True}},
+        "not an object",
+        {"identifiers": []},
+    ]
+    response = auth_client.post("/api/items", items, format="json")
+    assert response.status_code == 201
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [
+        "created",
+        "invalid",
+        "conflict",
+        "enriched",
+        "invalid",
+        "invalid",
+    ]
+    assert "sisbov=BR1" in results[1]["error"]
+    assert sorted(results[2]["conflicting_dfids"]) == sorted([first.dfid, second.dfid])
+    assert ConflictResolution.objects.filter(conflict_id=results[2]["conflict_id"]).exists()
+    assert results[3]["dfid"] == first.dfid
+    assert Item.objects.get(dfid=first.dfid).enriched_data == {"seen": True}
+
+
+def test_items_of_one_batch_deduplicate_among_themselves(auth_client):
+    tag = canonical()
+    items = [
+        {"identifiers": [tag], "enriched_data": {"a": 1}},
+        {"identifiers": [tag, contextual()], "enriched_data": {"b": 2}},
+    ]
+    results = auth_client.post("/api/items", items, format="json").json()["results"]
+    assert [r["status"] for r in results] == ["created", "enriched"]
+    assert results[0]["dfid"] == results[1]["dfid"]
+    item = Item.objects.get()
+    assert item.enriched_data == {"a": 1, "b": 2}
+    assert item.identifiers.count() == 2
+
+
+def test_only_enrichments_answer_200(auth_client, user):
+    tag = canonical()
+    item_for(user, tag)
+    response = auth_client.post("/api/items", [{"identifiers": [tag]}], format="json")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] == "enriched"
+
+
+def test_short_of_credits_refuses_the_whole_batch(auth_client, user):
+    CreditBalance.objects.filter(user=user).update(credits=5)
+    response = auth_client.post("/api/items", batch(3), format="json")
+    assert response.status_code == 402
+    assert not Item.objects.exists()
+    assert CreditBalance.objects.get(user=user).credits == 5
+
+
+def test_more_than_1000_items_are_refused(auth_client):
+    response = auth_client.post("/api/items", [{"identifiers": []}] * 1001, format="json")
+    assert response.status_code == 400
+    assert "1000" in response.json()["message"]
+
+
+def test_batch_query_count_does_not_grow_with_its_size(auth_client, user):
+    credits_add(user=user, amount=10_000, transaction_type=TransactionType.GRANT, description="t")
+    auth_client.post("/api/items", batch(2), format="json")  # warm up
+    with CaptureQueriesContext(connection) as small:
+        assert auth_client.post("/api/items", batch(5), format="json").status_code == 201
+    with CaptureQueriesContext(connection) as large:
+        assert auth_client.post("/api/items", batch(200), format="json").status_code == 201
+    assert len(large) == len(small)
+    assert len(large) < 30
