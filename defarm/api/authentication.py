@@ -22,7 +22,11 @@ API_KEY_FORMAT = re.compile(r"^dfm_[A-Za-z0-9]{32}$")
 API_KEY_PARAMETER_NAMES = frozenset({"api_key", "apikey", "api-key", "x-api-key", "x_api_key"})
 # Names that may legitimately carry other values; refused only when the value is a key.
 KEY_LIKE_PARAMETER_NAMES = frozenset({"key", "token", "access_token", "auth", "authorization"})
-INSPECTED_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
+INSPECTED_BODY_TYPES = (
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+)
 
 
 def bearer_token(request) -> str | None:

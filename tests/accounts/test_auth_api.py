@@ -4,6 +4,7 @@ import bcrypt
 import jwt
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.test import override_settings
 
 from accounts.models import CreditTransaction, User, UserStatus
@@ -114,7 +115,8 @@ def test_login_accepts_raw_bcrypt_hash_and_upgrades_it(api_client, user):
     )
     assert response.status_code == 200
     user.refresh_from_db()
-    assert not user.password.startswith("$2") and user.password.startswith("pbkdf2_")
+    assert not user.password.startswith("$2")
+    assert identify_hasher(user.password).algorithm == get_hasher().algorithm
     again = api_client.post(
         "/api/auth/login", {"username": user.username, "password": "Legacy-pass1!"}
     )

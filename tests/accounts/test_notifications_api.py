@@ -1,0 +1,57 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Notification
+from tests.accounts.factories import NotificationFactory
+from tests.accounts.test_auth_api import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_only_own_and_unread_filter(auth_client, user, other_user):
+    read = NotificationFactory(user=user, is_read=True)
+    unread = NotificationFactory(user=user)
+    NotificationFactory(user=other_user)
+    body = auth_client.get("/api/notifications").json()
+    assert {row["notification_id"] for row in body["results"]} == {
+        str(read.pk),
+        str(unread.pk),
+    }
+    only_unread = auth_client.get("/api/notifications/?unread=true").json()["results"]
+    assert [row["notification_id"] for row in only_unread] == [str(unread.pk)]
+    only_read = auth_client.get("/api/notifications?unread=false").json()["results"]
+    assert [row["notification_id"] for row in only_read] == [str(read.pk)]
+    assert_error(auth_client.get("/api/notifications?unread=maybe"), 400, "validation_error")
+
+
+def test_mark_read_and_counts(auth_client, user):
+    first, second = NotificationFactory.create_batch(2, user=user)
+    assert auth_client.get("/api/notifications/unread-count").json() == {"count": 2}
+    response = auth_client.post(f"/api/notifications/{first.pk}/read")
+    assert response.status_code == 200
+    assert response.json()["is_read"] is True and response.json()["read_at_ts"] is not None
+    assert auth_client.get("/api/notifications/unread-count/").json() == {"count": 1}
+    assert auth_client.post("/api/notifications/read-all").json() == {"count": 1}
+    assert auth_client.get("/api/notifications/unread-count").json() == {"count": 0}
+    second.refresh_from_db()
+    assert second.is_read
+
+
+def test_other_users_notifications_cannot_be_touched(auth_client, other_user):
+    theirs = NotificationFactory(user=other_user)
+    assert_error(auth_client.post(f"/api/notifications/{theirs.pk}/read"), 404, "not_found")
+    auth_client.post("/api/notifications/read-all")
+    theirs.refresh_from_db()
+    assert theirs.is_read is False
+
+
+def test_list_query_count_does_not_grow(auth_client, user):
+    def query_count(rows):
+        NotificationFactory.create_batch(rows, user=user)
+        with CaptureQueriesContext(connection) as queries:
+            response = auth_client.get("/api/notifications?limit=100")
+        assert response.json()["count"] == Notification.objects.filter(user=user).count()
+        return len(queries)
+
+    assert query_count(3) == query_count(30)
