@@ -73,13 +73,19 @@ class Database:
             print(f"(could not drop {self.name}: {error})", file=sys.stderr)
 
 
-def fresh_database(label: str, *, server_url: str = PG_ADMIN_URL, migrated: bool = True):
+def fresh_database(
+    label: str,
+    *,
+    server_url: str = PG_ADMIN_URL,
+    migrated: bool = True,
+    drop_at_exit: bool = True,
+) -> Database:
     """Create ``bench_<label>_<pid>_<random>``, migrate it, drop it when the process exits."""
     name = f"bench_{label}_{os.getpid()}_{secrets.token_hex(3)}".lower()
     with psycopg.connect(admin_url(server_url), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     database = Database(name=name, server_url=server_url)
-    if not os.environ.get("BENCH_KEEP_DB"):
+    if drop_at_exit and not os.environ.get("BENCH_KEEP_DB"):
         atexit.register(database.drop)
     if migrated:
         migrate(database.url)
