@@ -4,7 +4,6 @@ from adapters.api import views
 from defarm.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
-router.trailing_slash = "/?"  # DRF 3.18 turns the constructor argument into "/"
 router.register("admin/adapters", views.AdapterConfigViewSet, basename="admin-adapter")
 
 DFID = r"(?P<dfid>[^/]+)"

@@ -135,6 +135,10 @@ class WebhookViewSet(
             )
         return self._circuit
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.get_circuit()  # 404/403 before anything in the request body is looked at
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return WebhookConfig.objects.none()
