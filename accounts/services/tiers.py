@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
 from rest_framework import status
 
 from accounts.models import User
@@ -25,6 +26,13 @@ def month_start_ts(now_ts: int | None = None) -> int:
     return int(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
+def _serialise_per_user(user: User) -> None:
+    """Inside the caller's transaction, lock the user's row so two concurrent creations cannot
+    both pass a count-then-create check."""
+    if connection.in_atomic_block:
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
 def user_available_adapters(*, user: User) -> tuple[str, ...] | None:
     """The adapter types ``user`` may use; ``None`` = every type."""
     if user.available_adapters:
@@ -40,6 +48,7 @@ def tier_check_circuit_limit(*, user: User) -> None:
     limit = tier_limits(user.tier).circuits_owned
     if limit is None:
         return
+    _serialise_per_user(user)
     owned = Circuit.objects.filter(owner=user).exclude(status=CircuitStatus.ARCHIVED).count()
     if owned >= limit:
         raise TierLimitExceeded(
@@ -72,6 +81,7 @@ def tier_check_item_limit(
     limit = tier_limits(user.tier).items_per_month
     if limit is None:
         return
+    _serialise_per_user(user)
     used = (created_this_month or _items_created_this_month)(user)
     if used + count > limit:
         raise TierLimitExceeded(
