@@ -44,7 +44,7 @@ def _receipt_identifiers(rows: list[ReceiptIdentifier]) -> list[Identifier]:
 def _next_pending() -> DataLakeEntry | None:
     entries = DataLakeEntry.objects.filter(status=DataLakeStatus.PENDING).order_by("timestamp")
     if connection.vendor == "postgresql":
-        entries = entries.select_for_update(skip_locked=True)
+        entries = entries.select_for_update(skip_locked=True, of=("self",))
     return entries.select_related("receipt__created_by").first()
 
 

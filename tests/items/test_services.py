@@ -67,3 +67,37 @@ def test_tokenize_local_item_creates_then_enriches(user):
     snapshot = item_snapshot(item=Item.objects.get(dfid=result.item.dfid))
     assert snapshot["enriched_data"] == {"a": 1, "b": 2}
     assert len(snapshot["identifiers"]) == 2
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_of_one_canonical_id_make_one_item():
+    import threading
+
+    from django.db import connections
+
+    from tests.accounts.factories import UserFactory
+
+    creators = [UserFactory() for _ in range(4)]
+    tag = canonical()
+    barrier = threading.Barrier(len(creators))
+    created: list[bool] = []
+    errors: list[BaseException] = []
+
+    def create(creator):
+        try:
+            barrier.wait()
+            created.append(item_create(user=creator, identifiers=[tag]).created)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(c,)) for c in creators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(created) == [False, False, False, True]
+    assert Item.objects.count() == 1
