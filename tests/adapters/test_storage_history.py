@@ -309,3 +309,20 @@ def test_migration_of_an_invisible_item_is_404(other_client, user):
         f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
     )
     assert response.status_code == 404
+
+
+def test_stellar_with_a_configured_network_still_refuses_clearly(user, staff_user):
+    from adapters.backends import AdapterNotConfigured
+    from adapters.services import adapter_config_create
+
+    adapter_config_create(
+        admin=staff_user,
+        name="Stellar testnet",
+        adapter_type="stellar_testnet-ipfs",
+        connection_details={"network": "testnet", "secret_key": "S" * 56},
+        is_default=True,
+    )
+    circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "stellar_testnet-ipfs"})
+    with pytest.raises(AdapterNotConfigured, match="not available in this deployment"):
+        push_signal(circuit, ItemFactory(created_by=user), user)
+    assert not StorageHistory.objects.exists()
