@@ -1,5 +1,6 @@
 """Writes of the items app. Other apps import from here."""
 
+from items.selectors import item_get_visible, items_visible_to
 from items.services.conflicts import ConflictStrategy, conflict_resolve
 from items.services.data_lake import data_lake_resolve_one, data_lake_resolve_pending
 from items.services.dfid import dfid_issue, dfids_issue
@@ -43,6 +44,7 @@ __all__ = [
     "item_create",
     "item_deprecate",
     "item_enrich",
+    "item_get_visible",
     "item_hash_compute",
     "item_merge",
     "item_merge_into",
@@ -50,6 +52,7 @@ __all__ = [
     "item_split",
     "item_update",
     "items_create_bulk",
+    "items_visible_to",
     "local_item_create",
     "local_item_get",
     "local_item_tokenize",

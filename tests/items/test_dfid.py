@@ -105,3 +105,22 @@ def test_concurrent_bulk_issuing_never_overlaps():
     everything = [dfid for batch in results for dfid in batch]
     assert len(everything) == 600
     assert len(set(everything)) == 600
+
+
+@pytest.mark.django_db
+def test_sequence_continues_after_dfids_of_an_adopted_database():
+    import importlib
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from items.models import Item
+
+    migration = importlib.import_module(
+        "items.migrations.0002_identifier_types_ownership_dfid_sequence"
+    )
+    adopted = dfid_format(sequence_number=5_000_000, issued_on=datetime(2024, 9, 26, tzinfo=UTC))
+    Item.objects.create(dfid=adopted, item_hash="0" * 64)
+    migration.start_dfid_sequence(apps, SimpleNamespace(connection=connection))
+    assert int(dfids_issue(count=1)[0].split("-")[2]) > 5_000_000
