@@ -39,24 +39,34 @@ def item_get_visible(*, user: User, dfid: str) -> Item:
     return item
 
 
-def canonical_owners(
+def canonical_identifiers_of_live_items(
     *, triples: Iterable[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], set[str]]:
-    """Live global items holding each canonical ``(namespace, key, value)``; one indexed query."""
+) -> QuerySet[ItemIdentifier]:
+    """Canonical identifier rows matching ``triples`` on live global items. The filter on
+    ``id_type`` and ``(namespace, key, value)`` is served by the partial index
+    ``item_identifiers_canonical_idx``."""
     values_by_registry: dict[tuple[str, str], set[str]] = defaultdict(set)
     for namespace, key, value in triples:
         values_by_registry[(namespace, key)].add(value)
     if not values_by_registry:
-        return {}
+        return ItemIdentifier.objects.none()
     condition = Q()
     for (namespace, key), values in values_by_registry.items():
         condition |= Q(namespace=namespace, key=key, value__in=sorted(values))
-    rows = (
+    return (
         ItemIdentifier.objects.filter(condition, id_type=IdentifierType.CANONICAL)
         .filter(item__status=ItemStatus.ACTIVE)
         .exclude(item__dfid__startswith=LOCAL_DFID_PREFIX)
-        .values_list("namespace", "key", "value", "item_id")
         .order_by()
+    )
+
+
+def canonical_owners(
+    *, triples: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], set[str]]:
+    """Live global items holding each canonical ``(namespace, key, value)``; one indexed query."""
+    rows = canonical_identifiers_of_live_items(triples=triples).values_list(
+        "namespace", "key", "value", "item_id"
     )
     owners: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for namespace, key, value, dfid in rows:

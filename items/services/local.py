@@ -137,15 +137,19 @@ def local_mapping_get(*, user: User, local_id: uuid.UUID | str) -> LocalMapping:
     return LocalMapping(local_id=str(local_id), dfid=mapping.item_id, status=LocalStatus.TOKENIZED)
 
 
-def _with_namespace(identifier: Identifier, namespace_default: str | None) -> Identifier:
-    if not namespace_default or identifier.namespace != DEFAULT_NAMESPACE:
-        return identifier
+def _for_tokenizing(identifier: Identifier, namespace_default: str | None) -> Identifier:
+    """The identifier as the global item keeps it: the circuit's namespace instead of
+    ``generic``, without the local merge bookkeeping."""
+    namespace = identifier.namespace
+    if namespace_default and namespace == DEFAULT_NAMESPACE:
+        namespace = namespace_default
+    metadata = {k: v for k, v in (identifier.type_metadata or {}).items() if k != "merged_from"}
     return Identifier(
-        namespace=namespace_default,
+        namespace=namespace,
         key=identifier.key,
         value=identifier.value,
         id_type=identifier.id_type,
-        type_metadata=identifier.type_metadata,
+        type_metadata=metadata,
     )
 
 
@@ -166,7 +170,7 @@ def _tokenize(
         )
     if enriched_data is not None and not isinstance(enriched_data, dict):
         raise exceptions.ValidationError({"enriched_data": ["enriched_data is an object."]})
-    combined = [_with_namespace(i, namespace_default) for i in item_identifiers(local)]
+    combined = [_for_tokenizing(i, namespace_default) for i in item_identifiers(local)]
     combined += identifiers_parse(list(identifiers), namespace_default=namespace_default)
     combined = identifiers_parse(combined)
     if not combined:

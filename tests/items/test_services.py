@@ -101,3 +101,18 @@ def test_concurrent_creates_of_one_canonical_id_make_one_item():
     assert not errors
     assert sorted(created) == [False, False, False, True]
     assert Item.objects.count() == 1
+
+
+def test_canonical_lookup_uses_the_partial_index():
+    from django.db import connection
+
+    from items.selectors import canonical_identifiers_of_live_items
+
+    queryset = canonical_identifiers_of_live_items(
+        triples=[("bovino", "sisbov", "BR100000000001"), ("generic", "cpf", "52998224725")]
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = queryset.explain()
+    assert "item_identifiers_canonical_idx" in plan
