@@ -318,7 +318,7 @@ def join_request_create(
 
 def _join_request_lock(join_request: CircuitJoinRequest) -> CircuitJoinRequest:
     locked = (
-        CircuitJoinRequest.objects.select_for_update()
+        CircuitJoinRequest.objects.select_for_update(of=("self",))
         .select_related("circuit", "requester")
         .get(pk=join_request.pk)
     )

@@ -217,6 +217,7 @@ def _complete_push(
     requester: User,
     approver: User | None,
     after: _AfterCommit,
+    extra_details: dict[str, Any] | None = None,
 ) -> None:
     now = unix_now()
     credits_charge(
@@ -237,6 +238,7 @@ def _complete_push(
         details={
             "operation_id": str(operation.pk),
             "approver_id": approver.pk if approver else None,
+            **(extra_details or {}),
         },
         timestamp_ts=now,
     )
@@ -482,6 +484,7 @@ def _tokenize_and_push(
         )
     else:  # tokenized elsewhere while it waited for approval
         item, created = mapping.item, False
+    status = PushLocalStatus.NEW_ITEM_CREATED if created else PushLocalStatus.EXISTING_ITEM_ENRICHED
     _complete_push(
         circuit=circuit,
         operation=operation,
@@ -489,8 +492,8 @@ def _tokenize_and_push(
         requester=requester,
         approver=approver,
         after=after,
+        extra_details={"local_id": local_id, "result": status},
     )
-    status = PushLocalStatus.NEW_ITEM_CREATED if created else PushLocalStatus.EXISTING_ITEM_ENRICHED
     return item, status
 
 
@@ -586,7 +589,7 @@ def _circuit_push_local(
 
 def _pending_item_lock(pending_item: CircuitPendingItem) -> CircuitPendingItem:
     locked = (
-        CircuitPendingItem.objects.select_for_update()
+        CircuitPendingItem.objects.select_for_update(of=("self",))
         .select_related("circuit", "item", "operation")
         .get(pk=pending_item.pk)
     )
@@ -629,8 +632,9 @@ def pending_item_approve(*, pending_item: CircuitPendingItem, approver: User) ->
 def _pending_item_approve(
     *, pending_item: CircuitPendingItem, approver: User, conflicts: list[Conflict]
 ) -> CircuitOperation:
+    # Locks in one order everywhere: the circuit, then its pending item, then the operation.
+    circuit = circuit_lock(circuit=Circuit(pk=pending_item.circuit_id))
     pending_item = _pending_item_lock(pending_item)
-    circuit = circuit_lock(circuit=pending_item.circuit)
     circuit_require_active(circuit=circuit)
     requester = User.objects.get(pk=pending_item.pushed_by)
     operation = _pending_operation(pending_item, requester.pk)
@@ -771,8 +775,8 @@ def operation_approve(*, operation: CircuitOperation, approver: User) -> Circuit
 
 @transaction.atomic
 def _pull_approve(*, operation: CircuitOperation, approver: User) -> CircuitOperation:
+    circuit = circuit_lock(circuit=Circuit(pk=operation.circuit_id))
     operation = _operation_lock(operation)
-    circuit = circuit_lock(circuit=operation.circuit)
     circuit_require_active(circuit=circuit)
     item = Item.objects.filter(pk=operation.dfid).first()
     if item is None:
