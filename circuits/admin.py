@@ -128,7 +128,6 @@ class CircuitForm(forms.ModelForm):
             "owner",
             "permissions",
             "alias_config",
-            "adapter_config",
             "post_action_settings",
         ]
 
@@ -142,7 +141,13 @@ class CircuitAdmin(DefarmModelAdmin):
     search_fields = ["name", "=circuit_id", "=owner__username"]
     ordering = ["-created_at_ts", "circuit_id"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["circuit_id", "status", "public_settings_display", "related"]
+    readonly_fields = [
+        "circuit_id",
+        "status",
+        "adapter_config_display",
+        "public_settings_display",
+        "related",
+    ]
     fieldsets = [
         (None, {"fields": ["circuit_id", "name", "description", "owner", "status", "related"]}),
         (
@@ -151,8 +156,8 @@ class CircuitAdmin(DefarmModelAdmin):
                 "fields": [
                     "permissions",
                     "alias_config",
-                    "adapter_config",
                     "post_action_settings",
+                    "adapter_config_display",
                     "public_settings_display",
                 ]
             },
@@ -188,6 +193,14 @@ class CircuitAdmin(DefarmModelAdmin):
     def created(self, obj):
         return format_ts(obj.created_at_ts)
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "owner"] if obj is not None else fields
+
+    @admin.display(description="adapter config")
+    def adapter_config_display(self, obj):
+        return json_pretty(obj.adapter_config)
+
     @admin.display(description="public settings")
     def public_settings_display(self, obj):
         return json_pretty(public_settings_safe(obj.public_settings))
@@ -210,21 +223,29 @@ class CircuitAdmin(DefarmModelAdmin):
         return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def save_model(self, request, obj, form, change):
+        from circuits.services import circuit_create, circuit_update
+
+        data = form.cleaned_data
         if change:
+            changes = {name: data[name] for name in form.changed_data if name in data}
             with admin_action_recorded(
                 admin=request.user,
                 action_type="circuit_update",
                 target_id=str(obj.pk),
-                data={"fields": sorted(form.changed_data)},
+                data={"fields": sorted(changes)},
             ):
-                super().save_model(request, obj, form, change)
-            return
-        from circuits.services import circuit_create
-
-        data = form.cleaned_data
-        circuit = circuit_create(
-            owner=data["owner"], name=data["name"], description=data.get("description") or ""
-        )
+                circuit = circuit_update(
+                    circuit=Circuit.objects.get(pk=obj.pk), actor=request.user, **changes
+                )
+        else:
+            circuit = circuit_create(
+                owner=data["owner"],
+                name=data["name"],
+                description=data.get("description") or None,
+                permissions=data.get("permissions") or None,
+                alias_config=data.get("alias_config"),
+                post_action_settings=data.get("post_action_settings"),
+            )
         for field in Circuit._meta.concrete_fields:
             setattr(obj, field.attname, getattr(circuit, field.attname))
         obj._state.adding = False
@@ -520,14 +541,68 @@ class WebhookConfigAdmin(DefarmModelAdmin):
     def trigger_list(self, obj):
         return ", ".join(obj.trigger_events or [])
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "circuit"] if obj is not None else fields
+
     def save_model(self, request, obj, form, change):
+        from circuits.services.webhooks import webhook_create, webhook_update
+
+        data = form.cleaned_data
+        if change:
+            changes = {name: data[name] for name in form.changed_data if name in data}
+            with admin_action_recorded(
+                admin=request.user,
+                action_type="webhook_update",
+                target_id=str(obj.pk),
+                data={"circuit_id": str(obj.circuit_id), "fields": sorted(changes)},
+            ):
+                webhook = webhook_update(
+                    webhook=WebhookConfig.objects.get(pk=obj.pk), user=request.user, changes=changes
+                )
+        else:
+            webhook = webhook_create(
+                circuit=data["circuit"],
+                user=request.user,
+                name=data["name"],
+                url=data["url"],
+                trigger_events=data["trigger_events"],
+                enabled=data["enabled"],
+                auth_type=data.get("auth_type") or "none",
+                auth_config=data.get("auth_config"),
+                retry_config=data.get("retry_config"),
+            )
+            admin_action_record_for(request, "webhook_create", webhook)
+        for field in WebhookConfig._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(webhook, field.attname))
+        obj._state.adding = False
+        obj._state.db = webhook._state.db
+
+    def delete_model(self, request, obj):
+        from circuits.services.webhooks import webhook_delete
+
         with admin_action_recorded(
             admin=request.user,
-            action_type="webhook_update" if change else "webhook_create",
+            action_type="webhook_delete",
             target_id=str(obj.pk),
-            data={"circuit_id": str(obj.circuit_id), "fields": sorted(form.changed_data)},
+            data={"circuit_id": str(obj.circuit_id), "name": obj.name},
         ):
-            super().save_model(request, obj, form, change)
+            webhook_delete(webhook=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for webhook in queryset:
+            self.delete_model(request, webhook)
+
+
+def admin_action_record_for(request, action_type: str, webhook: WebhookConfig) -> None:
+    from audit.services import admin_action_record
+
+    admin_action_record(
+        admin=request.user,
+        action_type=action_type,
+        target_id=str(webhook.pk),
+        data={"circuit_id": str(webhook.circuit_id), "name": webhook.name},
+    )
 
 
 class DeliveryStatusFilter(admin.SimpleListFilter):

@@ -23,7 +23,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.db import connections, models, transaction
 from django.forms.models import _get_foreign_key
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -217,6 +217,16 @@ class DefarmModelAdmin(admin.ModelAdmin):
         extra = [name for name in self.extra_readonly_fields if name not in declared]
         return [*declared, *owned, *extra]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A service refusing a save (validation, conflict, limits) is shown, not a 500."""
+        from rest_framework.exceptions import APIException
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except APIException as error:
+            self.message_user(request, f"Not saved: {error_text(error)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def related_link(self, model: type[models.Model], label: str, **filters: Any) -> str:
         """A link to another model's changelist filtered by ``filters``."""
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -289,6 +299,22 @@ class LimitedReadOnlyInline(admin.TabularInline):
                 + f"?{fk_name}__exact={obj.pk}"
             )
         return formset_class
+
+
+def error_text(error: Exception) -> str:
+    """A service error as one line: DRF details flattened, field names kept."""
+    detail = getattr(error, "detail", None)
+    if detail is None:
+        return str(error)
+
+    def flatten(value) -> list[str]:
+        if isinstance(value, dict):
+            return [f"{key}: {text}" for key, item in value.items() for text in flatten(item)]
+        if isinstance(value, list):
+            return [text for item in value for text in flatten(item)]
+        return [str(value)]
+
+    return "; ".join(flatten(detail))
 
 
 # --- Actions ------------------------------------------------------------------------------------
@@ -397,8 +423,7 @@ def apply_each(
         try:
             message = apply(obj)
         except (APIException, ValueError, ImportError) as error:
-            detail = getattr(error, "detail", None) or str(error)
-            modeladmin.message_user(request, f"{obj}: {detail}", messages.ERROR)
+            modeladmin.message_user(request, f"{obj}: {error_text(error)}", messages.ERROR)
             continue
         if message:
             modeladmin.log_change(request, obj, message)

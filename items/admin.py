@@ -6,7 +6,6 @@ Changes to items go through ``items.services`` (which keep hashes, events and cr
 """
 
 import re
-from importlib import import_module
 
 from django import forms
 from django.contrib import admin
@@ -42,21 +41,6 @@ from items.models import (
 
 KEY_VALUE_TERM = re.compile(r"^(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>.+)$")
 SEARCH_MATCH_LIMIT = 1000
-
-
-def item_service(name: str):
-    """A function of ``items.services`` (or one of its modules), imported when first used."""
-    package = import_module("items.services")
-    if hasattr(package, name):
-        return getattr(package, name)
-    for module in ("conflicts", "items", "writes"):
-        try:
-            found = getattr(import_module(f"items.services.{module}"), name, None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    raise ImportError(f"items.services has no {name}")
 
 
 class ReadOnlyAdminMixin:
@@ -261,34 +245,18 @@ class ItemAdmin(BigTableAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from rest_framework.exceptions import APIException
+        from items.services import item_create
 
-        item_create = item_service("item_create")
-        try:
-            result = item_create(
-                user=request.user,
-                identifiers=form.cleaned_data["identifiers"],
-                enriched_data=form.cleaned_data.get("new_enriched_data") or None,
-                source="admin",
-            )
-        except APIException as error:
-            raise forms.ValidationError(str(error.detail)) from error
+        result = item_create(
+            user=request.user,
+            identifiers=form.cleaned_data["identifiers"],
+            enriched_data=form.cleaned_data.get("new_enriched_data") or None,
+            source="admin",
+        )
         for field in Item._meta.concrete_fields:
             setattr(obj, field.attname, getattr(result.item, field.attname))
         obj._state.adding = False
         obj._state.db = result.item._state.db
-
-    def add_view(self, request, form_url="", extra_context=None):
-        from rest_framework.exceptions import APIException
-
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except (APIException, forms.ValidationError) as error:
-            detail = getattr(error, "detail", None) or getattr(error, "messages", str(error))
-            self.message_user(request, f"Item not created: {detail}", level="ERROR")
-            from django.http import HttpResponseRedirect
-
-            return HttpResponseRedirect(request.path)
 
     @admin.display(description="identifiers")
     def identifier_list(self, obj):
@@ -400,7 +368,7 @@ class IdentifierMappingAdmin(ReadOnlyAdminMixin, BigTableAdmin):
 
 class ConflictResolveForm(forms.Form):
     strategy = forms.ChoiceField(
-        choices=[("Merge", "Merge into one DFID"), ("KeepSeparate", "Keep the items separate")]
+        choices=[("merge", "Merge into one DFID"), ("keep_separate", "Keep the items separate")]
     )
     target_dfid = forms.CharField(
         required=False, help_text="For a merge: the DFID that survives (one of the conflicting)."
@@ -461,7 +429,8 @@ class ConflictResolutionAdmin(DefarmModelAdmin):
     @admin.action(description="Resolve selected conflicts")
     def resolve(self, request, queryset):
         def apply(conflict, data):
-            conflict_resolve = item_service("conflict_resolve")
+            from items.services import conflict_resolve
+
             with admin_action_recorded(
                 admin=request.user,
                 action_type="conflict_resolve",
