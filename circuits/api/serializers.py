@@ -83,6 +83,13 @@ class CircuitUpdateSerializer(serializers.Serializer):
         required=False, help_text="Active or Inactive (deleting a circuit archives it)."
     )
 
+    def validate_status(self, value: str) -> str:
+        if value not in ("Active", "Inactive"):
+            raise serializers.ValidationError(
+                "Must be Active or Inactive; delete the circuit to archive it."
+            )
+        return value
+
 
 class MemberAddSerializer(serializers.Serializer):
     member_id = serializers.CharField(max_length=255)

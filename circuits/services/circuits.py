@@ -107,14 +107,11 @@ def circuit_create(
     return circuit
 
 
-UPDATABLE_STATUSES = (CircuitStatus.ACTIVE, CircuitStatus.INACTIVE)
-
-
 @transaction.atomic
 def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
     """Change ``name``, ``description``, ``permissions`` (merged into the current flags),
-    ``alias_config``, ``post_action_settings`` or ``status`` (Active/Inactive; archiving is
-    ``circuit_archive``)."""
+    ``alias_config``, ``post_action_settings`` or ``status``. An archived circuit only
+    changes its status (staff restoring it); the API archives through ``circuit_archive``."""
     circuit = circuit_lock(circuit=circuit)
     allowed = {
         "name",
@@ -127,8 +124,11 @@ def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"circuit_update does not change {', '.join(sorted(unknown))}")
-    if circuit.status == CircuitStatus.ARCHIVED:
-        raise Conflict("An archived circuit cannot be changed.", code="circuit_archived")
+    if circuit.status == CircuitStatus.ARCHIVED and set(changes) - {"status"}:
+        raise Conflict(
+            "An archived circuit cannot be changed; restore its status first.",
+            code="circuit_archived",
+        )
     if "name" in changes:
         if not changes["name"] or not str(changes["name"]).strip():
             raise exceptions.ValidationError({"name": ["Required."]})
@@ -144,9 +144,9 @@ def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
     if "post_action_settings" in changes:
         circuit.post_action_settings = changes["post_action_settings"]
     if "status" in changes:
-        if changes["status"] not in UPDATABLE_STATUSES:
+        if changes["status"] not in CircuitStatus.values:
             raise exceptions.ValidationError(
-                {"status": ["Must be Active or Inactive; delete the circuit to archive it."]}
+                {"status": [f"Must be one of {', '.join(CircuitStatus.values)}."]}
             )
         circuit.status = changes["status"]
     circuit.last_modified_ts = unix_now()

@@ -183,3 +183,15 @@ def test_enterprise_owner_has_no_circuit_limit():
     client = client_for(owner)
     for n in range(6):
         assert client.post("/api/circuits", {"name": f"c{n}"}).status_code == 201
+
+
+def test_archived_circuit_only_changes_its_status(user, staff_user):
+    from circuits.services import circuit_archive, circuit_update
+    from defarm.api.exceptions import Conflict
+
+    circuit = CircuitFactory(owner=user)
+    circuit_archive(circuit=circuit, actor=user)
+    with pytest.raises(Conflict):
+        circuit_update(circuit=circuit, actor=staff_user, name="new name")
+    restored = circuit_update(circuit=circuit, actor=staff_user, status="Active")
+    assert restored.status == CircuitStatus.ACTIVE
