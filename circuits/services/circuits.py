@@ -38,6 +38,12 @@ def circuit_require_active(*, circuit: Circuit) -> None:
     )
 
 
+def _post_action_settings_clean(value: Any) -> dict | None:
+    if value is not None and not isinstance(value, dict):
+        raise exceptions.ValidationError({"post_action_settings": ["Must be an object."]})
+    return value
+
+
 def _adapter_config_build(
     *, actor: User, adapter_type: Any, sponsor_adapter_access: bool = False
 ) -> dict[str, Any]:
@@ -99,7 +105,7 @@ def circuit_create(
         alias_config=alias_config_clean(alias_config),
         adapter_config=adapter,
         public_settings=public,
-        post_action_settings=post_action_settings,
+        post_action_settings=_post_action_settings_clean(post_action_settings),
     )
     CircuitMember.objects.create(
         circuit=circuit, member=owner, role=Role.OWNER, permissions=list(ALL_PERMISSIONS)
@@ -142,7 +148,7 @@ def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
     if "alias_config" in changes:
         circuit.alias_config = alias_config_clean(changes["alias_config"])
     if "post_action_settings" in changes:
-        circuit.post_action_settings = changes["post_action_settings"]
+        circuit.post_action_settings = _post_action_settings_clean(changes["post_action_settings"])
     if "status" in changes:
         if changes["status"] not in CircuitStatus.values:
             raise exceptions.ValidationError(

@@ -247,3 +247,10 @@ def test_owner_cannot_ask_to_join(auth_client, circuit):
 def test_join_request_for_unknown_circuit_is_404(other_client):
     path = "/api/circuits/00000000-0000-0000-0000-000000000000/join-requests"
     assert other_client.post(path).status_code == 404
+
+
+def test_inactive_circuits_take_no_join_requests(auth_client, circuit, other_user):
+    auth_client.post(circuit_url(circuit, "/deactivate"))
+    response = client_for(other_user).post(circuit_url(circuit, "/join-requests"))
+    assert response.status_code == 409
+    assert response.json()["error"] == "circuit_inactive"

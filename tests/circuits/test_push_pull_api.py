@@ -496,3 +496,19 @@ def test_items_operations_and_activities_lists(auth_client, user, circuit):
     operation_id = operations["results"][0]["operation_id"]
     detail = auth_client.get(circuit_url(circuit, f"/operations/{operation_id}"))
     assert detail.json()["dfid"] == item.dfid
+
+
+def test_no_approval_in_an_inactive_circuit(user, circuit):
+    require_approval(circuit, push=True)
+    member = member_of(circuit, "Member")
+    item = item_for(member)
+    client_for(member).post(circuit_url(circuit, f"/push/{item.dfid}"))
+    pending = CircuitPendingItem.objects.get()
+    client_for(user).post(circuit_url(circuit, "/deactivate"))
+    response = client_for(user).post(circuit_url(circuit, f"/pending-items/{pending.pk}/approve"))
+    assert response.status_code == 409
+    assert response.json()["error"] == "circuit_inactive"
+    assert not CircuitItem.objects.exists()
+    # Refusing stays possible.
+    response = client_for(user).post(circuit_url(circuit, f"/pending-items/{pending.pk}/reject"))
+    assert response.status_code == 200

@@ -195,3 +195,17 @@ def test_public_settings_need_manage_permissions(circuit):
         circuit_url(circuit, "/public-settings"), {"access_mode": "public"}, format="json"
     )
     assert response.status_code == 403
+
+
+def test_wrong_passwords_are_limited(api_client, user, circuit):
+    from django.core.cache import cache
+
+    cache.clear()
+    publish(circuit, user, access_mode="protected", password="open sesame")
+    path = f"/api/public/circuits/{circuit.circuit_id}"
+    for _ in range(10):
+        assert api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="guess").status_code == 403
+    response = api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="open sesame")
+    assert response.status_code == 429
+    assert response.json()["error"] == "rate_limit_exceeded"
+    cache.clear()
