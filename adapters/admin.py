@@ -14,6 +14,7 @@ from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
 from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
+    copy_saved_row,
     format_ts,
     json_pretty,
     json_summary,
@@ -107,10 +108,7 @@ class AdapterConfigAdmin(DefarmModelAdmin):
             )
         else:
             config = adapter_config_create(admin=request.user, **data)
-        for field in AdapterConfig._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(config, field.attname))
-        obj._state.adding = False
-        obj._state.db = config._state.db
+        copy_saved_row(source=config, target=obj)
 
     def delete_model(self, request, obj):
         from adapters.services import adapter_config_delete

@@ -11,6 +11,7 @@ from audit.models import AdminAction, DataLakeEntry, DataLakeStatus, Log
 from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
+    ReadOnlyAdminMixin,
     format_ts,
     json_pretty,
     json_summary,
@@ -19,17 +20,6 @@ from defarm.admin_site import (
 from items.admin import choices_filter
 
 LOG_LEVELS = [(level, level) for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")]
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Log)

@@ -240,6 +240,27 @@ class DefarmModelAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
+class ReadOnlyAdminMixin:
+    """Rows written only by services (ledgers, usage, logs, records): staff look, never edit."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def copy_saved_row(*, source: models.Model, target: models.Model) -> None:
+    """Make the admin's unsaved form object the row a service just created or changed."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.adding = False
+    target._state.db = source._state.db
+
+
 class BigTableAdmin(DefarmModelAdmin):
     """For tables of millions of rows: no full count, estimated page count."""
 

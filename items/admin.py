@@ -17,7 +17,9 @@ from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
     LimitedReadOnlyInline,
+    ReadOnlyAdminMixin,
     admin_action_recorded,
+    copy_saved_row,
     form_action,
     format_ts,
     json_pretty,
@@ -41,17 +43,6 @@ from items.models import (
 
 KEY_VALUE_TERM = re.compile(r"^(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>.+)$")
 SEARCH_MATCH_LIMIT = 1000
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Identifier search --------------------------------------------------------------------------
@@ -253,10 +244,7 @@ class ItemAdmin(BigTableAdmin):
             enriched_data=form.cleaned_data.get("new_enriched_data") or None,
             source="admin",
         )
-        for field in Item._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(result.item, field.attname))
-        obj._state.adding = False
-        obj._state.db = result.item._state.db
+        copy_saved_row(source=result.item, target=obj)
 
     @admin.display(description="identifiers")
     def identifier_list(self, obj):

@@ -1,9 +1,8 @@
 """Staff console for circuits: members, roles, join requests, pushes waiting for approval,
-operations, activities, webhooks and their deliveries.
+operations and activities.
 
-Approvals, rejections, deactivation and delivery retries call ``circuits.services`` (the
-same functions as the API); the admin adds the ``admin_actions`` row those services, written
-for circuit managers, do not write themselves.
+Approvals, rejections and deactivation call ``circuits.services`` (the API's functions); the
+admin adds the ``admin_actions`` row those services, written for circuit managers, leave out.
 """
 
 from django import forms
@@ -15,29 +14,29 @@ from circuits.models import (
     Circuit,
     CircuitCustomRole,
     CircuitItem,
+    CircuitJoinRequest,
     CircuitMember,
     CircuitOperation,
     CircuitPendingItem,
     CircuitStatus,
+    JoinRequestStatus,
     OperationStatus,
     OperationType,
     PendingItemStatus,
     WebhookConfig,
-    WebhookDelivery,
 )
 from defarm.admin_site import (
-    MASK,
     BigTableAdmin,
     DefarmModelAdmin,
     LimitedReadOnlyInline,
+    ReadOnlyAdminMixin,
     admin_action_recorded,
     apply_each,
+    copy_saved_row,
     form_action,
     format_ts,
     json_pretty,
     json_summary,
-    mask_secrets,
-    restore_masked,
 )
 from items.admin import choices_filter
 
@@ -53,17 +52,6 @@ def public_settings_safe(settings_value):
         for key, value in settings_value.items()
         if not any(part in key.lower() for part in PUBLIC_SETTINGS_HIDDEN)
     }
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Circuits ---------------------------------------------------------------------------------
@@ -209,7 +197,6 @@ class CircuitAdmin(DefarmModelAdmin):
     def related(self, obj):
         if obj.pk is None:
             return "-"
-        from circuits.models import CircuitJoinRequest
 
         links = [
             self.related_link(CircuitMember, "members", circuit__exact=obj.pk),
@@ -246,10 +233,7 @@ class CircuitAdmin(DefarmModelAdmin):
                 alias_config=data.get("alias_config"),
                 post_action_settings=data.get("post_action_settings"),
             )
-        for field in Circuit._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(circuit, field.attname))
-        obj._state.adding = False
-        obj._state.db = circuit._state.db
+        copy_saved_row(source=circuit, target=obj)
 
     @admin.action(description="Deactivate selected circuits")
     def deactivate(self, request, queryset):
@@ -474,278 +458,75 @@ class ActivityAdmin(ReadOnlyAdminMixin, BigTableAdmin):
         return json_summary(obj.dfids)
 
 
-# --- Webhooks ---------------------------------------------------------------------------------
-
-
-class MaskedJSONWidget(forms.Textarea):
-    def format_value(self, value):
-        import json
-
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value
-        return json.dumps(mask_secrets(value), indent=2)
-
-
-class WebhookForm(forms.ModelForm):
-    """Secrets in ``auth_config`` are shown masked; a masked value left as is keeps the secret."""
-
-    class Meta:
-        model = WebhookConfig
-        fields = [
-            "circuit",
-            "name",
-            "url",
-            "trigger_events",
-            "enabled",
-            "auth_type",
-            "auth_config",
-            "retry_config",
-        ]
-        widgets = {"auth_config": MaskedJSONWidget(attrs={"rows": 4})}
-        help_texts = {"auth_config": f"Secrets show as {MASK}; leave them so to keep them."}
-
-    def clean_auth_config(self):
-        submitted = self.cleaned_data.get("auth_config")
-        original = self.instance.auth_config if self.instance.pk else None
-        return restore_masked(submitted, original)
-
-
-class DeliveryInline(LimitedReadOnlyInline):
-    model = WebhookDelivery
-    fields = ["trigger_event", "status", "http_status_code", "attempt_count", "created"]
-    verbose_name_plural = "deliveries (newest first)"
-
-    @admin.display(description="created")
-    def created(self, obj):
-        return format_ts(obj.created_at_ts)
-
-
-@admin.register(WebhookConfig)
-class WebhookConfigAdmin(DefarmModelAdmin):
-    form = WebhookForm
-    list_display = ["name", "circuit", "url", "trigger_list", "enabled", "auth_type"]
-    list_select_related = ["circuit"]
-    list_filter = ["enabled", "auth_type"]
-    search_fields = ["name", "url", "circuit__name", "=webhook_id"]
-    ordering = ["-created_at_ts", "webhook_id"]
-    autocomplete_fields = ["circuit"]
-    inlines = [DeliveryInline]
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
-    @admin.display(description="triggers")
-    def trigger_list(self, obj):
-        return ", ".join(obj.trigger_events or [])
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return [*fields, "circuit"] if obj is not None else fields
-
-    def save_model(self, request, obj, form, change):
-        from circuits.services.webhooks import webhook_create, webhook_update
-
-        data = form.cleaned_data
-        if change:
-            changes = {name: data[name] for name in form.changed_data if name in data}
-            with admin_action_recorded(
-                admin=request.user,
-                action_type="webhook_update",
-                target_id=str(obj.pk),
-                data={"circuit_id": str(obj.circuit_id), "fields": sorted(changes)},
-            ):
-                webhook = webhook_update(
-                    webhook=WebhookConfig.objects.get(pk=obj.pk), user=request.user, changes=changes
-                )
-        else:
-            webhook = webhook_create(
-                circuit=data["circuit"],
-                user=request.user,
-                name=data["name"],
-                url=data["url"],
-                trigger_events=data["trigger_events"],
-                enabled=data["enabled"],
-                auth_type=data.get("auth_type") or "none",
-                auth_config=data.get("auth_config"),
-                retry_config=data.get("retry_config"),
-            )
-            admin_action_record_for(request, "webhook_create", webhook)
-        for field in WebhookConfig._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(webhook, field.attname))
-        obj._state.adding = False
-        obj._state.db = webhook._state.db
-
-    def delete_model(self, request, obj):
-        from circuits.services.webhooks import webhook_delete
-
-        with admin_action_recorded(
-            admin=request.user,
-            action_type="webhook_delete",
-            target_id=str(obj.pk),
-            data={"circuit_id": str(obj.circuit_id), "name": obj.name},
-        ):
-            webhook_delete(webhook=obj, user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for webhook in queryset:
-            self.delete_model(request, webhook)
-
-
-def admin_action_record_for(request, action_type: str, webhook: WebhookConfig) -> None:
-    from audit.services import admin_action_record
-
-    admin_action_record(
-        admin=request.user,
-        action_type=action_type,
-        target_id=str(webhook.pk),
-        data={"circuit_id": str(webhook.circuit_id), "name": webhook.name},
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(
+        choices=[(role, role) for role in ("Member", "Viewer", "Admin")], initial="Member"
     )
 
 
-class DeliveryStatusFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
+@admin.register(CircuitJoinRequest)
+class CircuitJoinRequestAdmin(DefarmModelAdmin):
+    list_display = ["requester", "circuit", "status", "granted_role", "decided_by", "created"]
+    list_select_related = ["requester", "circuit", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["=requester__username", "circuit__name"]
+    ordering = ["-created_at_ts", "id"]
+    raw_id_fields = ["requester", "circuit", "decided_by"]
+    actions = ["approve", "reject"]
 
-    def lookups(self, request, model_admin):
-        from circuits.services.webhooks import DeliveryStatus
+    def has_add_permission(self, request, obj=None):
+        return False
 
-        return DeliveryStatus.choices
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
-    list_display = [
-        "created",
-        "webhook",
-        "trigger_event",
-        "status",
-        "http_status_code",
-        "attempt_count",
-        "next_retry",
-    ]
-    list_select_related = ["webhook", "webhook__circuit"]
-    list_filter = [DeliveryStatusFilter]
-    search_fields = ["=delivery_id", "=webhook__webhook_id", "webhook__name"]
-    ordering = ["-created_at_ts", "delivery_id"]
-    raw_id_fields = ["webhook"]
-    readonly_fields = ["payload_display"]
-    exclude = ["payload"]
-    actions = ["retry"]
-
-    @admin.display(description="created", ordering="created_at_ts")
+    @admin.display(description="asked", ordering="created_at_ts")
     def created(self, obj):
         return format_ts(obj.created_at_ts)
 
-    @admin.display(description="next retry", ordering="next_retry_at_ts")
-    def next_retry(self, obj):
-        return format_ts(obj.next_retry_at_ts)
+    @admin.action(description="Approve selected join requests")
+    def approve(self, request, queryset):
+        from circuits.services import join_request_approve
 
-    @admin.display(description="payload")
-    def payload_display(self, obj):
-        return json_pretty(obj.payload)
-
-    @admin.action(description="Retry selected deliveries now")
-    def retry(self, request, queryset):
-        from circuits.services.webhooks import webhook_delivery_retry
-
-        def apply(delivery):
+        def apply(join_request, data):
             with admin_action_recorded(
                 admin=request.user,
-                action_type="webhook_delivery_retry",
-                target_id=str(delivery.pk),
-                data={"webhook_id": str(delivery.webhook_id)},
+                action_type="join_request_approve",
+                target_id=str(join_request.pk),
+                data={"circuit_id": str(join_request.circuit_id), "role": data["role"]},
             ):
-                webhook_delivery_retry(delivery=delivery)
-            return "Retry queued."
+                join_request_approve(
+                    join_request=join_request, approver=request.user, role=data["role"]
+                )
+            return f"Approved as {data['role']}."
 
-        apply_each(modeladmin=self, request=request, objects=queryset, apply=apply)
-
-
-def _register_join_requests() -> None:
-    from django.apps import apps
-
-    try:
-        join_request_model = apps.get_model("circuits", "CircuitJoinRequest")
-    except LookupError:
-        return
-
-    class RoleForm(forms.Form):
-        role = forms.ChoiceField(
-            choices=[(role, role) for role in ("Member", "Viewer", "Admin")], initial="Member"
+        return form_action(
+            modeladmin=self,
+            request=request,
+            queryset=queryset.filter(status=JoinRequestStatus.PENDING),
+            form_class=RoleForm,
+            title="Approve join requests",
+            apply=apply,
+            action_name="approve",
         )
 
-    @admin.register(join_request_model)
-    class CircuitJoinRequestAdmin(DefarmModelAdmin):
-        list_display = ["requester", "circuit", "status", "granted_role", "decided_by", "created"]
-        list_select_related = ["requester", "circuit", "decided_by"]
-        list_filter = ["status"]
-        search_fields = ["=requester__username", "circuit__name"]
-        ordering = ["-created_at_ts", "id"]
-        raw_id_fields = ["requester", "circuit", "decided_by"]
-        actions = ["approve", "reject"]
+    @admin.action(description="Reject selected join requests")
+    def reject(self, request, queryset):
+        from circuits.services import join_request_reject
 
-        def has_add_permission(self, request, obj=None):
-            return False
+        def apply(join_request):
+            with admin_action_recorded(
+                admin=request.user,
+                action_type="join_request_reject",
+                target_id=str(join_request.pk),
+                data={"circuit_id": str(join_request.circuit_id)},
+            ):
+                join_request_reject(join_request=join_request, approver=request.user)
+            return "Rejected."
 
-        def has_change_permission(self, request, obj=None):
-            return False
-
-        @admin.display(description="asked", ordering="created_at_ts")
-        def created(self, obj):
-            return format_ts(obj.created_at_ts)
-
-        @admin.action(description="Approve selected join requests")
-        def approve(self, request, queryset):
-            from circuits.services import join_request_approve
-
-            def apply(join_request, data):
-                with admin_action_recorded(
-                    admin=request.user,
-                    action_type="join_request_approve",
-                    target_id=str(join_request.pk),
-                    data={"circuit_id": str(join_request.circuit_id), "role": data["role"]},
-                ):
-                    join_request_approve(
-                        join_request=join_request, approver=request.user, role=data["role"]
-                    )
-                return f"Approved as {data['role']}."
-
-            return form_action(
-                modeladmin=self,
-                request=request,
-                queryset=queryset.filter(status="Pending"),
-                form_class=RoleForm,
-                title="Approve join requests",
-                apply=apply,
-                action_name="approve",
-            )
-
-        @admin.action(description="Reject selected join requests")
-        def reject(self, request, queryset):
-            from circuits.services import join_request_reject
-
-            def apply(join_request):
-                with admin_action_recorded(
-                    admin=request.user,
-                    action_type="join_request_reject",
-                    target_id=str(join_request.pk),
-                    data={"circuit_id": str(join_request.circuit_id)},
-                ):
-                    join_request_reject(join_request=join_request, approver=request.user)
-                return "Rejected."
-
-            apply_each(
-                modeladmin=self,
-                request=request,
-                objects=queryset.filter(status="Pending"),
-                apply=apply,
-            )
-
-
-_register_join_requests()
+        apply_each(
+            modeladmin=self,
+            request=request,
+            objects=queryset.filter(status=JoinRequestStatus.PENDING),
+            apply=apply,
+        )
