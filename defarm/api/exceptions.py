@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -109,6 +109,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             error_body("database_unavailable", "The database is not answering; try again shortly."),
             status=503,
             headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, DataError):
+        # Input the database cannot hold (a NUL character, a number out of range) is the
+        # client's error, not a server error.
+        logger.warning("Value refused by the database: %s", exc)
+        set_rollback()
+        return Response(
+            error_body(
+                "validation_error",
+                "A value cannot be stored: out of range, too long, or containing NUL characters.",
+            ),
+            status=400,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -49,9 +49,20 @@ ERROR_RESPONSES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         "this.",
         None,
     ),
+    "InsufficientCreditsResponse": (
+        "402",
+        "`insufficient_credits`: the operation costs more credits than the caller has.",
+        None,
+    ),
     "NotFoundResponse": (
         "404",
-        "`not_found`: no such object, or the caller may not see it.",
+        "`not_found`: no such object (in the path or referenced by the body), or the caller "
+        "may not see it.",
+        None,
+    ),
+    "ConflictResponse": (
+        "409",
+        "`conflict` (or a more specific code): the change conflicts with the current state.",
         None,
     ),
     "PayloadTooLargeResponse": (
@@ -78,6 +89,8 @@ ERROR_RESPONSES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 }
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+CHARGING_METHODS = {"post", "put", "patch"}
 
 
 def _response_component(description: str, headers: dict[str, Any] | None) -> dict[str, Any]:
@@ -95,18 +108,23 @@ def _needs_authentication(operation: dict[str, Any]) -> bool:
     return bool(security) and {} not in security
 
 
-def _error_responses_for(path: str, operation: dict[str, Any]) -> list[str]:
+def _error_responses_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    """The error answers the shared API plumbing can give for this operation."""
     names = []
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
-    if has_body or any(parameter.get("in") == "query" for parameter in parameters):
+    writes = method in WRITE_METHODS
+    if writes or has_body or any(parameter.get("in") == "query" for parameter in parameters):
         names.append("ValidationErrorResponse")
-    if operation.get("security"):
-        names.append("NotAuthenticatedResponse")
+    names.append("NotAuthenticatedResponse")  # also a public operation given a bad credential
+    if method in CHARGING_METHODS:
+        names.append("InsufficientCreditsResponse")
     if _needs_authentication(operation):
         names.append("PermissionDeniedResponse")
-    if "{" in path:
+    if "{" in path or writes:
         names.append("NotFoundResponse")
+    if writes:
+        names.append("ConflictResponse")
     if has_body:
         names += ["PayloadTooLargeResponse", "UnsupportedMediaTypeResponse"]
     names += ["RateLimitedResponse", "DatabaseUnavailableResponse"]
@@ -129,7 +147,7 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
             if method not in HTTP_METHODS:
                 continue
             operation_responses = operation.setdefault("responses", {})
-            for name in _error_responses_for(path, operation):
+            for name in _error_responses_for(path, method, operation):
                 status = ERROR_RESPONSES[name][0]
                 operation_responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
     return result

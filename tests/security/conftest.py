@@ -1,0 +1,125 @@
+"""A small world owned by one user, built through the API itself: an item, a local item, a
+circuit (protected public page with a password, the item pushed to it, a webhook with
+credentials), an API key, a notification, a private event. Every secret the world holds is
+listed so tests can look for it in answers."""
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import ApiKey, User
+from circuits.models import Circuit
+from tests.accounts.factories import DEFAULT_PASSWORD, NotificationFactory, UserFactory
+from tests.conftest import client_for
+from tests.items.factories import canonical, contextual
+
+CIRCUIT_PASSWORD = "circuit-access-pass-7Q"
+WEBHOOK_TOKEN = "webhook-bearer-token-9f8e7d6c"
+WEBHOOK_SIGNING_SECRET = "webhook-signing-secret-1a2b3c4d"
+
+
+@dataclass
+class World:
+    owner: User
+    owner_client: APIClient
+    ids: dict[str, str] = field(default_factory=dict)
+    api_key: str = ""
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def ok(response, *statuses):
+    statuses = statuses or (200, 201)
+    assert response.status_code in statuses, (response.status_code, response.content[:500])
+    return response.json() if response.content else None
+
+
+@pytest.fixture
+def world(db, settings) -> World:
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True  # the webhook points at this machine, never outside
+    owner = UserFactory(tier="Enterprise")
+    client = client_for(owner)
+    world = World(owner=owner, owner_client=client)
+
+    item = ok(
+        client.post(
+            "/api/items",
+            {"identifiers": [canonical()], "enriched_data": {"weight_kg": 420}},
+            format="json",
+        )
+    )
+    world.ids["dfid"] = item["dfid"]
+    local = ok(
+        client.post(
+            "/api/items/local", {"identifiers": [contextual(value="LOT-SEC")]}, format="json"
+        )
+    )
+    world.ids["local_id"] = local["local_id"]
+
+    circuit = ok(client.post("/api/circuits", {"name": "Valley traders"}, format="json"))
+    circuit_id = circuit["circuit_id"]
+    world.ids["circuit_id"] = circuit_id
+    ok(
+        client.put(
+            f"/api/circuits/{circuit_id}/public-settings",
+            {"access_mode": "protected", "password": CIRCUIT_PASSWORD},
+            format="json",
+        )
+    )
+    pushed = client.post(f"/api/circuits/{circuit_id}/push/{item['dfid']}", format="json")
+    if pushed.status_code in (200, 201):
+        world.ids["operation_id"] = str(pushed.json().get("operation_id", ""))
+
+    webhook = ok(
+        client.post(
+            f"/api/circuits/{circuit_id}/webhooks",
+            {
+                "name": "ERP",
+                "url": "http://127.0.0.1:9/hook",
+                "trigger_events": ["item_pushed"],
+                "auth_type": "bearer",
+                "auth_config": {"token": WEBHOOK_TOKEN, "signing_secret": WEBHOOK_SIGNING_SECRET},
+            },
+            format="json",
+        )
+    )
+    world.ids["webhook_id"] = str(webhook["webhook_id"])
+
+    key = ok(client.post("/api/api-keys", {"name": "ERP sync"}, format="json"))
+    world.api_key = key["api_key"]
+    world.ids["key_id"] = str(key["key_id"])
+
+    world.ids["notification_id"] = str(NotificationFactory(user=owner).notification_id)
+    event = ok(
+        client.post(
+            "/api/events",
+            {"dfid": item["dfid"], "event_type": "Updated", "visibility": "Private"},
+            format="json",
+        )
+    )
+    world.ids["event_id"] = str(event["event_id"])
+
+    owner.refresh_from_db()
+    world.secrets = {
+        "account password": DEFAULT_PASSWORD,
+        "password hash": owner.password,
+        "API key": world.api_key,
+        "API key hash": ApiKey.objects.get(pk=world.ids["key_id"]).key_hash,
+        "webhook token": WEBHOOK_TOKEN,
+        "webhook signing secret": WEBHOOK_SIGNING_SECRET,
+        "circuit password": CIRCUIT_PASSWORD,
+    }
+    circuit_settings = Circuit.objects.get(pk=circuit_id).public_settings
+    world.secrets["circuit password hash"] = circuit_settings["password_hash"]
+    return world
+
+
+@pytest.fixture
+def intruder(db) -> APIClient:
+    """A signed-in user who belongs to nothing of the world."""
+    return client_for(UserFactory())
+
+
+def random_uuid() -> str:
+    return str(uuid.uuid4())
