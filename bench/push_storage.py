@@ -4,13 +4,15 @@ Each push goes through the API in-process (JWT, view, circuit_push, the item_pus
 the local adapter writes the snapshot and a storage_history row) on a fresh PostgreSQL database
 with the production task backend (django-tasks-db). With a webhook, the request only adds a
 webhook_deliveries row and a queued task row; the worker (``db_worker``) sends the deliveries
-afterwards, and its drain time is the last row. For contrast, one run sends the webhook inside
-the request (the immediate backend), which is what the worker keeps out of the request path.
+afterwards, and its drain time is printed below the table. For contrast, one run sends the
+webhook inside the request (the immediate backend), which is what the worker keeps out of the
+request path. The three runs are interleaved push by push, so a busy machine slows them alike.
 
     python bench/push_storage.py [--pushes 1000] [--quick]
 """
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -62,17 +64,16 @@ def configure_django(database_url: str, data_dir: str) -> None:
     import django
 
     django.setup()
+    logging.getLogger("django.tasks").setLevel(logging.WARNING)
 
 
-def timed_pushes(client, circuit, items) -> list[float]:
-    latencies = []
-    for item in items:
-        started = time.perf_counter()
-        response = client.post(f"/api/circuits/{circuit.circuit_id}/push/{item.dfid}")
-        latencies.append(time.perf_counter() - started)
-        if response.status_code != 201:
-            raise RuntimeError(f"push answered {response.status_code}: {response.content[:300]}")
-    return latencies
+def timed_push(client, circuit, item) -> float:
+    started = time.perf_counter()
+    response = client.post(f"/api/circuits/{circuit.circuit_id}/push/{item.dfid}")
+    elapsed = time.perf_counter() - started
+    if response.status_code != 201:
+        raise RuntimeError(f"push answered {response.status_code}: {response.content[:300]}")
+    return elapsed
 
 
 def row(label: str, latencies: list[float], deliveries: int, queued: int) -> list:
@@ -113,7 +114,8 @@ def main() -> None:
     from circuits.models import WebhookDelivery
     from circuits.services import circuit_create
     from circuits.services.webhooks import webhook_create
-    from items.services import item_create
+    from items.models import Item
+    from items.services import items_create_bulk
 
     user = user_create(
         username="bench-pusher",
@@ -139,19 +141,22 @@ def main() -> None:
         return circuit
 
     def items(count: int, label: str):
-        return [
-            item_create(
-                user=user,
-                identifiers=[{"key": "ear_tag", "value": f"{label}-{index}"}],
-                enriched_data={"weight_kg": 400 + index % 100, "run": label},
-            ).item
-            for index in range(count)
-        ]
+        created = []
+        for start in range(0, count, 1000):
+            batch = [
+                {
+                    "identifiers": [{"key": "ear_tag", "value": f"{label}-{index}"}],
+                    "enriched_data": {"weight_kg": 400 + index % 100, "run": label},
+                }
+                for index in range(start, min(count, start + 1000))
+            ]
+            created += [result.dfid for result in items_create_bulk(user=user, items=batch)]
+        by_dfid = Item.objects.in_bulk(created)
+        return [by_dfid[dfid] for dfid in created]
 
     def queued_tasks() -> int:
         return DBTaskResult.objects.filter(status="READY").count()
 
-    rows = []
     print(f"Seeding {3 * pushes + 10} items ...", file=sys.stderr)
     warmup = items(10, "warmup")
     plain_items, hooked_items, inline_items = (
@@ -159,30 +164,38 @@ def main() -> None:
         items(pushes, "hooked"),
         items(pushes, "inline"),
     )
-    timed_pushes(client, circuit_with("warm-up", webhook=False), warmup)
+    warm_circuit = circuit_with("warm-up", webhook=False)
+    for item in warmup:
+        timed_push(client, warm_circuit, item)
 
-    latencies = timed_pushes(client, circuit_with("no webhook", webhook=False), plain_items)
-    rows.append(row("local adapter, no webhook", latencies, 0, queued_tasks()))
-
+    plain = circuit_with("no webhook", webhook=False)
     hooked = circuit_with("webhook", webhook=True)
-    latencies = timed_pushes(client, hooked, hooked_items)
+    inline = circuit_with("webhook inline", webhook=True)
+    immediate = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    latencies: dict[str, list[float]] = {"plain": [], "hooked": [], "inline": []}
+    print(f"Pushing {pushes} items through each circuit ...", file=sys.stderr)
+    for plain_item, hooked_item, inline_item in zip(
+        plain_items, hooked_items, inline_items, strict=True
+    ):
+        latencies["plain"].append(timed_push(client, plain, plain_item))
+        latencies["hooked"].append(timed_push(client, hooked, hooked_item))
+        with override_settings(TASKS=immediate):
+            latencies["inline"].append(timed_push(client, inline, inline_item))
     queued = queued_tasks()
-    deliveries = WebhookDelivery.objects.filter(webhook__circuit=hooked)
-    rows.append(row("local adapter + webhook (worker)", latencies, deliveries.count(), queued))
 
     started = time.perf_counter()
     call_command("db_worker", batch=True, startup_delay=False, interval=0.1, verbosity=0)
     drained = time.perf_counter() - started
+    deliveries = WebhookDelivery.objects.filter(webhook__circuit=hooked)
     delivered = deliveries.filter(status="Delivered").count()
-
-    immediate = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    with override_settings(TASKS=immediate):
-        inline = circuit_with("webhook inline", webhook=True)
-        latencies = timed_pushes(client, inline, inline_items)
     inline_delivered = WebhookDelivery.objects.filter(
         webhook__circuit=inline, status="Delivered"
     ).count()
-    rows.append(row("local adapter + webhook sent inline", latencies, inline_delivered, 0))
+    rows = [
+        row("local adapter, no webhook", latencies["plain"], 0, 0),
+        row("local + webhook queued for the worker", latencies["hooked"], pushes, queued),
+        row("local + webhook sent in the request", latencies["inline"], inline_delivered, 0),
+    ]
 
     stored = StorageHistory.objects.filter(adapter_type="local").count()
     print_table(
