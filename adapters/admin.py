@@ -61,6 +61,12 @@ class AdapterConfigForm(forms.ModelForm):
             "value as it is to keep the stored secret.",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("connection_details", "contract_configs"):
+            # No hidden copy of the unmasked value (Django adds one for callable defaults).
+            self.fields[name].show_hidden_initial = False
+
 
 @admin.register(AdapterConfig)
 class AdapterConfigAdmin(DefarmModelAdmin):

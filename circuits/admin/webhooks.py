@@ -72,6 +72,10 @@ class WebhookForm(forms.ModelForm):
         widgets = {"auth_config": MaskedJSONWidget(attrs={"rows": 4})}
         help_texts = {"auth_config": f"Secrets show as {MASK}; leave them so to keep them."}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auth_config"].show_hidden_initial = False
+
     def clean_auth_config(self):
         submitted = self.cleaned_data.get("auth_config")
         original = self.instance.auth_config if self.instance.pk else None
