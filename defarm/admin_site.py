@@ -154,6 +154,7 @@ class EstimatedCountPaginator(Paginator):
     """
 
     COUNT_CAP = 10_000
+    is_estimated = False
 
     @cached_property
     def count(self) -> int:

@@ -293,7 +293,9 @@ class ItemIdentifierAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     ]
     search_fields = ["=value"]
     search_help_text = "An identifier value (exact) or key=value."
-    ordering = ["-created_at", "id"]
+    # Listed in the order of the (key, value) index, so a page never sorts the whole table.
+    ordering = ["key", "value", "id"]
+    sortable_by = ["key"]
     raw_id_fields = ["item"]
 
     def get_search_results(self, request, queryset, search_term):

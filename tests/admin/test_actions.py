@@ -467,3 +467,22 @@ def test_pending_item_changelist_filters_by_status(staff_browser, user):
     )
     assert push.item.dfid not in page.content.decode()
     assert CircuitPendingItem.objects.count() == 1
+
+
+def test_user_change_form_saves_as_a_browser_posts_it(staff_browser, staff_user, user):
+    """The read-only ledger and key inlines ride along in the post without changing anything."""
+    from accounts.services.api_keys import api_key_create
+    from tests.admin.forms import form_fields
+
+    api_key_create(user=user, name="Sync")
+    change_url = reverse("admin:accounts_user_change", args=[user.pk])
+    data = form_fields(staff_browser.get(change_url).content.decode(), "user_form")
+    assert data["credit_transactions-INITIAL_FORMS"] == ["1"]
+    data["email"] = ["renamed@example.com"]
+    response = staff_browser.post(change_url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user.refresh_from_db()
+    assert user.email == "renamed@example.com"
+    assert user.credit_transactions.count() == 1
+    assert user.api_keys.get().name == "Sync"
+    assert staff_actions(staff_user, "user_update", user.pk) == 1
