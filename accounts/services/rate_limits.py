@@ -124,3 +124,26 @@ def api_key_rate_counters_prune(*, api_key: ApiKey | None = None, now: int | Non
         expired = expired.filter(key=api_key)
     deleted, _ = expired.delete()
     return deleted
+
+
+def api_key_rate_limit_peek(*, api_key: ApiKey, now: int | None = None) -> RateLimitDecision:
+    """The key's tightest window without counting a request (for answers refused before the
+    limits were consulted, which still carry the RateLimit headers)."""
+    limits = api_key_rate_limits(api_key=api_key)
+    if not limits:
+        return RateLimitDecision(allowed=True, window=None)
+    now = unix_now() if now is None else now
+    starts = {seconds: now - now % seconds for seconds in limits}
+    used = {
+        seconds: count
+        for seconds, start, count in ApiKeyRateCounter.objects.filter(
+            key=api_key, window_seconds__in=list(limits), window_start__in=set(starts.values())
+        ).values_list("window_seconds", "window_start", "count")
+        if starts.get(seconds) == start
+    }
+    windows = [
+        RateWindow(seconds, limit, used.get(seconds, 0), starts[seconds] + seconds - now)
+        for seconds, limit in limits.items()
+    ]
+    tightest = min(windows, key=lambda window: (window.remaining, window.seconds))
+    return RateLimitDecision(allowed=tightest.remaining > 0, window=tightest)

@@ -13,7 +13,7 @@ from rest_framework.permissions import SAFE_METHODS
 
 from accounts.models import ApiKey, ApiKeyPermission
 from accounts.services.api_keys import API_KEY_PREFIX, api_key_hash
-from accounts.services.rate_limits import api_key_rate_limit_hit
+from accounts.services.rate_limits import api_key_rate_limit_hit, api_key_rate_limit_peek
 from accounts.tokens import jwt_decode
 from defarm.api.throttling import client_ip
 from defarm.timeutils import unix_now
@@ -178,7 +178,11 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash):
             raise _invalid_key()
         request._request.defarm_api_key = api_key
-        self._check_key(request, api_key)
+        try:
+            self._check_key(request, api_key)
+        except exceptions.APIException:
+            request._request.defarm_rate_limit = api_key_rate_limit_peek(api_key=api_key)
+            raise
         decision = api_key_rate_limit_hit(api_key=api_key)
         request._request.defarm_rate_limit = decision
         if not decision.allowed:

@@ -286,3 +286,13 @@ def test_api_key_list_query_count_does_not_grow(auth_client, make_key):
         return len(queries)
 
     assert query_count(3) == query_count(30)
+
+
+def test_refused_requests_carry_headers_without_spending_the_budget(make_key):
+    _, raw_key = make_key(permissions=["read"], rate_limit_per_minute=5)
+    client = key_client(raw_key)
+    assert client.get("/api/users/me")["RateLimit-Remaining"] == "4"
+    refused = client.post("/api/notifications/read-all")
+    assert_error(refused, 403, "permission_denied")
+    assert refused["RateLimit-Limit"] == "5" and refused["RateLimit-Remaining"] == "4"
+    assert client.get("/api/users/me")["RateLimit-Remaining"] == "3"

@@ -152,3 +152,19 @@ def test_concurrent_requests_never_pass_the_limit():
     assert len(results) == 80
     assert results.count(True) == 25
     assert counts(api_key) == {MINUTE: 25, HOUR: 25}
+
+
+def test_peek_reads_without_counting(user):
+    from accounts.services.rate_limits import api_key_rate_limit_peek
+
+    api_key, _ = api_key_create(user=user, name="k", rate_limit_per_minute=3)
+    assert api_key_rate_limit_peek(api_key=api_key, now=NOON).window.remaining == 3
+    api_key_rate_limit_hit(api_key=api_key, now=NOON)
+    peeked = api_key_rate_limit_peek(api_key=api_key, now=NOON + 1)
+    assert (peeked.window.seconds, peeked.window.remaining, peeked.window.reset_after) == (
+        MINUTE,
+        2,
+        59,
+    )
+    assert api_key_rate_limit_peek(api_key=api_key, now=NOON + 60).window.remaining == 3
+    assert counts(api_key) == {MINUTE: 1, HOUR: 1}
