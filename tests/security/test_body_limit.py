@@ -56,3 +56,14 @@ def test_oversized_body_to_a_real_endpoint_is_refused_before_authentication(api_
 
     assert response.status_code == 413
     assert response.json()["error"] == "payload_too_large"
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=LIMIT)
+def test_oversized_item_body_is_refused_and_nothing_is_created(auth_client):
+    body = {"identifiers": [{"key": "lot", "value": "L1"}], "enriched_data": {"x": "y" * LIMIT}}
+
+    response = auth_client.post("/api/items", body, format="json")
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+    assert auth_client.get("/api/items").json()["count"] == 0
