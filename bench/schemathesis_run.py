@@ -72,10 +72,10 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261125)
-    parser.add_argument("--quick", action="store_true", help="at most 5 examples an operation")
+    parser.add_argument("--quick", action="store_true", help="at most 3 examples an operation")
     arguments = parser.parse_args()
     if arguments.quick:
-        arguments.max_examples = min(arguments.max_examples, 5)
+        arguments.max_examples = min(arguments.max_examples, 3)
 
     database = fresh_database("fuzz")
     (user,) = seed_users(database.url, 1, prefix="fuzz")
