@@ -45,7 +45,7 @@ APP_DESCRIPTIONS = {
     "history.",
     "audit": "What happened: application logs, staff actions and the data lake of received "
     "payloads.",
-    "django_tasks_db": "Background work such as webhook deliveries.",
+    "django_tasks_database": "Background work such as webhook deliveries.",
 }
 
 
@@ -420,7 +420,8 @@ def form_action(
         **modeladmin.admin_site.each_context(request),
         "title": title,
         "form": form,
-        "objects": queryset,
+        "object_count": queryset.count(),
+        "preview": list(queryset[:20]),
         "opts": modeladmin.model._meta,
         "action_name": action_name,
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
