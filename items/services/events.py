@@ -125,7 +125,7 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[Event]:
         by_hash.setdefault(
             content_hash,
             Event(
-                item=draft.item,
+                item_id=draft.item.dfid,
                 event_type=draft.event_type,
                 metadata=_stored_metadata(draft.metadata, draft.source),
                 visibility=draft.visibility,

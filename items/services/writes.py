@@ -188,7 +188,7 @@ class _Draft:
 
 def _identifier_row(item: Item, identifier: Identifier) -> ItemIdentifier:
     return ItemIdentifier(
-        item=item,
+        item_id=item.dfid,
         namespace=identifier.namespace,
         key=identifier.key,
         value=identifier.value,
@@ -324,7 +324,7 @@ def items_write(
             IdentifierMapping(
                 identifier_key=identifier.key,
                 identifier_value=identifier.value,
-                item=item,
+                item_id=item.dfid,
                 confidence_score=1.0,
                 source_entry_id=submission.source_entry_id,
             )
