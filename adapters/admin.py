@@ -14,12 +14,12 @@ from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
 from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
+    choices_filter,
     copy_saved_row,
     format_ts,
     json_pretty,
     json_summary,
 )
-from items.admin import choices_filter
 
 
 def _masked(value):

@@ -12,12 +12,12 @@ from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
     ReadOnlyAdminMixin,
+    choices_filter,
     format_ts,
     json_pretty,
     json_summary,
     register_remaining_models,
 )
-from items.admin import choices_filter
 
 LOG_LEVELS = [(level, level) for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")]
 

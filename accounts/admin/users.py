@@ -311,9 +311,25 @@ class UserAdmin(DefarmModelAdmin):
 # --- Credits ----------------------------------------------------------------------------------
 
 
+class BalanceFilter(admin.SimpleListFilter):
+    title = "balance"
+    parameter_name = "balance"
+
+    def lookups(self, request, model_admin):
+        return [("empty", "No credits left"), ("positive", "Has credits")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "empty":
+            return queryset.filter(credits__lte=0)
+        if self.value() == "positive":
+            return queryset.filter(credits__gt=0)
+        return queryset
+
+
 @admin.register(CreditBalance)
 class CreditBalanceAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
     list_display = ["user", "credits", "updated"]
+    list_filter = [BalanceFilter]
     list_select_related = ["user"]
     search_fields = ["=user__username", "=user__user_id"]
     ordering = ["-credits"]

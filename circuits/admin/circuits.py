@@ -31,12 +31,12 @@ from defarm.admin_site import (
     ReadOnlyAdminMixin,
     admin_action_recorded,
     apply_each,
+    choices_filter,
     copy_saved_row,
     format_ts,
     json_pretty,
     json_summary,
 )
-from items.admin import choices_filter
 
 PUBLIC_SETTINGS_HIDDEN = ("password", "hash", "secret")
 

@@ -1,8 +1,8 @@
-"""Staff console for items, identifiers, conflicts, events and receipts.
+"""Staff console for items and identifiers, the biggest tables.
 
-Items and identifiers are the biggest tables: their changelists never count every row and
-their search looks identifiers up by exact value through the ``(key, value)`` index.
-Changes to items go through ``items.services`` (which keep hashes, events and credits right).
+Their changelists never count every row, and search looks identifiers up by exact value
+through the ``(key, value)`` index. Items are created through ``items.services.item_create``;
+changes go through the API's services (which keep hashes, events and credits right).
 """
 
 import re
@@ -15,30 +15,22 @@ from django.utils.html import format_html, format_html_join
 
 from defarm.admin_site import (
     BigTableAdmin,
-    DefarmModelAdmin,
     LimitedReadOnlyInline,
     ReadOnlyAdminMixin,
-    admin_action_recorded,
+    choices_filter,
     copy_saved_row,
-    form_action,
     format_ts,
     json_pretty,
     json_summary,
 )
 from items.models import (
-    ConflictResolution,
-    ConflictStatus,
     Event,
-    EventType,
-    EventVisibility,
     IdentifierMapping,
     Item,
     ItemIdentifier,
     ItemSourceEntry,
     ItemStatus,
     LidDfidMapping,
-    Receipt,
-    ReceiptIdentifier,
 )
 
 KEY_VALUE_TERM = re.compile(r"^(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>.+)$")
@@ -119,23 +111,6 @@ class LocalFilter(admin.SimpleListFilter):
         if self.value() == "global":
             return queryset.filter(dfid__startswith="DFID-")
         return queryset
-
-
-def choices_filter(field_name: str, choices, title: str | None = None):
-    """A list filter with fixed choices (no ``SELECT DISTINCT`` over a big table)."""
-
-    class ChoicesFilter(admin.SimpleListFilter):
-        parameter_name = field_name
-
-        def lookups(self, request, model_admin):
-            return choices
-
-        def queryset(self, request, queryset):
-            return queryset.filter(**{field_name: self.value()}) if self.value() else queryset
-
-    ChoicesFilter.title = title or field_name.replace("_", " ")
-    ChoicesFilter.__name__ = f"{field_name.title().replace('_', '')}Filter"
-    return ChoicesFilter
 
 
 # --- Items ------------------------------------------------------------------------------------
@@ -322,182 +297,3 @@ class ItemIdentifierAdmin(ReadOnlyAdminMixin, BigTableAdmin):
 
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
         return format_html('<a href="{}">{}</a>', url, pk)
-
-
-@admin.register(ItemSourceEntry)
-class ItemSourceEntryAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
-    list_display = ["item_id", "entry_id", "created_at"]
-    search_fields = ["=item__dfid", "=entry_id"]
-    ordering = ["-created_at", "id"]
-    raw_id_fields = ["item"]
-
-
-@admin.register(LidDfidMapping)
-class LidDfidMappingAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
-    list_display = ["local_id", "item_id", "state", "created_at"]
-    search_fields = ["=local_id", "=item__dfid"]
-    ordering = ["-created_at", "local_id"]
-    raw_id_fields = ["item"]
-    date_hierarchy = "created_at"
-
-    @admin.display(description="state")
-    def state(self, obj):
-        return "LocalOnly" if obj.item_id.startswith("LID-") else "Tokenized"
-
-
-@admin.register(IdentifierMapping)
-class IdentifierMappingAdmin(ReadOnlyAdminMixin, BigTableAdmin):
-    list_display = ["identifier_key", "identifier_value", "item_id", "confidence_score"]
-    search_fields = ["=identifier_value", "=item__dfid"]
-    ordering = ["-created_at", "mapping_id"]
-    raw_id_fields = ["item"]
-
-
-# --- Conflicts --------------------------------------------------------------------------------
-
-
-class ConflictResolveForm(forms.Form):
-    strategy = forms.ChoiceField(
-        choices=[("merge", "Merge into one DFID"), ("keep_separate", "Keep the items separate")]
-    )
-    target_dfid = forms.CharField(
-        required=False, help_text="For a merge: the DFID that survives (one of the conflicting)."
-    )
-
-
-@admin.register(ConflictResolution)
-class ConflictResolutionAdmin(DefarmModelAdmin):
-    list_display = [
-        "identifier",
-        "dfid_list",
-        "status",
-        "resolution_strategy",
-        "resolved_dfid",
-        "created",
-    ]
-    list_filter = [choices_filter("status", ConflictStatus.choices)]
-    search_fields = ["=identifier_value", "=resolved_dfid", "=conflict_id"]
-    ordering = ["-created_at_ts", "conflict_id"]
-    readonly_fields = [
-        "conflict_id",
-        "identifier_key",
-        "identifier_value",
-        "dfid_links",
-        "status",
-        "resolution_strategy",
-        "resolved_dfid",
-    ]
-    exclude = ["conflicting_dfids"]
-    actions = ["resolve"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="identifier")
-    def identifier(self, obj):
-        return f"{obj.identifier_key}={obj.identifier_value}"
-
-    @admin.display(description="conflicting items")
-    def dfid_list(self, obj):
-        return ", ".join(obj.conflicting_dfids or [])
-
-    @admin.display(description="conflicting items")
-    def dfid_links(self, obj):
-        return format_html_join(
-            " · ",
-            '<a href="../../../item/{}/change/">{}</a>',
-            ((dfid, dfid) for dfid in obj.conflicting_dfids or []),
-        )
-
-    @admin.display(description="created", ordering="created_at_ts")
-    def created(self, obj):
-        return format_ts(obj.created_at_ts)
-
-    @admin.action(description="Resolve selected conflicts")
-    def resolve(self, request, queryset):
-        def apply(conflict, data):
-            from items.services import conflict_resolve
-
-            with admin_action_recorded(
-                admin=request.user,
-                action_type="conflict_resolve",
-                target_id=str(conflict.pk),
-                data={"strategy": data["strategy"], "target_dfid": data.get("target_dfid")},
-            ):
-                conflict_resolve(
-                    admin=request.user,
-                    conflict=conflict,
-                    strategy=data["strategy"],
-                    target_dfid=data.get("target_dfid") or None,
-                )
-            return f"Resolved: {data['strategy']} {data.get('target_dfid') or ''}".strip()
-
-        return form_action(
-            modeladmin=self,
-            request=request,
-            queryset=queryset,
-            form_class=ConflictResolveForm,
-            title="Resolve conflicts",
-            apply=apply,
-            action_name="resolve",
-        )
-
-
-# --- Events and receipts ------------------------------------------------------------------------
-
-
-@admin.register(Event)
-class EventAdmin(ReadOnlyAdminMixin, BigTableAdmin):
-    list_display = ["when", "event_type", "item_id", "visibility", "created_by", "meta"]
-    list_select_related = ["created_by"]
-    list_filter = [
-        choices_filter("event_type", EventType.choices, "type"),
-        choices_filter("visibility", EventVisibility.choices),
-    ]
-    search_fields = ["=item__dfid", "=event_id"]
-    search_help_text = "A DFID or an event id (exact)."
-    ordering = ["-timestamp", "event_id"]
-    raw_id_fields = ["item", "created_by"]
-    exclude = ["encrypted_data"]
-
-    @admin.display(description="when", ordering="timestamp")
-    def when(self, obj):
-        return format_ts(obj.timestamp)
-
-    @admin.display(description="metadata")
-    def meta(self, obj):
-        return json_summary(obj.metadata)
-
-
-class ReceiptIdentifierInline(LimitedReadOnlyInline):
-    model = ReceiptIdentifier
-    fields = ["key", "value"]
-
-
-@admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
-    list_display = ["id", "hash_prefix", "size_bytes", "when", "created_by"]
-    list_select_related = ["created_by"]
-    search_fields = ["=data_hash", "=id"]
-    ordering = ["-timestamp", "id"]
-    raw_id_fields = ["created_by"]
-    inlines = [ReceiptIdentifierInline]
-
-    @admin.display(description="SHA-256", ordering="data_hash")
-    def hash_prefix(self, obj):
-        return f"{obj.data_hash[:16]}…"
-
-    @admin.display(description="received", ordering="timestamp")
-    def when(self, obj):
-        return format_ts(obj.timestamp)
-
-
-@admin.register(ReceiptIdentifier)
-class ReceiptIdentifierAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
-    list_display = ["key", "value", "receipt_id", "created_at"]
-    search_fields = ["=value", "=receipt__id"]
-    ordering = ["-created_at", "id"]
-    raw_id_fields = ["receipt"]

@@ -9,30 +9,51 @@
 - ``form_action``: an admin action that first asks a small form, then calls a service.
 """
 
-import csv
-import json
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.forms.models import _get_foreign_key
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-MASK = "••••••••"
-SECRET_KEY_PARTS = ("secret", "token", "password", "passwd", "key", "credential", "hash")
-SECRET_COLUMNS = {"password", "key_hash"}
-SECRET_JSON_COLUMNS = {"auth_config", "connection_details", "contract_configs", "public_settings"}
+from defarm.admin_site.actions import (
+    admin_action_recorded,
+    apply_each,
+    error_text,
+    export_as_csv,
+    form_action,
+)
+from defarm.admin_site.display import (
+    MASK,
+    SECRET_COLUMNS,
+    SECRET_JSON_COLUMNS,
+    format_ts,
+    json_pretty,
+    json_summary,
+    mask_secrets,
+    restore_masked,
+)
+
+__all__ = [
+    "MASK",
+    "SECRET_COLUMNS",
+    "SECRET_JSON_COLUMNS",
+    "admin_action_recorded",
+    "apply_each",
+    "error_text",
+    "export_as_csv",
+    "form_action",
+    "format_ts",
+    "json_pretty",
+    "json_summary",
+    "mask_secrets",
+    "restore_masked",
+]
 
 APP_DESCRIPTIONS = {
     "accounts": "People and money: users, tiers, credit balances and their ledger, API keys "
@@ -67,79 +88,6 @@ class DefarmAdminSite(admin.AdminSite):
         for app in app_list:
             app["description"] = APP_DESCRIPTIONS.get(app["app_label"], "")
         return app_list
-
-
-# --- Secrets ------------------------------------------------------------------------------------
-
-
-def is_secret_key(name: str) -> bool:
-    lowered = str(name).lower()
-    return any(part in lowered for part in SECRET_KEY_PARTS)
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking key's value replaced by a mask."""
-    if isinstance(value, dict):
-        return {
-            key: (MASK if is_secret_key(key) and item not in (None, "") else mask_secrets(item))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
-    return value
-
-
-def restore_masked(submitted: Any, original: Any) -> Any:
-    """Put back the secrets a form showed masked and the staff member left unchanged."""
-    if isinstance(submitted, dict) and isinstance(original, dict):
-        return {
-            key: (
-                original[key]
-                if item == MASK and key in original
-                else restore_masked(item, original.get(key))
-            )
-            for key, item in submitted.items()
-        }
-    if isinstance(submitted, list) and isinstance(original, list):
-        return [
-            restore_masked(item, original[index] if index < len(original) else None)
-            for index, item in enumerate(submitted)
-        ]
-    return submitted
-
-
-def format_ts(value: int | None) -> str:
-    """Unix seconds as a UTC date and time."""
-    if value is None:
-        return "-"
-    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def json_pretty(value: Any) -> str:
-    if value in (None, "", {}, []):
-        return "-"
-    return format_html("<pre class='defarm-json'>{}</pre>", json.dumps(value, indent=2))
-
-
-def json_summary(value: Any, limit: int = 60) -> str:
-    """A one-line summary of a JSON value for a changelist column."""
-    if value in (None, "", {}, []):
-        return "-"
-    if isinstance(value, dict):
-        text = ", ".join(f"{key}: {_short(item)}" for key, item in value.items())
-    elif isinstance(value, list):
-        text = ", ".join(_short(item) for item in value)
-    else:
-        text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(str(key) for key in value) + "}"
-    if isinstance(value, list):
-        return f"[{len(value)}]"
-    return str(value)
 
 
 # --- Counting -----------------------------------------------------------------------------------
@@ -186,6 +134,23 @@ def table_row_estimate(queryset: models.QuerySet) -> int | None:
     if row is None or row[0] is None or row[0] < 0:
         return None
     return int(row[0])
+
+
+def choices_filter(field_name: str, choices, title: str | None = None):
+    """A list filter with fixed choices (no ``SELECT DISTINCT`` over a big table)."""
+
+    class ChoicesFilter(admin.SimpleListFilter):
+        parameter_name = field_name
+
+        def lookups(self, request, model_admin):
+            return choices
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field_name: self.value()}) if self.value() else queryset
+
+    ChoicesFilter.title = title or field_name.replace("_", " ")
+    ChoicesFilter.__name__ = f"{field_name.title().replace('_', '')}Filter"
+    return ChoicesFilter
 
 
 # --- Model admins -------------------------------------------------------------------------------
@@ -321,163 +286,6 @@ class LimitedReadOnlyInline(admin.TabularInline):
                 + f"?{fk_name}__exact={obj.pk}"
             )
         return formset_class
-
-
-def error_text(error: Exception) -> str:
-    """A service error as one line: DRF details flattened, field names kept."""
-    detail = getattr(error, "detail", None)
-    if detail is None:
-        return str(error)
-
-    def flatten(value) -> list[str]:
-        if isinstance(value, dict):
-            return [f"{key}: {text}" for key, item in value.items() for text in flatten(item)]
-        if isinstance(value, list):
-            return [text for item in value for text in flatten(item)]
-        return [str(value)]
-
-    return "; ".join(flatten(detail))
-
-
-# --- Actions ------------------------------------------------------------------------------------
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, (bytes, memoryview)):
-        return f"<{len(bytes(value))} bytes>"
-    return str(value)
-
-
-def csv_columns(model: type[models.Model]) -> list[models.Field]:
-    return [field for field in model._meta.concrete_fields if field.name not in SECRET_COLUMNS]
-
-
-def csv_rows(queryset: models.QuerySet, columns: list[models.Field]) -> Iterator[list[str]]:
-    yield [field.name for field in columns]
-    attnames = [field.attname for field in columns]
-    masked = [field.name in SECRET_JSON_COLUMNS for field in columns]
-    for row in queryset.values_list(*attnames).iterator(chunk_size=2000):
-        yield [
-            _csv_cell(mask_secrets(value) if secret else value)
-            for value, secret in zip(row, masked, strict=True)
-        ]
-
-
-@admin.action(description="Export selected rows as CSV")
-def export_as_csv(modeladmin, request, queryset):
-    """Stream the selected (or all filtered) rows as CSV; secrets are left out or masked."""
-    model = queryset.model
-    writer = csv.writer(_Echo())
-    rows = csv_rows(queryset.order_by(*queryset.query.order_by), csv_columns(model))
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{model._meta.db_table}.csv"'
-    return response
-
-
-def form_action(
-    *,
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: models.QuerySet,
-    form_class: type[forms.Form],
-    title: str,
-    apply: Callable[[models.Model, dict[str, Any]], str | None],
-    action_name: str,
-) -> TemplateResponse | None:
-    """Ask ``form_class`` for the selected rows, then call ``apply(obj, cleaned_data)`` on each.
-
-    ``apply`` calls a service and returns a change message for the admin log (or None).
-    Errors of one row are reported and do not stop the others.
-    """
-    if "apply" in request.POST:
-        form = form_class(request.POST)
-        if form.is_valid():
-            apply_each(
-                modeladmin=modeladmin,
-                request=request,
-                objects=queryset,
-                apply=lambda obj: apply(obj, form.cleaned_data),
-            )
-            return None
-    else:
-        form = form_class()
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "object_count": queryset.count(),
-        "preview": list(queryset[:20]),
-        "opts": modeladmin.model._meta,
-        "action_name": action_name,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
-        "select_across": request.POST.get("select_across", "0"),
-    }
-    return TemplateResponse(request, "admin/defarm/action_form.html", context)
-
-
-def apply_each(
-    *,
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    objects: Iterable[models.Model],
-    apply: Callable[[models.Model], str | None],
-) -> int:
-    """Run ``apply`` (a service call) on each object, log it, report errors; returns successes."""
-    from rest_framework.exceptions import APIException
-
-    done = 0
-    for obj in objects:
-        try:
-            message = apply(obj)
-        except (APIException, ValueError, ImportError) as error:
-            modeladmin.message_user(request, f"{obj}: {error_text(error)}", messages.ERROR)
-            continue
-        if message:
-            modeladmin.log_change(request, obj, message)
-        done += 1
-    if done:
-        modeladmin.message_user(
-            request, f"{done} {modeladmin.model._meta.verbose_name_plural} updated."
-        )
-    return done
-
-
-@contextmanager
-def admin_action_recorded(
-    *, admin, action_type: str, target_id: str, data: dict[str, Any]
-) -> Iterator[None]:
-    """Around a service call: record the staff action unless the service recorded one itself.
-
-    Account services record their own ``admin_actions`` rows; circuit and item services,
-    written for members as well as staff, do not. Service and record share one transaction.
-    """
-    from audit.models import AdminAction
-    from audit.services import admin_action_record
-
-    with transaction.atomic():
-        rows = AdminAction.objects.filter(admin=admin, target_id=target_id)
-        before = rows.count()
-        yield
-        if rows.count() == before:
-            admin_action_record(
-                admin=admin, action_type=action_type, target_id=target_id, data=data
-            )
 
 
 # --- Coverage -----------------------------------------------------------------------------------
