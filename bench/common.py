@@ -263,14 +263,15 @@ DFID_FUNCTION = """
 CREATE OR REPLACE FUNCTION bench_dfid(day text, number bigint) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-  body text := day || lpad(number::text, 6, '0');
+  digits text := CASE WHEN number < 100000 THEN lpad(number::text, 6, '0') ELSE number::text END;
+  body text := day || digits;
   h bigint := 0;
   i int;
 BEGIN
   FOR i IN 1..length(body) LOOP
     h := (h * 31 + ascii(substr(body, i, 1))) & 4294967295;
   END LOOP;
-  RETURN 'DFID-' || day || '-' || lpad(number::text, 6, '0') || '-' || upper(to_hex(h % 65535));
+  RETURN 'DFID-' || day || '-' || digits || '-' || upper(to_hex(h % 65535));
 END $$;
 """
 
