@@ -369,18 +369,15 @@ class CreditTransactionAdmin(ReadOnlyAdminMixin, BigTableAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(BigTableAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = ["title", "user", "notification_type", "is_read", "created", "data_summary"]
     list_select_related = ["user"]
     list_filter = ["is_read"]
     search_fields = ["=user__username", "=user__user_id", "=notification_type", "title"]
     ordering = ["-created_at_ts", "notification_id"]
     raw_id_fields = ["user"]
-    readonly_fields = ["user", "notification_type", "title", "message", "data_summary"]
     fields = ["user", "notification_type", "title", "message", "data_summary", "is_read"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    readonly_fields = ["data_summary"]
 
     @admin.display(description="created", ordering="created_at_ts")
     def created(self, obj):

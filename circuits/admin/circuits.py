@@ -263,6 +263,50 @@ class CircuitMemberAdmin(DefarmModelAdmin):
     search_fields = ["=member__username", "=member__user_id", "circuit__name"]
     ordering = ["-joined_at_ts", "id"]
     autocomplete_fields = ["circuit", "member"]
+    fields = ["circuit", "member", "role", "permission_list", "joined_at_ts"]
+    readonly_fields = ["permission_list"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "circuit", "member"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        from circuits.services import member_add, member_update
+
+        circuit = form.cleaned_data.get("circuit") or obj.circuit
+        with admin_action_recorded(
+            admin=request.user,
+            action_type="member_update" if change else "member_add",
+            target_id=str(circuit.pk),
+            data={"member_id": obj.member_id, "role": obj.role},
+        ):
+            if change:
+                membership = member_update(
+                    circuit=circuit, actor=request.user, member_id=obj.member_id, role=obj.role
+                )
+            else:
+                membership = member_add(
+                    circuit=circuit,
+                    actor=request.user,
+                    member=form.cleaned_data["member"],
+                    role=obj.role,
+                )
+        copy_saved_row(source=membership, target=obj)
+
+    def delete_model(self, request, obj):
+        from circuits.services import member_remove
+
+        with admin_action_recorded(
+            admin=request.user,
+            action_type="member_remove",
+            target_id=str(obj.circuit_id),
+            data={"member_id": obj.member_id},
+        ):
+            member_remove(circuit=obj.circuit, actor=request.user, member_id=obj.member_id)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("circuit"):
+            self.delete_model(request, membership)
 
     @admin.display(description="permissions")
     def permission_list(self, obj):
@@ -280,6 +324,52 @@ class CircuitCustomRoleAdmin(DefarmModelAdmin):
     search_fields = ["role_name", "circuit__name"]
     ordering = ["circuit", "role_name"]
     autocomplete_fields = ["circuit"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "circuit"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        from circuits.services import role_create, role_update
+
+        circuit = form.cleaned_data.get("circuit") or obj.circuit
+        with admin_action_recorded(
+            admin=request.user,
+            action_type="role_update" if change else "role_create",
+            target_id=str(circuit.pk),
+            data={"role_name": obj.role_name, "permissions": list(obj.permissions or [])},
+        ):
+            if change:
+                role = role_update(
+                    circuit=circuit,
+                    actor=request.user,
+                    role=CircuitCustomRole.objects.get(pk=obj.pk),
+                    permissions=obj.permissions,
+                    role_name=obj.role_name,
+                )
+            else:
+                role = role_create(
+                    circuit=circuit,
+                    actor=request.user,
+                    role_name=obj.role_name,
+                    permissions=obj.permissions,
+                )
+        copy_saved_row(source=role, target=obj)
+
+    def delete_model(self, request, obj):
+        from circuits.services import role_delete
+
+        with admin_action_recorded(
+            admin=request.user,
+            action_type="role_delete",
+            target_id=str(obj.circuit_id),
+            data={"role_name": obj.role_name},
+        ):
+            role_delete(circuit=obj.circuit, actor=request.user, role=obj)
+
+    def delete_queryset(self, request, queryset):
+        for role in queryset.select_related("circuit"):
+            self.delete_model(request, role)
 
     @admin.display(description="permissions")
     def permission_list(self, obj):

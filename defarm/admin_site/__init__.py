@@ -183,15 +183,30 @@ class DefarmModelAdmin(admin.ModelAdmin):
         extra = [name for name in self.extra_readonly_fields if name not in declared]
         return [*declared, *owned, *extra]
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """A service refusing a save (validation, conflict, limits) is shown, not a 500."""
+    def _refusal_shown(self, request, view, *args, failure: str = "Not saved"):
+        """A service refusing a change (validation, conflict, limits) is shown, not a 500."""
         from rest_framework.exceptions import APIException
 
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return view(request, *args)
         except APIException as error:
-            self.message_user(request, f"Not saved: {error_text(error)}", messages.ERROR)
+            self.message_user(request, f"{failure}: {error_text(error)}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_shown(
+            request, super().changeform_view, object_id, form_url, extra_context
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusal_shown(
+            request, super().delete_view, object_id, extra_context, failure="Not deleted"
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        return self._refusal_shown(
+            request, super().changelist_view, extra_context, failure="Not done"
+        )
 
     def related_link(self, model: type[models.Model], label: str, **filters: Any) -> str:
         """A link to another model's changelist filtered by ``filters``."""

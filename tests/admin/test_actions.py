@@ -486,3 +486,33 @@ def test_user_change_form_saves_as_a_browser_posts_it(staff_browser, staff_user,
     assert user.credit_transactions.count() == 1
     assert user.api_keys.get().name == "Sync"
     assert staff_actions(staff_user, "user_update", user.pk) == 1
+
+
+def test_member_added_in_the_admin_gets_the_role_permissions(staff_browser, staff_user, user):
+    from circuits.models import CircuitMember
+    from circuits.services import circuit_create
+
+    circuit = circuit_create(owner=user, name="Soy")
+    newcomer = UserFactory()
+    response = staff_browser.post(
+        reverse("admin:circuits_circuitmember_add"),
+        {"circuit": circuit.pk, "member": newcomer.pk, "role": "Member"},
+    )
+    assert response.status_code == 302
+    membership = CircuitMember.objects.get(circuit=circuit, member=newcomer)
+    assert sorted(membership.permissions) == ["Pull", "Push"]
+    assert staff_actions(staff_user, "member_add", circuit.pk) == 1
+
+
+def test_custom_role_in_use_is_not_deleted(staff_browser, user):
+    from circuits.models import CircuitCustomRole
+    from circuits.services import circuit_create, member_add, role_create
+
+    circuit = circuit_create(owner=user, name="Cotton")
+    role = role_create(circuit=circuit, actor=user, role_name="Auditor", permissions=["Pull"])
+    member_add(circuit=circuit, actor=user, member=UserFactory(), role="Auditor")
+    response = staff_browser.post(
+        reverse("admin:circuits_circuitcustomrole_delete", args=[role.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert CircuitCustomRole.objects.filter(pk=role.pk).exists()
