@@ -74,17 +74,15 @@ class AdminActionAdmin(ReadOnlyAdminMixin, BigTableAdmin):
 
 
 @admin.register(DataLakeEntry)
-class DataLakeEntryAdmin(DefarmModelAdmin):
+class DataLakeEntryAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
+    """Entries are resolved into items by the data-lake services, never edited by hand."""
+
     list_display = ["entry_id", "status", "receipt", "hash_prefix", "when", "notes"]
     list_select_related = ["receipt"]
     list_filter = [choices_filter("status", DataLakeStatus.choices)]
     search_fields = ["=entry_id", "=data_hash", "=receipt__id"]
     ordering = ["-timestamp", "entry_id"]
     raw_id_fields = ["receipt"]
-    readonly_fields = ["entry_id", "receipt", "data_hash"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="SHA-256", ordering="data_hash")
     def hash_prefix(self, obj):
