@@ -6,15 +6,6 @@ from accounts.services.api_keys import api_key_create
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Factories hash a password per user; the production hasher is deliberately slow."""
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        *settings.PASSWORD_HASHERS,
-    ]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_throttle_cache():
     cache.clear()
     yield

@@ -16,9 +16,3 @@ def admin_client_for():
 def staff_browser(staff_user, admin_client_for) -> Client:
     """A Django test client logged in to the admin as staff."""
     return admin_client_for(staff_user)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Admin tests create many accounts; a fast hasher keeps them quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

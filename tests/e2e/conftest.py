@@ -60,11 +60,6 @@ def page(browser, live_server, request):
     context.close()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff(transactional_db):
     from tests.accounts.factories import StaffFactory

@@ -3,12 +3,6 @@ import pytest
 from circuits.models import Circuit, CircuitItem, CircuitMember
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Items tests make many users; their passwords need no real hashing cost here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def share_in_circuit():
     """Put ``item`` in a new circuit whose members are ``members``; returns the circuit."""
