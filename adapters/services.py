@@ -11,6 +11,7 @@ from accounts.services.credits import credits_charge
 from accounts.services.tiers import tier_check_adapter
 from accounts.tiers import CreditOperation
 from adapters import registry
+from adapters.backends import AdapterNotConfigured, UnavailableStorageAdapter
 from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
 from adapters.selectors import (
     MASK,
@@ -227,6 +228,14 @@ def item_store(
 
 def circuit_adapter_type(circuit) -> str:
     return str((circuit.adapter_config or {}).get("adapter_type") or registry.NONE)
+
+
+def circuit_storage_check(*, circuit) -> None:
+    """Refuse (409 ``adapter_not_configured``) when the circuit's adapter cannot store, so a
+    push through it is refused before anything changes."""
+    backend = storage_adapter_for(adapter_type=circuit_adapter_type(circuit))
+    if isinstance(backend, UnavailableStorageAdapter):
+        raise AdapterNotConfigured(backend.reason, details={"adapter_type": backend.adapter_type})
 
 
 def item_store_for_circuit(*, circuit, item, user=None, operation=None) -> StorageHistory | None:

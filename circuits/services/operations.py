@@ -25,6 +25,7 @@ from accounts.services.notifications import (
     notifications_create_many,
 )
 from accounts.tiers import CreditOperation
+from adapters.services import circuit_storage_check
 from circuits import signals
 from circuits.configs import alias_default_namespace
 from circuits.models import (
@@ -219,6 +220,7 @@ def _complete_push(
     after: _AfterCommit,
     extra_details: dict[str, Any] | None = None,
 ) -> None:
+    circuit_storage_check(circuit=circuit)
     now = unix_now()
     credits_charge(
         user=requester,

@@ -4,10 +4,11 @@ import json
 
 import pytest
 
+from accounts.models import CreditBalance
 from adapters.backends import LocalStorageAdapter
 from adapters.models import StorageHistory
 from adapters.selectors import local_store_root
-from circuits.models import CircuitPendingItem, WebhookDelivery
+from circuits.models import CircuitItem, CircuitPendingItem, WebhookDelivery
 from circuits.services import circuit_update
 from circuits.services.webhooks import DeliveryStatus, webhook_create
 from tests.circuits.factories import CircuitFactory, circuit_url, item_for, member_of
@@ -84,13 +85,41 @@ def test_approved_push_is_stored_once(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_push_through_an_unconfigured_ipfs_adapter_reports_the_error(auth_client, user):
-    """Committed for real: the storage receiver runs when the push's transaction commits."""
+def test_push_through_an_unconfigured_ipfs_adapter_is_refused_and_changes_nothing(
+    auth_client, user
+):
     circuit = CircuitFactory(owner=user)
     auth_client.put(circuit_url(circuit, "/adapter"), {"adapter_type": "ipfs-ipfs"}, format="json")
     item = item_for(user)
+    credits_before = CreditBalance.objects.get(user=user).credits
     response = auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
     assert response.status_code == 409
     assert response.json()["error"] == "adapter_not_configured"
     assert "endpoint" in response.json()["message"]
     assert not StorageHistory.objects.exists()
+    assert not CircuitItem.objects.filter(circuit=circuit).exists()
+    assert CreditBalance.objects.get(user=user).credits == credits_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_storage_failing_after_the_push_committed_is_logged_not_raised(
+    auth_client, user, monkeypatch
+):
+    from adapters import backends
+    from audit.models import Log
+
+    circuit = CircuitFactory(owner=user)
+    auth_client.put(circuit_url(circuit, "/adapter"), {"adapter_type": "local"}, format="json")
+    item = item_for(user)
+
+    def broken_store(self, content):
+        raise backends.StorageFailed("disk full")
+
+    monkeypatch.setattr(backends.LocalStorageAdapter, "store", broken_store)
+    response = auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
+    assert response.status_code == 201, response.content
+    assert CircuitItem.objects.filter(circuit=circuit, item=item).exists()
+    assert not StorageHistory.objects.exists()
+    log = Log.objects.get(event_type="storage_failed")
+    assert log.context_data["dfid"] == item.dfid
+    assert "disk full" in log.message

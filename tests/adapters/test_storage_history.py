@@ -9,6 +9,7 @@ from adapters.backends import LocalStorageAdapter
 from adapters.cid import cid_v1_raw
 from adapters.models import AdapterConfig, StorageHistory
 from adapters.selectors import local_store_root
+from adapters.services import circuit_storage_check, item_store_for_circuit
 from circuits import signals
 from circuits.models import Circuit
 from tests.accounts.factories import UserFactory
@@ -107,7 +108,9 @@ def test_ipfs_without_endpoint_refuses_and_records_nothing(user):
     circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "ipfs-ipfs"})
     item = ItemFactory(created_by=user)
     with pytest.raises(AdapterNotConfigured, match="No endpoint is configured"):
-        push_signal(circuit, item, user)
+        circuit_storage_check(circuit=circuit)
+    with pytest.raises(AdapterNotConfigured, match="No endpoint is configured"):
+        item_store_for_circuit(circuit=circuit, item=item, user=user)
     assert not StorageHistory.objects.exists()
 
 
@@ -117,7 +120,9 @@ def test_stellar_without_network_refuses_and_records_nothing(user):
     circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "stellar_testnet-ipfs"})
     item = ItemFactory(created_by=user)
     with pytest.raises(AdapterNotConfigured, match="No network is configured"):
-        push_signal(circuit, item, user)
+        circuit_storage_check(circuit=circuit)
+    with pytest.raises(AdapterNotConfigured, match="No network is configured"):
+        item_store_for_circuit(circuit=circuit, item=item, user=user)
     assert not StorageHistory.objects.exists()
 
 
@@ -324,5 +329,5 @@ def test_stellar_with_a_configured_network_still_refuses_clearly(user, staff_use
     )
     circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "stellar_testnet-ipfs"})
     with pytest.raises(AdapterNotConfigured, match="not available in this deployment"):
-        push_signal(circuit, ItemFactory(created_by=user), user)
+        item_store_for_circuit(circuit=circuit, item=ItemFactory(created_by=user), user=user)
     assert not StorageHistory.objects.exists()
