@@ -76,6 +76,17 @@ class WebhookForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["auth_config"].show_hidden_initial = False
 
+    def clean_url(self):
+        from rest_framework.exceptions import ValidationError as ApiValidationError
+
+        from circuits.services.webhooks import webhook_url_validate
+
+        url = self.cleaned_data.get("url")
+        try:
+            return webhook_url_validate(url=url)
+        except ApiValidationError as refusal:
+            raise forms.ValidationError(refusal.detail["url"]) from refusal
+
     def clean_auth_config(self):
         submitted = self.cleaned_data.get("auth_config")
         original = self.instance.auth_config if self.instance.pk else None

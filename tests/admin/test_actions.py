@@ -357,7 +357,7 @@ def test_webhook_secrets_are_masked_and_kept(staff_browser, user):
     assert b"s3cr3t-bearer-token" not in b"".join(export.streaming_content)
 
 
-def test_private_webhook_url_is_refused_by_the_service(staff_browser, user):
+def test_private_webhook_url_is_refused_on_the_form(staff_browser, user):
     from circuits.services import circuit_create
 
     circuit = circuit_create(owner=user, name="Private")
@@ -374,7 +374,9 @@ def test_private_webhook_url_is_refused_by_the_service(staff_browser, user):
             "retry_config": "null",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "url" in response.context["adminform"].form.errors
+    assert "loopback" in str(response.context["adminform"].form.errors["url"])
     assert not WebhookConfig.objects.filter(name="Internal").exists()
 
 
