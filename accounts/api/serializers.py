@@ -89,8 +89,12 @@ def _permissions_field(**kwargs) -> serializers.ListField:
 
 class ApiKeySerializer(serializers.ModelSerializer):
     permissions = _permissions_field(read_only=True)
-    allowed_ips = serializers.ListField(child=serializers.CharField(), read_only=True)
-    allowed_endpoints = serializers.ListField(child=serializers.CharField(), read_only=True)
+    allowed_ips = serializers.ListField(
+        child=serializers.CharField(), read_only=True, allow_null=True
+    )
+    allowed_endpoints = serializers.ListField(
+        child=serializers.CharField(), read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ApiKey

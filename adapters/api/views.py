@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
@@ -26,10 +26,12 @@ from adapters.services import (
 from defarm.api.permissions import IsStaff
 
 
+@extend_schema_view(get=extend_schema(responses=AdapterTypeSerializer(many=True)))
 class AdapterTypeListView(generics.GenericAPIView):
     """Adapter types the caller may use (their tier's, or their own list set by staff)."""
 
     serializer_class = AdapterTypeSerializer
+    filter_backends: list = []  # a fixed list, no filters
 
     def get_queryset(self):
         return adapter_types_for_user(user=self.request.user)
@@ -73,6 +75,7 @@ class AdapterConfigViewSet(
 
 class _StorageHistoryList(generics.GenericAPIView):
     serializer_class = StorageHistorySerializer
+    filter_backends: list = []  # one item's records, no filters
 
     def get_item(self):
         return item_get_for_storage(user=self.request.user, dfid=self.kwargs["dfid"])
@@ -90,10 +93,12 @@ class _StorageHistoryList(generics.GenericAPIView):
         return self.get_paginated_response(serializer.data)
 
 
+@extend_schema_view(get=extend_schema(responses=StorageHistorySerializer(many=True)))
 class ItemStorageHistoryView(_StorageHistoryList):
     """Where the item's data was stored, newest first; the primary location is flagged."""
 
 
+@extend_schema_view(get=extend_schema(responses=PublicStorageHistorySerializer(many=True)))
 class PublicItemStorageHistoryView(_StorageHistoryList):
     """Storage records of an item published in a public circuit (no login)."""
 

@@ -58,7 +58,7 @@ class CircuitSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_public_settings(self, circuit: Circuit):
         return public_settings_for_display(circuit.public_settings)
 

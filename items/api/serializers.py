@@ -172,6 +172,10 @@ class EventCreateSerializer(serializers.Serializer):
 class Base64DataField(serializers.CharField):
     """Bytes sent as base64 text."""
 
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        return b"" if value == "" else value  # blank skips to_internal_value: no bytes yet
+
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
         try:

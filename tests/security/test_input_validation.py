@@ -69,3 +69,22 @@ def test_an_unsupported_content_type_is_a_415_in_the_error_shape(auth_client):
 
     assert response.status_code == 415
     assert response.json()["error"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("data", ["", "bm90IGJhc2U2NA==", "%%%not-base64%%%"])
+def test_receipt_data_of_any_shape_is_a_client_answer(auth_client, data):
+    response = auth_client.post("/api/receipts", {"data": data}, format="json")
+
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["error"] == "validation_error"
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(auth_client):
+    missing = auth_client.get("/api/no-such-thing")
+    not_allowed = auth_client.put("/api/users/me", {}, format="json")
+
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"
+    assert not_allowed.status_code == 405
+    assert not_allowed.json()["error"] == "method_not_allowed"
