@@ -42,6 +42,13 @@ def _item_with_identifiers(item: Item) -> Item:
     return Item.objects.prefetch_related("identifiers").get(pk=item.pk)
 
 
+ITEM_OR_BATCH = PolymorphicProxySerializer(
+    component_name="ItemOrBatchResponse",
+    serializers=[serializers.ItemSerializer, serializers.BatchResponseSerializer],
+    resource_type_field_name=None,
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Items the caller may see"),
     retrieve=extend_schema(summary="One item"),
@@ -72,11 +79,11 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         ),
         responses={
             201: OpenApiResponse(
-                serializers.ItemSerializer,
+                ITEM_OR_BATCH,
                 description="New item (a list: BatchResponse with at least one created)",
             ),
             200: OpenApiResponse(
-                serializers.BatchResponseSerializer,
+                ITEM_OR_BATCH,
                 description="Existing item enriched (one item: Item; a list: BatchResponse)",
             ),
             409: OpenApiResponse(description="conflict: canonical ids of several items"),
