@@ -210,6 +210,50 @@ def _event_metadata(circuit: Circuit, operation: CircuitOperation) -> dict[str, 
     return {"circuit_id": str(circuit.pk), "operation_id": str(operation.pk)}
 
 
+def _operation_complete(
+    *,
+    circuit: Circuit,
+    operation: CircuitOperation,
+    item: Item,
+    requester: User,
+    approver: User | None,
+    event_type: str,
+    now: int,
+    extra_details: dict[str, Any] | None = None,
+) -> None:
+    """What every completed push or pull leaves: an activity, a circuit-only event on the
+    item, and the operation marked Completed (with its approver when one approved it)."""
+    Activity.objects.create(
+        activity_type=operation.operation_type,
+        circuit=circuit,
+        circuit_name=circuit.name,
+        dfids=[item.pk],
+        performed_by=requester.pk,
+        status=OperationStatus.COMPLETED,
+        details={
+            "operation_id": str(operation.pk),
+            "approver_id": approver.pk if approver else None,
+            **(extra_details or {}),
+        },
+        timestamp_ts=now,
+    )
+    event_record(
+        item=item,
+        event_type=event_type,
+        user=requester,
+        source=f"circuit:{circuit.pk}",
+        metadata=_event_metadata(circuit, operation),
+        visibility=EventVisibility.CIRCUIT_ONLY,
+    )
+    operation.dfid = item.pk
+    operation.status = OperationStatus.COMPLETED
+    operation.completed_at_ts = now
+    if approver is not None:
+        operation.approver_id = approver.pk
+        operation.approved_at_ts = now
+    operation.save()
+
+
 def _complete_push(
     *,
     circuit: Circuit,
@@ -230,35 +274,16 @@ def _complete_push(
     CircuitItem.objects.get_or_create(
         circuit=circuit, item=item, defaults={"added_by": requester.pk, "added_at_ts": now}
     )
-    Activity.objects.create(
-        activity_type=OperationType.PUSH,
+    _operation_complete(
         circuit=circuit,
-        circuit_name=circuit.name,
-        dfids=[item.pk],
-        performed_by=requester.pk,
-        status=OperationStatus.COMPLETED,
-        details={
-            "operation_id": str(operation.pk),
-            "approver_id": approver.pk if approver else None,
-            **(extra_details or {}),
-        },
-        timestamp_ts=now,
-    )
-    event_record(
+        operation=operation,
         item=item,
+        requester=requester,
+        approver=approver,
         event_type=EventType.PUSHED_TO_CIRCUIT,
-        user=requester,
-        source=f"circuit:{circuit.pk}",
-        metadata=_event_metadata(circuit, operation),
-        visibility=EventVisibility.CIRCUIT_ONLY,
+        now=now,
+        extra_details=extra_details,
     )
-    operation.dfid = item.pk
-    operation.status = OperationStatus.COMPLETED
-    operation.completed_at_ts = now
-    if approver is not None:
-        operation.approver_id = approver.pk
-        operation.approved_at_ts = now
-    operation.save()
     after.add(signals.item_pushed, circuit=circuit, item=item, user=requester, operation=operation)
     public = circuit.public_settings or {}
     if public.get("auto_publish_pushed_items"):
@@ -303,33 +328,15 @@ def _complete_pull(
             "published_items": [dfid for dfid in public["published_items"] if dfid != item.pk],
         }
         circuit.save(update_fields=["public_settings", "updated_at"])
-    Activity.objects.create(
-        activity_type=OperationType.PULL,
+    _operation_complete(
         circuit=circuit,
-        circuit_name=circuit.name,
-        dfids=[item.pk],
-        performed_by=requester.pk,
-        status=OperationStatus.COMPLETED,
-        details={
-            "operation_id": str(operation.pk),
-            "approver_id": approver.pk if approver else None,
-        },
-        timestamp_ts=now,
-    )
-    event_record(
+        operation=operation,
         item=item,
+        requester=requester,
+        approver=approver,
         event_type=EventType.PULLED_FROM_CIRCUIT,
-        user=requester,
-        source=f"circuit:{circuit.pk}",
-        metadata=_event_metadata(circuit, operation),
-        visibility=EventVisibility.CIRCUIT_ONLY,
+        now=now,
     )
-    operation.status = OperationStatus.COMPLETED
-    operation.completed_at_ts = now
-    if approver is not None:
-        operation.approver_id = approver.pk
-        operation.approved_at_ts = now
-    operation.save()
 
 
 def _pending_item_create(
