@@ -195,3 +195,15 @@ def test_archived_circuit_only_changes_its_status(user, staff_user):
         circuit_update(circuit=circuit, actor=staff_user, name="new name")
     restored = circuit_update(circuit=circuit, actor=staff_user, status="Active")
     assert restored.status == CircuitStatus.ACTIVE
+
+
+@pytest.mark.parametrize("path", ["", "/{id}/operations", "/{id}/pending-items"])
+def test_unknown_status_filter_is_a_400_naming_the_choices(auth_client, user, path):
+    from circuits.services import circuit_create
+
+    circuit = circuit_create(owner=user, name="Filters")
+    url = "/api/circuits" + path.format(id=circuit.circuit_id)
+    response = auth_client.get(url, {"status": "Bogus"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "validation_error"
+    assert "status" in response.json()["details"]

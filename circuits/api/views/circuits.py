@@ -35,7 +35,7 @@ from circuits.api.serializers import (
     PushLocalSerializer,
 )
 from circuits.configs import public_settings_for_display
-from circuits.models import Circuit, OperationStatus
+from circuits.models import Circuit, CircuitStatus, OperationStatus, PendingItemStatus
 from circuits.permissions import Permission, circuit_get_for_member
 
 STATUS_FILTER = OpenApiParameter(
@@ -54,6 +54,14 @@ INCLUDE_PUBLIC = OpenApiParameter(
 
 def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes")
+
+
+def _status_param(request: Request, allowed: list[str], default: str | None = None) -> str | None:
+    """The ``?status=`` filter, one of ``allowed``; 400 naming the choices otherwise."""
+    value = request.query_params.get("status") or default
+    if value is not None and value not in allowed:
+        raise exceptions.ValidationError({"status": [f"Choose one of: {', '.join(allowed)}."]})
+    return value
 
 
 class CircuitViewSet(viewsets.GenericViewSet):
@@ -88,7 +96,7 @@ class CircuitViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         circuits = selectors.circuits_for_user(
             user=request.user,
-            status=request.query_params.get("status") or None,
+            status=_status_param(request, CircuitStatus.values),
             include_public=_truthy(request.query_params.get("include_public")),
         )
         return self.paginated(circuits, CircuitSerializer)
@@ -310,7 +318,8 @@ class CircuitViewSet(viewsets.GenericViewSet):
     def pending_items(self, request: Request, circuit_id: str) -> Response:
         circuit = self.circuit(Permission.MANAGE_MEMBERS)
         pending = selectors.circuit_pending_items_list(
-            circuit=circuit, status=request.query_params.get("status") or "Pending"
+            circuit=circuit,
+            status=_status_param(request, PendingItemStatus.values, PendingItemStatus.PENDING),
         )
         return self.paginated(pending, PendingItemSerializer)
 
@@ -357,7 +366,7 @@ class CircuitViewSet(viewsets.GenericViewSet):
     def operations(self, request: Request, circuit_id: str) -> Response:
         circuit = self.circuit()
         operations = selectors.circuit_operations_list(
-            circuit=circuit, status=request.query_params.get("status") or None
+            circuit=circuit, status=_status_param(request, OperationStatus.values)
         )
         return self.paginated(operations, OperationSerializer)
 
