@@ -147,7 +147,11 @@ def test_expired_and_forged_tokens_are_refused(api_client, user):
     )
     response = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {expired}")
     assert_error(response, 401, "token_expired")
-    forged = jwt.encode({"user_id": user.pk, "exp": 2**31}, "wrong-secret", algorithm="HS256")
+    forged = jwt.encode(
+        {"user_id": user.pk, "exp": 2**31},
+        "a-different-secret-of-at-least-32-bytes",
+        algorithm="HS256",
+    )
     response = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert_error(response, 401, "invalid_token")
 
