@@ -6,8 +6,15 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 ALGORITHM = "HS256"
+
+
+def _secret() -> str:
+    if not settings.JWT_SECRET:
+        raise ImproperlyConfigured("JWT_SECRET is not set: tokens can be neither issued nor read.")
+    return settings.JWT_SECRET
 
 
 def jwt_issue(*, user) -> tuple[str, datetime]:
@@ -18,11 +25,11 @@ def jwt_issue(*, user) -> tuple[str, datetime]:
         "exp": int(expires_at.timestamp()),
         "iat": int(datetime.now(tz=UTC).timestamp()),
     }
-    return jwt.encode(claims, settings.JWT_SECRET, algorithm=ALGORITHM), expires_at
+    return jwt.encode(claims, _secret(), algorithm=ALGORITHM), expires_at
 
 
 def jwt_decode(token: str) -> dict[str, Any]:
     """Return the claims of a valid token; raises ``jwt.InvalidTokenError`` otherwise."""
     return jwt.decode(
-        token, settings.JWT_SECRET, algorithms=[ALGORITHM], options={"require": ["exp", "user_id"]}
+        token, _secret(), algorithms=[ALGORITHM], options={"require": ["exp", "user_id"]}
     )

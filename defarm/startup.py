@@ -18,6 +18,22 @@ logger = logging.getLogger("defarm.startup")
 _memory_keeper: sqlite3.Connection | None = None
 
 
+def prepare_serving() -> None:
+    """Run once by every serving process (gunicorn's WSGI import, runserver)."""
+    require_secrets()
+    prepare_database()
+
+
+def require_secrets() -> None:
+    if settings.MISSING_SECRETS:
+        sys.stderr.write(
+            f"\nDeFarm cannot start: missing required setting(s) "
+            f"{', '.join(settings.MISSING_SECRETS)}. Set them in the environment (see "
+            ".env.example), or set DEBUG=true for local development.\n\n"
+        )
+        raise SystemExit(2)
+
+
 def prepare_database() -> None:
     if settings.DATABASE_IS_MEMORY:
         _prepare_memory_database()

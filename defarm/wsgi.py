@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "defarm.settings")
 
 application = get_wsgi_application()
 
-from defarm.startup import prepare_database  # noqa: E402
+from defarm.startup import prepare_serving  # noqa: E402
 
-prepare_database()
+prepare_serving()

@@ -11,6 +11,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/defarm"
 
@@ -59,9 +61,32 @@ def test_unreachable_database_with_memory_fallback_serves_loudly():
 
 
 def test_production_refuses_to_start_without_secrets():
-    result = _python("import django; django.setup()", DEBUG="false")
-    assert result.returncode != 0
+    result = _python(SERVE_ONE_REQUEST, DEBUG="false")
+    assert result.returncode == 2
+    assert "cannot start" in result.stderr
     assert "SECRET_KEY" in result.stderr and "JWT_SECRET" in result.stderr
+
+
+def test_production_management_commands_run_without_secrets():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=_env(DEBUG="false"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_tokens_are_never_signed_without_a_secret(settings, user):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from accounts.tokens import jwt_issue
+
+    settings.JWT_SECRET = ""
+    with pytest.raises(ImproperlyConfigured):
+        jwt_issue(user=user)
 
 
 def test_unknown_fallback_value_is_refused():
