@@ -5,8 +5,6 @@ record the staff action and keep one default per type); their secrets are shown 
 masked value sent back keeps the stored secret.
 """
 
-import json
-
 from django import forms
 from django.contrib import admin
 
@@ -14,6 +12,8 @@ from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
 from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
+    MaskedJSONWidget,
+    ReadOnlyAdminMixin,
     choices_filter,
     copy_saved_row,
     format_ts,
@@ -26,18 +26,6 @@ def _masked(value):
     from adapters.selectors import connection_details_masked
 
     return connection_details_masked(value)
-
-
-class MaskedJSONWidget(forms.Textarea):
-    """Shows a JSON value with its secrets masked."""
-
-    def format_value(self, value):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value
-        return json.dumps(_masked(value), indent=2)
 
 
 class AdapterConfigForm(forms.ModelForm):
@@ -53,8 +41,8 @@ class AdapterConfigForm(forms.ModelForm):
             "is_default",
         ]
         widgets = {
-            "connection_details": MaskedJSONWidget(attrs={"rows": 6}),
-            "contract_configs": MaskedJSONWidget(attrs={"rows": 4}),
+            "connection_details": MaskedJSONWidget(mask=_masked, attrs={"rows": 6}),
+            "contract_configs": MaskedJSONWidget(mask=_masked, attrs={"rows": 4}),
         }
         help_texts = {
             "connection_details": "Secrets (keys, tokens, passwords) show masked; leave a masked "
@@ -127,7 +115,7 @@ class AdapterConfigAdmin(DefarmModelAdmin):
 
 
 @admin.register(StorageHistory)
-class StorageHistoryAdmin(BigTableAdmin):
+class StorageHistoryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = [
         "stored",
         "item",
@@ -147,15 +135,6 @@ class StorageHistoryAdmin(BigTableAdmin):
     raw_id_fields = ["item"]
     readonly_fields = ["location_display", "metadata_display"]
     exclude = ["storage_location", "metadata"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="stored", ordering="stored_at_ts")
     def stored(self, obj):

@@ -13,6 +13,7 @@ from circuits.models import (
 )
 from defarm.admin_site import (
     DefarmModelAdmin,
+    ReadOnlyAdminMixin,
     admin_action_recorded,
     apply_each,
     form_action,
@@ -31,7 +32,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(CircuitPendingItem)
-class CircuitPendingItemAdmin(DefarmModelAdmin):
+class CircuitPendingItemAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
     list_display = ["item", "circuit", "status", "pushed_by", "pushed", "identifier_summary"]
     list_select_related = ["item", "circuit"]
     list_filter = ["status"]
@@ -58,15 +59,6 @@ class CircuitPendingItemAdmin(DefarmModelAdmin):
         "data_display",
     ]
     actions = ["approve", "reject"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="pushed", ordering="pushed_at_ts")
     def pushed(self, obj):

@@ -15,6 +15,7 @@ from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
     LimitedReadOnlyInline,
+    MaskedJSONWidget,
     ReadOnlyAdminMixin,
     admin_action_recorded,
     apply_each,
@@ -25,33 +26,7 @@ from defarm.admin_site import (
     restore_masked,
 )
 
-PUBLIC_SETTINGS_HIDDEN = ("password", "hash", "secret")
-
-
-def public_settings_safe(settings_value):
-    """Public settings without the protected-mode password hash (never shown)."""
-    if not isinstance(settings_value, dict):
-        return settings_value
-    return {
-        key: value
-        for key, value in settings_value.items()
-        if not any(part in key.lower() for part in PUBLIC_SETTINGS_HIDDEN)
-    }
-
-
 # --- Webhooks ---------------------------------------------------------------------------------
-
-
-class MaskedJSONWidget(forms.Textarea):
-    def format_value(self, value):
-        import json
-
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value
-        return json.dumps(mask_secrets(value), indent=2)
 
 
 class WebhookForm(forms.ModelForm):
@@ -69,7 +44,7 @@ class WebhookForm(forms.ModelForm):
             "auth_config",
             "retry_config",
         ]
-        widgets = {"auth_config": MaskedJSONWidget(attrs={"rows": 4})}
+        widgets = {"auth_config": MaskedJSONWidget(mask=mask_secrets, attrs={"rows": 4})}
         help_texts = {"auth_config": f"Secrets show as {MASK}; leave them so to keep them."}
 
     def __init__(self, *args, **kwargs):

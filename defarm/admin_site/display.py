@@ -1,9 +1,11 @@
 """How the admin shows values: secrets masked, JSON summarised, Unix seconds as dates."""
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django import forms
 from django.utils.html import format_html
 
 MASK = "••••••••"
@@ -30,6 +32,22 @@ def mask_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_secrets(item) for item in value]
     return value
+
+
+class MaskedJSONWidget(forms.Textarea):
+    """A JSON textarea showing the value through ``mask`` (secrets replaced by a mask)."""
+
+    def __init__(self, *, mask: Callable[[Any], Any] = mask_secrets, attrs=None):
+        super().__init__(attrs=attrs)
+        self.mask = mask
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        return json.dumps(self.mask(value), indent=2)
 
 
 def restore_masked(submitted: Any, original: Any) -> Any:
