@@ -194,9 +194,11 @@ def main() -> None:
         postgres.stop()
         stopped_at = time.monotonic()  # pg_ctl returns once the server has shut down
         time.sleep(arguments.down)
+        # Answers from here on count as "after": the clients may get through the moment
+        # PostgreSQL accepts connections, before pg_ctl has even returned.
+        recorder.phase = "after"
         postgres.start()
         restarted_at = time.monotonic()
-        recorder.phase = "after"
         time.sleep(arguments.after)
         stop.set()
         for thread in threads:
@@ -243,7 +245,7 @@ def main() -> None:
         (o.at for o in recorder.outcomes if o.phase == "after" and o.status in (200, 201)),
         default=None,
     )
-    recovery = (first_success_after - restarted_at) if first_success_after else None
+    recovery = max(0.0, first_success_after - restarted_at) if first_success_after else None
     last_success_down = max(
         (o.at - stopped_at for o in recorder.outcomes if o.phase == "down" and o.status < 300),
         default=0.0,
