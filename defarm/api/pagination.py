@@ -15,7 +15,17 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             raise ValueError(
                 f"{queryset.model.__name__} list is unordered; order it for stable pages."
             )
-        return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        page = list(queryset[self.offset : self.offset + self.limit])
+        if len(page) < self.limit and (page or self.offset == 0):
+            # The last page: the count is known without a COUNT query.
+            self.count = self.offset + len(page)
+        else:
+            self.count = self.get_count(queryset)
+        self.display_page_controls = self.count > self.limit and self.template is not None
+        return page
 
     def _query_integer(self, request, name: str, minimum: int) -> int | None:
         raw = request.query_params.get(name)
