@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from rest_framework import exceptions
 
 from accounts.models import User
@@ -22,20 +22,35 @@ from items.models import (
 )
 
 
+def _circuit_items_of_member(user: User) -> QuerySet[CircuitItem]:
+    return CircuitItem.objects.filter(circuit__members__member=user)
+
+
 def items_visible_to(*, user: User) -> QuerySet[Item]:
     """Items ``user`` may see: theirs, those held by a circuit they belong to; staff see all."""
     items = Item.objects.all()
     if user.is_admin:
         return items
-    held = CircuitItem.objects.filter(circuit__members__member=user).values("item_id")
+    held = _circuit_items_of_member(user).values("item_id")
     return items.filter(Q(created_by=user) | Q(dfid__in=held))
 
 
+def item_is_visible_to(*, user: User, item: Item) -> bool:
+    """Whether ``item`` is one of ``items_visible_to(user=user)``, for an item already loaded."""
+    return (
+        user.is_admin
+        or item.created_by_id == user.pk
+        or _circuit_items_of_member(user).filter(item=item).exists()
+    )
+
+
 def item_get_visible(*, user: User, dfid: str) -> Item:
-    """The item if ``user`` may see it, otherwise 404."""
-    item = items_visible_to(user=user).prefetch_related("identifiers").filter(dfid=dfid).first()
-    if item is None:
+    """The item, its identifiers prefetched, if ``user`` may see it, otherwise 404. Loaded by
+    primary key and then checked: cheaper than filtering ``items_visible_to`` for one row."""
+    item = Item.objects.filter(dfid=dfid).order_by().first()
+    if item is None or not item_is_visible_to(user=user, item=item):
         raise exceptions.NotFound(f"Item {dfid} not found.")
+    prefetch_related_objects([item], "identifiers")
     return item
 
 

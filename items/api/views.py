@@ -65,6 +65,12 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return Item.objects.none()
         return selectors.items_visible_to(user=self.request.user).prefetch_related("identifiers")
 
+    def get_object(self) -> Item:
+        """One item the caller may see (the same rule as ``get_queryset``), found by DFID."""
+        item = selectors.item_get_visible(user=self.request.user, dfid=self.kwargs["dfid"])
+        self.check_object_permissions(self.request, item)
+        return item
+
     @extend_schema(
         summary="Create an item, or up to 1,000 items at once",
         description=ITEM_CREATE_DESCRIPTION,

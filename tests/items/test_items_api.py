@@ -12,6 +12,7 @@ from items.models import (
     ItemIdentifier,
     ItemStatus,
 )
+from items.selectors import item_is_visible_to, items_visible_to
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
 from tests.items.factories import canonical, contextual, item_for
@@ -223,6 +224,25 @@ def test_items_without_creator_are_seen_by_staff_and_circuit_members(
     assert staff_client.get(f"/api/items/{adopted.dfid}").status_code == 200
     share_in_circuit(adopted, user)
     assert client_for(user).get(f"/api/items/{adopted.dfid}").status_code == 200
+
+
+def test_detail_and_list_agree_on_who_sees_an_item(user, other_user, staff_user, share_in_circuit):
+    stranger = UserFactory()
+    mine, shared, adopted = (
+        item_for(user),
+        item_for(user),
+        Item.objects.create(dfid="DFID-20240926-000001-2488", item_hash="0" * 64),
+    )
+    share_in_circuit(shared, user, other_user)
+    for caller in (user, other_user, stranger, staff_user):
+        listed = set(items_visible_to(user=caller).values_list("dfid", flat=True))
+        for item in (mine, shared, adopted):
+            assert item_is_visible_to(user=caller, item=item) == (item.dfid in listed), (
+                caller.username,
+                item.dfid,
+            )
+    assert item_is_visible_to(user=other_user, item=shared)
+    assert not item_is_visible_to(user=stranger, item=mine)
 
 
 def test_trailing_slash_is_optional(auth_client):
