@@ -1,8 +1,10 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 
 from accounts.models import CreditBalance, CreditTransaction
+from items.api.serializers import IdentifierSerializer, ItemSerializer
 from items.dfid import dfid_is_valid
 from items.models import (
     ConflictResolution,
@@ -15,7 +17,7 @@ from items.models import (
 from items.selectors import item_is_visible_to, items_visible_to
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
-from tests.items.factories import canonical, contextual, item_for
+from tests.items.factories import canonical, contextual, item_for, local_item_for
 
 pytestmark = pytest.mark.django_db
 
@@ -298,6 +300,25 @@ def test_detail_query_count_does_not_grow_with_identifiers(user):
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(f"/api/items/{big.dfid}").json()["identifiers"]) == 21
     assert len(many) == len(few)
+
+
+def test_item_answers_match_the_declared_serializer_fields(user):
+    """ItemSerializer writes its answer by hand (the hottest read); it must stay the answer
+    DRF builds from the declared fields."""
+    items = [
+        item_for(user, canonical(), contextual("lot", "L1"), enriched_data={"breed": "Nelore"}),
+        local_item_for(user, contextual("lot", "L2")),
+        Item.objects.create(dfid="DFID-20240926-000001-2488", item_hash="0" * 64),
+    ]
+    for item in Item.objects.filter(pk__in=[i.pk for i in items]).prefetch_related("identifiers"):
+        serializer = ItemSerializer(item)
+        assert serializer.data == serializers.ModelSerializer.to_representation(serializer, item)
+        assert list(serializer.data) == ItemSerializer.Meta.fields
+        for identifier in item.identifiers.all():
+            serializer = IdentifierSerializer(identifier)
+            generic = serializers.ModelSerializer.to_representation(serializer, identifier)
+            assert serializer.data == generic
+    assert sum(len(item.identifiers.all()) for item in items) == 3
 
 
 # --- enrich, deprecate, merge, split ------------------------------------------------------------
