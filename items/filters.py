@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
+from defarm.api.filters import FilterSet
 from items.identifiers import KNOWN_NAMESPACES
 from items.models import (
     ConflictResolution,
@@ -15,7 +16,7 @@ from items.models import (
 )
 
 
-class ItemFilter(django_filters.FilterSet):
+class ItemFilter(FilterSet):
     """Identifier filters match one identifier row together (key, value and namespace)."""
 
     identifier_key = django_filters.CharFilter(method="filter_identifier")
@@ -46,12 +47,12 @@ class ItemFilter(django_filters.FilterSet):
         }
         if conditions:
             queryset = queryset.filter(
-                Exists(ItemIdentifier.objects.filter(item=OuterRef("pk"), **conditions))
+                dfid__in=ItemIdentifier.objects.filter(**conditions).values("item_id")
             )
         return queryset
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(FilterSet):
     dfid = django_filters.CharFilter(field_name="item_id")
     event_type = django_filters.ChoiceFilter(choices=EventType.choices)
     visibility = django_filters.ChoiceFilter(choices=EventVisibility.choices)
@@ -61,7 +62,7 @@ class EventFilter(django_filters.FilterSet):
         fields = ["dfid", "event_type", "visibility"]
 
 
-class ReceiptFilter(django_filters.FilterSet):
+class ReceiptFilter(FilterSet):
     """``key`` and ``value`` match one identifier of the receipt together."""
 
     key = django_filters.CharFilter(method="filter_identifier")
@@ -85,7 +86,7 @@ class ReceiptFilter(django_filters.FilterSet):
         return queryset
 
 
-class ConflictFilter(django_filters.FilterSet):
+class ConflictFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=ConflictStatus.choices)
 
     class Meta:
