@@ -56,11 +56,12 @@ class JWTAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The token is not valid.", "invalid_token"
             ) from error
-        user = get_user_model().objects.filter(pk=claims["user_id"]).first()
-        if user is None:
+        try:
+            user = get_user_model().objects.get(pk=claims["user_id"])
+        except get_user_model().DoesNotExist:
             raise exceptions.AuthenticationFailed(
                 "The token's user does not exist.", "invalid_token"
-            )
+            ) from None
         if not user.is_active:
             raise exceptions.AuthenticationFailed(
                 f"The account is {user.status}.", "account_inactive"
