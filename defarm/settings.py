@@ -217,9 +217,10 @@ REST_FRAMEWORK = {
     # JSON in and out (API contract); a form or multipart body gets 415 in the error shape.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The browsable HTML API only in development; production answers JSON (docs: /api/docs/).
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("DEFARM_AUTH_THROTTLE_RATE", "20/min"),
