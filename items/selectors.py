@@ -47,7 +47,7 @@ def item_is_visible_to(*, user: User, item: Item) -> bool:
 def item_get_visible(*, user: User, dfid: str) -> Item:
     """The item, its identifiers prefetched, if ``user`` may see it, otherwise 404. Loaded by
     primary key and then checked: cheaper than filtering ``items_visible_to`` for one row."""
-    item = Item.objects.filter(dfid=dfid).order_by().first()
+    item = Item.objects.filter(dfid=dfid).first()
     if item is None or not item_is_visible_to(user=user, item=item):
         raise exceptions.NotFound(f"Item {dfid} not found.")
     prefetch_related_objects([item], "identifiers")
