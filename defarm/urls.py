@@ -1,12 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from defarm import views
+from defarm import health
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("healthz/", views.healthz),
+    re_path(r"^$", health.RootView.as_view(), name="root"),
+    re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
+    re_path(r"^health/db/?$", health.DatabaseHealthView.as_view(), name="health-db"),
+    re_path(r"^healthz/?$", health.HealthzView.as_view(), name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
