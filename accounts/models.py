@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import UUID4, Now
 
+from adapters.fields import AdapterTypeListField
 from defarm.fields import TextArrayField
 from defarm.timeutils import unix_now
 
@@ -58,7 +59,7 @@ class User(AbstractBaseUser):
     status = models.CharField(max_length=50, choices=UserStatus.choices, default=UserStatus.ACTIVE)
     is_admin = models.BooleanField(default=False, db_default=False)
     workspace_id = models.CharField(max_length=255, null=True, blank=True)
-    available_adapters = TextArrayField(
+    available_adapters = AdapterTypeListField(
         null=True, blank=True, help_text="Adapter types this user may use; empty = tier default."
     )
     last_login_ts = models.BigIntegerField(null=True, blank=True)

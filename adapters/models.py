@@ -6,6 +6,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import UUID4, Now
 
+from adapters.fields import AdapterTypeField
 from defarm.timeutils import unix_now
 
 
@@ -15,7 +16,7 @@ class AdapterConfig(models.Model):
     config_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
-    adapter_type = models.CharField(max_length=100, db_index=True)
+    adapter_type = AdapterTypeField(max_length=100, db_index=True)
     connection_details = models.JSONField(default=dict)
     contract_configs = models.JSONField(null=True, blank=True)
     is_active = models.BooleanField(default=True, db_default=True, db_index=True)
@@ -52,7 +53,7 @@ class StorageHistory(models.Model):
     item = models.ForeignKey(
         "items.Item", db_column="dfid", on_delete=models.DB_CASCADE, related_name="storage_history"
     )
-    adapter_type = models.CharField(max_length=100, db_index=True)
+    adapter_type = AdapterTypeField(max_length=100, db_index=True)
     storage_location = models.JSONField()
     stored_at_ts = models.BigIntegerField(default=unix_now)
     triggered_by = models.CharField(max_length=255, choices=StorageTrigger.choices)

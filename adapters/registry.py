@@ -42,6 +42,45 @@ ADAPTER_TYPES: dict[str, AdapterType] = {
 }
 
 
+# The earlier engine's other spellings of each type: its Rust variant names (accepted in
+# requests) and the Debug rendering some of its versions stored (``Custom("name")``).
+_ENGINE_SPELLINGS = {
+    "None": NONE,
+    "IpfsIpfs": IPFS,
+    "StellarTestnetIpfs": STELLAR_TESTNET,
+    "StellarMainnetIpfs": STELLAR_MAINNET,
+    "EthereumGoerliIpfs": ETHEREUM_GOERLI,
+    "PolygonArweave": POLYGON_ARWEAVE,
+}
+_ENGINE_CUSTOM = re.compile(r'^Custom\("(?P<name>.+)"\)$')
+
+
+def adapter_type_parse(value: str) -> str | None:
+    """DeFarm's spelling (``ipfs-ipfs``, ``custom-<name>``) of an adapter type written in any
+    spelling the earlier engine took or stored (``IpfsIpfs``, ``Custom("name")``), trimmed;
+    None when ``value`` names no adapter type."""
+    value = value.strip()
+    if value in ADAPTER_TYPES or (value.startswith(CUSTOM_PREFIX) and len(value) > 7):
+        return value
+    if value in _ENGINE_SPELLINGS:
+        return _ENGINE_SPELLINGS[value]
+    custom = _ENGINE_CUSTOM.match(value)
+    if custom:
+        return CUSTOM_PREFIX + custom["name"]
+    return None
+
+
+def adapter_type_spellings(adapter_type: str) -> list[str]:
+    """Every stored spelling of ``adapter_type`` (for lookups in rows the engine wrote)."""
+    spellings = [adapter_type]
+    spellings += [
+        other for other, canonical in _ENGINE_SPELLINGS.items() if canonical == adapter_type
+    ]
+    if adapter_type.startswith(CUSTOM_PREFIX):
+        spellings.append(f'Custom("{adapter_type[len(CUSTOM_PREFIX) :]}")')
+    return spellings
+
+
 def adapter_type_is_known(adapter_type: str) -> bool:
     return adapter_type in ADAPTER_TYPES or bool(_CUSTOM_NAME.match(adapter_type))
 

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db import models
+from django.db.models import lookups
 
 
 class TextArrayField(models.Field):
@@ -66,3 +67,90 @@ class RealField(models.FloatField):
 
     def db_type(self, connection) -> str:
         return "real" if connection.vendor == "postgresql" else super().db_type(connection)
+
+
+class SpelledCharField(models.CharField):
+    """A text column the earlier engine wrote in more than one spelling (``basic`` and
+    ``Basic``, ``IpfsIpfs`` and ``ipfs-ipfs``): rows read back in DeFarm's spelling, writes use
+    it, and ``exact`` / ``in`` lookups match every stored spelling, so no V1 row is missed.
+
+    Subclasses give ``canonical`` (any spelling to DeFarm's, or the value unchanged) and
+    ``stored_spellings`` (DeFarm's spelling to every spelling a row may hold)."""
+
+    @staticmethod
+    def canonical(value: str) -> str:
+        return value
+
+    @staticmethod
+    def stored_spellings(value: str) -> list[str]:
+        return [value]
+
+    def from_db_value(self, value, expression, connection):
+        return value if value is None else self.canonical(value)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value if value is None else self.canonical(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value if value is None else self.canonical(value)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "exact":
+            return AnySpellingExact
+        if lookup_name == "in":
+            return AnySpellingIn
+        return super().get_lookup(lookup_name)
+
+
+def _all_spellings(field: SpelledCharField, values) -> list[str]:
+    spellings: list[str] = []
+    for value in values:
+        for spelling in field.stored_spellings(field.canonical(value)):
+            if spelling not in spellings:
+                spellings.append(spelling)
+    return spellings
+
+
+class AnySpellingExact(lookups.Exact):
+    """``field = value`` matching every spelling of ``value`` a V1 row may hold."""
+
+    def as_sql(self, compiler, connection):
+        if isinstance(self.rhs, str):
+            spellings = _all_spellings(self.lhs.output_field, [self.rhs])
+            if len(spellings) > 1:
+                return AnySpellingIn(self.lhs, spellings).as_sql(compiler, connection)
+        return super().as_sql(compiler, connection)
+
+
+class AnySpellingIn(lookups.In):
+    """``field IN (...)`` matching every spelling of each value."""
+
+    def get_prep_lookup(self):
+        prepared = super().get_prep_lookup()
+        if isinstance(prepared, list) and all(isinstance(value, str) for value in prepared):
+            return _all_spellings(self.lhs.output_field, prepared)
+        return prepared
+
+
+class SpelledTextArrayField(TextArrayField):
+    """A ``text[]`` of values the earlier engine wrote in more than one spelling; each element
+    reads back in DeFarm's spelling (``canonical``, as in SpelledCharField)."""
+
+    @staticmethod
+    def canonical(value: str) -> str:
+        return value
+
+    def from_db_value(self, value, expression, connection):
+        values = super().from_db_value(value, expression, connection)
+        return values if values is None else [self.canonical(str(item)) for item in values]
+
+    def to_python(self, value: Any):
+        values = super().to_python(value)
+        return values if values is None else [self.canonical(str(item)) for item in values]
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is not None:
+            value = [self.canonical(str(item)) for item in value]
+        return super().get_db_prep_value(value, connection, prepared)

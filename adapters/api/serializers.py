@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from adapters.api.fields import AdapterTypeField
 from adapters.models import AdapterConfig, StorageHistory
 from adapters.selectors import connection_details_masked
 
@@ -86,7 +87,7 @@ class PublicStorageHistorySerializer(StorageHistorySerializer):
 
 
 class StorageMigrateSerializer(serializers.Serializer):
-    adapter_type = serializers.CharField(max_length=100)
+    adapter_type = AdapterTypeField()
     circuit_id = serializers.UUIDField(
         required=False,
         help_text="Record the migration for this circuit (needs owner or ManagePermissions).",
