@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "defarm.api.exceptions.exception_handler",
     # JSON in and out (API contract); a form or multipart body gets 415 in the error shape.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["defarm.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # The browsable HTML API only in development; production answers JSON (docs: /api/docs/).
     "DEFAULT_RENDERER_CLASSES": [
