@@ -42,18 +42,31 @@ class _Echo:
         return value
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (tab and CR too: some
+# programs strip them and read what follows).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(text: str) -> str:
+    """``text`` made inert for spreadsheets: a leading formula character is preceded by an
+    apostrophe, which spreadsheets show the cell as text with (OWASP's CSV injection rule)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool | int | float):
+        return str(value)  # a number (a negative one too) is data, never a formula
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
+        return csv_text_cell(json.dumps(value, sort_keys=True))
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, (bytes, memoryview)):
         return f"<{len(bytes(value))} bytes>"
-    return str(value)
+    return csv_text_cell(str(value))
 
 
 def csv_columns(model: type[models.Model]) -> list[models.Field]:
