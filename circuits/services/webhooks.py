@@ -19,6 +19,7 @@ import http.client
 import ipaddress
 import json
 import logging
+import re
 import socket
 import ssl
 import uuid
@@ -73,6 +74,40 @@ AUTH_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     WebhookAuthType.BASIC: ("username", "password"),
 }
 AUTH_OPTIONAL_FIELDS = ("signing_secret", "header_name")
+
+# Header names an api_key webhook may not use for its key: hop-by-hop headers (RFC 9110
+# 7.6.1), those that frame or route the request (a receiver or proxy would read a smuggled
+# request), and those DeFarm sets itself. ``Proxy-*``, ``Sec-*`` and ``X-DeFarm-*`` names
+# are refused as families.
+RESERVED_HEADER_NAMES = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "expect",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "via",
+        "cookie",
+        "user-agent",
+        "authorization",
+        "date",
+        "max-forwards",
+    }
+)
+RESERVED_HEADER_PREFIXES = ("proxy-", "sec-", "x-defarm-")
+HEADER_NAME_PATTERN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 
 DEFAULT_RETRY_CONFIG = {"max_attempts": 5, "base_delay_seconds": 30, "max_delay_seconds": 3600}
 MAX_ATTEMPTS_LIMIT = 10
@@ -209,7 +244,26 @@ def _validate_auth(auth_type: str, auth_config: dict[str, Any] | None) -> dict[s
         raise ValidationError({"auth_config": ["; ".join(problems) + "."]})
     if any(not isinstance(value, str) for value in config.values()):
         raise ValidationError({"auth_config": ["Every credential must be a string."]})
+    if config.get("header_name"):
+        _validate_header_name(config["header_name"])
     return config or None
+
+
+def _validate_header_name(name: str) -> None:
+    """An api_key webhook's ``header_name`` is a plain header DeFarm does not set itself."""
+    if not HEADER_NAME_PATTERN.match(name):
+        raise ValidationError(
+            {"auth_config": ["header_name must be a header name (letters, digits, '-')."]}
+        )
+    lowered = name.lower()
+    if lowered in RESERVED_HEADER_NAMES or lowered.startswith(RESERVED_HEADER_PREFIXES):
+        raise ValidationError(
+            {
+                "auth_config": [
+                    f"header_name {name!r} is a reserved header; choose a name such as X-API-Key."
+                ]
+            }
+        )
 
 
 def _validate_retry_config(retry_config: dict[str, Any] | None) -> dict[str, Any]:
@@ -437,8 +491,12 @@ def _post(webhook: WebhookConfig, delivery: WebhookDelivery) -> tuple[int | None
     """``(http_status, response_body, error)`` of one POST of the delivery's payload."""
     try:
         scheme, port, host, path, address = webhook_target_resolve(webhook.url)
+        if webhook.auth_type == WebhookAuthType.API_KEY:
+            _validate_header_name((webhook.auth_config or {}).get("header_name") or "X-API-Key")
     except WebhookTargetRefused as refusal:
         return None, "", f"Refused: {refusal}"
+    except ValidationError as refusal:
+        return None, "", f"Refused: {refusal.detail['auth_config'][0]}"
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     conn = connection_class(host, port, address=address, timeout=settings.WEBHOOKS_TIMEOUT)

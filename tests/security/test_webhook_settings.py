@@ -1,0 +1,109 @@
+"""Webhook settings that would smuggle requests or break every delivery are refused at
+save; a delivery that cannot be attempted ends Failed with the reason."""
+
+import pytest
+
+from circuits.models import WebhookConfig, WebhookDelivery
+from circuits.services.webhooks import DeliveryStatus
+from tests.adapters.factories import CircuitFactory
+from tests.webhooks.receiver import WebhookReceiver
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+
+
+@pytest.fixture
+def circuit(user):
+    return CircuitFactory(owner=user)
+
+
+@pytest.fixture
+def receiver():
+    with WebhookReceiver() as running:
+        yield running
+
+
+def webhooks_url(circuit) -> str:
+    return f"/api/circuits/{circuit.circuit_id}/webhooks"
+
+
+def create(client, circuit, url="http://127.0.0.1:9/hook", **body):
+    payload = {"name": "ERP", "url": url, "trigger_events": ["item_pushed"], **body}
+    return client.post(webhooks_url(circuit), payload, format="json")
+
+
+@pytest.mark.parametrize(
+    "header_name",
+    [
+        "Host",
+        "content-length",
+        "Transfer-Encoding",
+        "Connection",
+        "Keep-Alive",
+        "Upgrade",
+        "TE",
+        "Proxy-Authorization",
+        "Authorization",
+        "X-DeFarm-Signature",
+        "X-Key\r\nHost: evil.example",
+        "X Key",
+    ],
+)
+def test_reserved_or_malformed_header_names_are_refused(auth_client, circuit, header_name):
+    response = create(
+        auth_client,
+        circuit,
+        auth_type="api_key",
+        auth_config={"api_key": "k-123", "header_name": header_name},
+    )
+    assert response.status_code == 400, response.content
+    assert "auth_config" in response.json()["details"]
+    assert not WebhookConfig.objects.exists()
+
+
+def test_a_reserved_header_name_is_refused_on_update_too(auth_client, circuit):
+    webhook_id = create(
+        auth_client, circuit, auth_type="api_key", auth_config={"api_key": "k-123"}
+    ).json()["webhook_id"]
+    response = auth_client.patch(
+        f"{webhooks_url(circuit)}/{webhook_id}",
+        {"auth_config": {"api_key": "k-123", "header_name": "Host"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert WebhookConfig.objects.get(pk=webhook_id).auth_config == {"api_key": "k-123"}
+
+
+def test_a_custom_header_name_is_accepted_and_sent(auth_client, circuit, receiver):
+    response = create(
+        auth_client,
+        circuit,
+        url=receiver.url,
+        auth_type="api_key",
+        auth_config={"api_key": "k-123", "header_name": "X-Partner-Key"},
+    )
+    assert response.status_code == 201, response.content
+    sent = auth_client.post(f"{webhooks_url(circuit)}/{response.json()['webhook_id']}/test")
+    assert sent.json()["status"] == DeliveryStatus.DELIVERED
+    assert receiver.requests[0].headers["X-Partner-Key"] == "k-123"
+
+
+def test_a_stored_reserved_header_name_is_never_sent(auth_client, circuit, receiver):
+    webhook = WebhookConfig.objects.create(
+        circuit=circuit,
+        name="old",
+        url=receiver.url,
+        trigger_events=["item_pushed"],
+        auth_type="api_key",
+        auth_config={"api_key": "k-123", "header_name": "Content-Length"},
+    )
+    response = auth_client.post(f"{webhooks_url(circuit)}/{webhook.webhook_id}/test")
+    assert response.status_code == 201
+    assert response.json()["status"] == DeliveryStatus.FAILED
+    assert "reserved header" in response.json()["error_message"]
+    assert receiver.requests == []
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
