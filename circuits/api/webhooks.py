@@ -10,6 +10,8 @@ from circuits.models import WebhookConfig, WebhookDelivery
 from circuits.permissions import Permission, circuit_get_for_member
 from circuits.services.webhooks import (
     DEFAULT_RETRY_CONFIG,
+    MAX_BASE_DELAY_SECONDS,
+    MAX_DELAY_SECONDS,
     WebhookAuthType,
     WebhookTrigger,
     webhook_create,
@@ -24,10 +26,12 @@ class RetryConfigSerializer(serializers.Serializer):
         min_value=1, max_value=10, default=DEFAULT_RETRY_CONFIG["max_attempts"]
     )
     base_delay_seconds = serializers.IntegerField(
-        min_value=1, default=DEFAULT_RETRY_CONFIG["base_delay_seconds"]
+        min_value=1,
+        max_value=MAX_BASE_DELAY_SECONDS,
+        default=DEFAULT_RETRY_CONFIG["base_delay_seconds"],
     )
     max_delay_seconds = serializers.IntegerField(
-        min_value=1, default=DEFAULT_RETRY_CONFIG["max_delay_seconds"]
+        min_value=1, max_value=MAX_DELAY_SECONDS, default=DEFAULT_RETRY_CONFIG["max_delay_seconds"]
     )
 
 

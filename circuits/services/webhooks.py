@@ -111,6 +111,10 @@ HEADER_NAME_PATTERN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 911
 
 DEFAULT_RETRY_CONFIG = {"max_attempts": 5, "base_delay_seconds": 30, "max_delay_seconds": 3600}
 MAX_ATTEMPTS_LIMIT = 10
+MAX_BASE_DELAY_SECONDS = 86_400  # one day
+MAX_DELAY_SECONDS = 7 * 86_400  # a week
+# Credentials sent as header values (http.client writes headers as Latin-1).
+HEADER_CREDENTIALS = ("token", "api_key", "header_name")
 RESPONSE_BODY_LIMIT = 2000
 USER_AGENT = "DeFarm-Webhooks/1.0"
 
@@ -244,9 +248,27 @@ def _validate_auth(auth_type: str, auth_config: dict[str, Any] | None) -> dict[s
         raise ValidationError({"auth_config": ["; ".join(problems) + "."]})
     if any(not isinstance(value, str) for value in config.values()):
         raise ValidationError({"auth_config": ["Every credential must be a string."]})
+    for name, value in config.items():
+        _validate_credential(name, value)
     if config.get("header_name"):
         _validate_header_name(config["header_name"])
     return config or None
+
+
+def _validate_credential(name: str, value: str) -> None:
+    """No control characters (a CR or LF would end the header and start another), and the
+    values sent as header values must be Latin-1, the only encoding a header carries."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValidationError(
+            {"auth_config": [f"{name} contains a control character (CR, LF, tab, NUL ...)."]}
+        )
+    if name in HEADER_CREDENTIALS:
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                {"auth_config": [f"{name} is sent in a header: Latin-1 characters only."]}
+            ) from None
 
 
 def _validate_header_name(name: str) -> None:
@@ -281,6 +303,14 @@ def _validate_retry_config(retry_config: dict[str, Any] | None) -> dict[str, Any
         )
     if values["base_delay_seconds"] < 1 or values["max_delay_seconds"] < 1:
         raise ValidationError({"retry_config": ["Delays must be at least 1 second."]})
+    if values["base_delay_seconds"] > MAX_BASE_DELAY_SECONDS:
+        raise ValidationError(
+            {"retry_config": [f"base_delay_seconds is at most {MAX_BASE_DELAY_SECONDS} (a day)."]}
+        )
+    if values["max_delay_seconds"] > MAX_DELAY_SECONDS:
+        raise ValidationError(
+            {"retry_config": [f"max_delay_seconds is at most {MAX_DELAY_SECONDS} (a week)."]}
+        )
     return values
 
 
@@ -487,16 +517,28 @@ def _request_headers(webhook: WebhookConfig, delivery: WebhookDelivery, body: by
     return headers
 
 
+class WebhookDeliveryImpossible(Exception):
+    """The webhook's settings make every attempt fail the same way (credentials a header
+    cannot carry, a reserved header name): the delivery fails at once, without retries."""
+
+
+def _check_settings_sendable(webhook: WebhookConfig) -> None:
+    """Settings saved before today's checks existed are checked again before sending."""
+    try:
+        _validate_auth(webhook.auth_type or WebhookAuthType.NONE, webhook.auth_config)
+    except ValidationError as refusal:
+        problems = refusal.detail.get("auth_config") or refusal.detail.get("auth_type")
+        raise WebhookDeliveryImpossible(f"Refused: {problems[0]}") from refusal
+
+
 def _post(webhook: WebhookConfig, delivery: WebhookDelivery) -> tuple[int | None, str, str | None]:
-    """``(http_status, response_body, error)`` of one POST of the delivery's payload."""
+    """``(http_status, response_body, error)`` of one POST of the delivery's payload; raises
+    ``WebhookDeliveryImpossible`` when no attempt can succeed with the webhook's settings."""
+    _check_settings_sendable(webhook)
     try:
         scheme, port, host, path, address = webhook_target_resolve(webhook.url)
-        if webhook.auth_type == WebhookAuthType.API_KEY:
-            _validate_header_name((webhook.auth_config or {}).get("header_name") or "X-API-Key")
     except WebhookTargetRefused as refusal:
         return None, "", f"Refused: {refusal}"
-    except ValidationError as refusal:
-        return None, "", f"Refused: {refusal.detail['auth_config'][0]}"
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     conn = connection_class(host, port, address=address, timeout=settings.WEBHOOKS_TIMEOUT)
@@ -507,6 +549,10 @@ def _post(webhook: WebhookConfig, delivery: WebhookDelivery) -> tuple[int | None
         return response.status, text, None
     except (OSError, http.client.HTTPException) as error:
         return None, "", f"{type(error).__name__}: {error}"
+    except (ValueError, UnicodeError) as error:  # a header http.client refuses to write
+        raise WebhookDeliveryImpossible(
+            f"The request could not be built: {type(error).__name__}: {error}"
+        ) from error
     finally:
         conn.close()
 
@@ -531,8 +577,13 @@ def webhook_delivery_attempt(
         webhook = delivery.webhook
         retry = webhook_retry_settings(webhook)
         delivery.attempt_count = (delivery.attempt_count or 0) + 1
+        possible = True
         if webhook.enabled:
-            status_code, text, error = _post(webhook, delivery)
+            try:
+                status_code, text, error = _post(webhook, delivery)
+            except WebhookDeliveryImpossible as impossible:
+                status_code, text, error = None, "", str(impossible)
+                possible = False
         else:
             status_code, text, error = None, "", "The webhook is disabled."
         now = unix_now()
@@ -548,6 +599,7 @@ def webhook_delivery_attempt(
             delivery.error_message = error or f"The receiver answered HTTP {status_code}."
             more = (
                 schedule_retry
+                and possible
                 and webhook.enabled
                 and delivery.attempt_count < retry["max_attempts"]
             )

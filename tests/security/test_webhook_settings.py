@@ -107,3 +107,90 @@ def test_a_stored_reserved_header_name_is_never_sent(auth_client, circuit, recei
     assert "reserved header" in response.json()["error_message"]
     assert receiver.requests == []
     assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    "auth_type, auth_config",
+    [
+        ("bearer", {"token": "abc\r\nX-Injected: 1"}),
+        ("bearer", {"token": "abc\ndef"}),
+        ("bearer", {"token": "tökén-€"}),
+        ("api_key", {"api_key": "key-€"}),
+        ("basic", {"username": "erp\r\nX-Injected: 1", "password": "pw"}),
+        ("bearer", {"token": "t", "signing_secret": "s\x00"}),
+    ],
+)
+def test_credentials_a_header_cannot_carry_are_refused(
+    auth_client, circuit, auth_type, auth_config
+):
+    response = create(auth_client, circuit, auth_type=auth_type, auth_config=auth_config)
+    assert response.status_code == 400, response.content
+    assert "auth_config" in response.json()["details"]
+
+
+def test_non_latin1_basic_password_is_accepted(auth_client, circuit):
+    # Basic credentials travel base64-encoded (UTF-8), so any character is fine there.
+    response = create(
+        auth_client, circuit, auth_type="basic", auth_config={"username": "erp", "password": "sé€"}
+    )
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    "retry_config",
+    [
+        {"base_delay_seconds": 10**30},
+        {"max_delay_seconds": 10**30},
+        {"base_delay_seconds": 86_401},
+        {"max_delay_seconds": 7 * 86_400 + 1},
+    ],
+)
+def test_absurd_retry_delays_are_refused(auth_client, circuit, retry_config):
+    response = create(auth_client, circuit, retry_config=retry_config)
+    assert response.status_code == 400, response.content
+    assert "retry_config" in response.json()["details"]
+
+
+def test_a_delivery_with_unsendable_stored_settings_fails_with_the_reason(
+    user, circuit, receiver, django_capture_on_commit_callbacks
+):
+    from circuits import signals
+    from circuits.models import Circuit
+    from tests.adapters.factories import ItemFactory
+
+    webhook = WebhookConfig.objects.create(  # saved before the checks existed
+        circuit=circuit,
+        name="old",
+        url=receiver.url,
+        trigger_events=["item_pushed"],
+        auth_type="bearer",
+        auth_config={"token": "tök€n\r\nX-Injected: 1"},
+        retry_config={"max_attempts": 5, "base_delay_seconds": 10**30, "max_delay_seconds": 1},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.item_pushed.send(
+            sender=Circuit, circuit=circuit, item=ItemFactory(), user=user, operation=None
+        )
+    delivery = WebhookDelivery.objects.get(webhook=webhook)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempt_count == 1
+    assert delivery.next_retry_at_ts is None
+    assert "token" in delivery.error_message
+    assert receiver.requests == []
+
+
+def test_test_endpoint_with_unsendable_stored_settings_answers_the_failed_delivery(
+    auth_client, circuit, receiver
+):
+    webhook = WebhookConfig.objects.create(
+        circuit=circuit,
+        name="old",
+        url=receiver.url,
+        trigger_events=["item_pushed"],
+        auth_type="bearer",
+        auth_config={"token": "tök€n"},
+    )
+    response = auth_client.post(f"{webhooks_url(circuit)}/{webhook.webhook_id}/test")
+    assert response.status_code == 201
+    assert response.json()["status"] == DeliveryStatus.FAILED
+    assert "Latin-1" in response.json()["error_message"]
