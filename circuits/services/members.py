@@ -68,6 +68,25 @@ def _check_grant(*, circuit: Circuit, actor: User | None, permissions: Iterable[
         )
 
 
+def _check_control(
+    *, circuit: Circuit, actor: User | None, permissions: Iterable[str], target: str
+) -> None:
+    """Nobody changes, demotes or removes a member or custom role holding a permission they
+    do not hold themselves (the owner and staff hold them all)."""
+    if actor is None or actor.is_admin or circuit.owner_id == actor.pk:
+        return
+    held = member_permissions(
+        circuit=circuit,
+        user=actor,
+        membership=CircuitMember.objects.filter(circuit=circuit, member=actor).first(),
+    )
+    beyond = sorted(set(permissions) - held)
+    if beyond:
+        raise exceptions.PermissionDenied(
+            f"{target} holds permissions you do not hold: {', '.join(beyond)}."
+        )
+
+
 def circuit_managers(*, circuit: Circuit) -> list[str]:
     """User ids of the members who may approve (ManageMembers), the owner included."""
     managers = {circuit.owner_id}
@@ -151,6 +170,9 @@ def member_update(
     membership = _membership_of(circuit=circuit, member_id=member_id)
     if membership.member_id == circuit.owner_id:
         raise Conflict("The owner's role cannot change.", code="owner_membership")
+    _check_control(
+        circuit=circuit, actor=actor, permissions=membership.permissions or [], target="This member"
+    )
     permissions = role_permissions(circuit=circuit, role=new_role)
     _check_grant(circuit=circuit, actor=actor, permissions=permissions)
     membership.role = new_role
@@ -172,6 +194,13 @@ def member_remove(*, circuit: Circuit, actor: User | None, member_id: str) -> No
     membership = _membership_of(circuit=circuit, member_id=member_id)
     if membership.member_id == circuit.owner_id:
         raise Conflict("The owner cannot be removed from the circuit.", code="owner_membership")
+    if actor is None or actor.pk != member_id:  # leaving needs no permission
+        _check_control(
+            circuit=circuit,
+            actor=actor,
+            permissions=membership.permissions or [],
+            target="This member",
+        )
     membership.delete()
     if actor is None or actor.pk != member_id:
         notification_create(
@@ -243,6 +272,9 @@ def role_update(
 ) -> CircuitCustomRole:
     """Change a custom role's permissions and/or name; every member holding it follows."""
     role = CircuitCustomRole.objects.select_for_update().get(pk=role.pk)
+    _check_control(
+        circuit=circuit, actor=actor, permissions=role.permissions or [], target="This role"
+    )
     old_name = role.role_name
     if permissions is not None:
         role.permissions = _permissions_clean(permissions)
@@ -263,6 +295,9 @@ def role_update(
 @transaction.atomic
 def role_delete(*, circuit: Circuit, actor: User | None, role: CircuitCustomRole) -> None:
     """Delete a custom role; 409 ``role_in_use`` while a member holds it."""
+    _check_control(
+        circuit=circuit, actor=actor, permissions=role.permissions or [], target="This role"
+    )
     holders = CircuitMember.objects.filter(circuit=circuit, role=role.role_name).count()
     if holders:
         raise Conflict(
