@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.ApiKeyUsageMiddleware",
+    "audit.context.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "defarm.urls"
@@ -251,6 +252,9 @@ SPECTACULAR_SETTINGS = {
         "ApiKeyPermissionEnum": "accounts.models.ApiKeyPermission",
         "StorageTriggerEnum": "adapters.models.StorageTrigger",
         "DataLakeStatusEnum": "audit.models.DataLakeStatus",
+        "ReportStatusEnum": "audit.models.ReportStatus",
+        "ReportTypeEnum": "audit.models.ReportType",
+        "ExportFormatEnum": "audit.models.ExportFormat",
         "CircuitStatusEnum": "circuits.models.CircuitStatus",
         "OperationTypeEnum": "circuits.models.OperationType",
         "OperationStatusEnum": "circuits.models.OperationStatus",

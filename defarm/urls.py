@@ -17,7 +17,7 @@ urlpatterns = [
     path("api/", include("items.api.urls")),
     path("api/", include("circuits.api.urls")),
     path("api/", include("adapters.api.urls")),
-    path("api/", include("audit.api.urls")),
+    path("audit/audit/", include("audit.api.urls")),
 ]
 
 handler400 = "defarm.views.bad_request"

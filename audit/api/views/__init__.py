@@ -1,0 +1,1 @@
+"""The engine's audit routes (``/audit/audit/...``) and DeFarm's additions to them."""
