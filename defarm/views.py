@@ -19,8 +19,21 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": database})
 
 
+# Paths answered in JSON, errors included: the API and the earlier engine's root-level routes.
+API_PATH_PREFIXES = (
+    "/api/",
+    "/users/",
+    "/credit/",
+    "/items/",
+    "/circuits/",
+    "/audit/",
+    "/epcis/",
+    "/health",
+)
+
+
 def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PATH_PREFIXES)
 
 
 def bad_request(request, exception=None):

@@ -1,4 +1,5 @@
-"""One error shape for every failure: ``{"error": code, "message": text, "details": {...}}``."""
+"""One error shape for every failure:
+``{"success": false, "error": code, "message": text, "details": {...}}``."""
 
 import logging
 from typing import Any
@@ -63,7 +64,7 @@ _CODES_BY_CLASS: list[tuple[type[Exception], str]] = [
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": code, "message": message}
+    body: dict[str, Any] = {"success": False, "error": code, "message": message}
     if details:
         body["details"] = details
     return body

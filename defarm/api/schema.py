@@ -7,6 +7,7 @@ ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Every failure answers in this shape, whatever raised it.",
     "properties": {
+        "success": {"type": "boolean", "enum": [False], "description": "Always false."},
         "error": {
             "type": "string",
             "description": "Snake-case code clients branch on, e.g. `validation_error`.",
@@ -19,7 +20,7 @@ ERROR_SCHEMA: dict[str, Any] = {
             "description": "Optional. For validation errors: field -> list of messages.",
         },
     },
-    "required": ["error", "message"],
+    "required": ["success", "error", "message"],
 }
 
 _RETRY_AFTER = {

@@ -28,7 +28,7 @@ def assert_error(response, status, code):
     body = response.json()
     assert body["error"] == code, body
     assert isinstance(body["message"], str) and body["message"]
-    assert set(body) <= {"error", "message", "details"}
+    assert set(body) <= {"success", "error", "message", "details"}
 
 
 def test_register_creates_account_with_welcome_credits_and_token(api_client):
@@ -192,8 +192,8 @@ def test_credits_and_costs(auth_client):
 
 def test_credit_history_is_the_callers_own(auth_client, user, other_user):
     body = auth_client.get("/api/users/me/credits/history").json()
-    assert body["count"] == 1
-    row = body["results"][0]
+    assert len(body) == 1
+    row = body[0]
     assert set(row) == {
         "transaction_id",
         "amount",
@@ -204,7 +204,7 @@ def test_credit_history_is_the_callers_own(auth_client, user, other_user):
     }
     assert row["amount"] == 100 and row["balance_after"] == 100
     other_ids = {str(t.pk) for t in CreditTransaction.objects.filter(user=other_user)}
-    assert not other_ids & {r["transaction_id"] for r in body["results"]}
+    assert not other_ids & {r["transaction_id"] for r in body}
 
 
 def test_credit_history_query_count_does_not_grow(auth_client, user, django_assert_max_num_queries):

@@ -30,13 +30,13 @@ def test_list_filters(staff_client, staff_user):
     def names(query):
         response = staff_client.get(f"/api/admin/users?{query}")
         assert response.status_code == 200
-        return [row["username"] for row in response.json()["results"]]
+        return [row["username"] for row in response.json()]
 
     assert names("tier=Professional") == ["alice"]
     assert names("status=Suspended") == ["bob"]
     assert names("is_admin=true") == [staff_user.username]
     assert names("search=ALI") == ["alice"]
-    row = staff_client.get("/api/admin/users?search=alice").json()["results"][0]
+    row = staff_client.get("/api/admin/users?search=alice").json()[0]
     assert row["credits"] == 100 and "password" not in row
 
 
@@ -130,7 +130,7 @@ def test_bulk_grant(staff_client):
 
 def test_admin_actions_list(staff_client, staff_user, user):
     staff_client.patch(f"/api/admin/users/{user.pk}", {"tier": "Enterprise"}, format="json")
-    rows = staff_client.get("/api/admin/actions").json()["results"]
+    rows = staff_client.get("/api/admin/actions").json()
     assert rows[0]["action_type"] == "user_set_tier"
     assert rows[0]["admin_username"] == staff_user.username
     assert rows[0]["target_id"] == user.pk

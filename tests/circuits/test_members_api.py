@@ -137,7 +137,7 @@ def test_custom_roles_crud(auth_client, circuit):
         ).status_code
         == 400
     )
-    listed = auth_client.get(roles).json()["results"]
+    listed = auth_client.get(roles).json()
     assert [r["role_name"] for r in listed] == ["Inspector"]
 
 
@@ -196,7 +196,7 @@ def test_join_request_flow_approved(user, circuit, other_user):
     assert again.json()["error"] == "join_request_pending"
 
     pending = client_for(admin).get(circuit_url(circuit, "/join-requests")).json()
-    assert [r["requester_id"] for r in pending["results"]] == [other_user.pk]
+    assert [r["requester_id"] for r in pending] == [other_user.pk]
 
     response = client_for(admin).post(
         circuit_url(circuit, f"/join-requests/{other_user.pk}/approve"), {"role": "Viewer"}

@@ -168,7 +168,7 @@ def test_push_with_approval_waits_then_is_approved(
     ).exists()
 
     owner = client_for(user)
-    pending = owner.get(circuit_url(circuit, "/pending-items")).json()["results"]
+    pending = owner.get(circuit_url(circuit, "/pending-items")).json()
     assert len(pending) == 1
     assert pending[0]["dfid"] == item.dfid
     assert pending[0]["enriched_data"] == {"breed": "Nelore"}
@@ -191,7 +191,7 @@ def test_push_with_approval_waits_then_is_approved(
     assert Notification.objects.filter(user=member, notification_type="item_approved").exists()
     again = owner.post(circuit_url(circuit, f"/pending-items/{pending[0]['id']}/approve"))
     assert again.status_code == 409
-    assert owner.get(circuit_url(circuit, "/pending-items")).json()["count"] == 0
+    assert int(owner.get(circuit_url(circuit, "/pending-items"))["X-Total-Count"]) == 0
 
 
 def test_rejected_push_changes_nothing(user, circuit):
@@ -433,7 +433,7 @@ def test_pull_with_approval(user, circuit):
     duplicate = client_for(viewer).post(circuit_url(circuit, f"/pull/{item.dfid}"))
     assert duplicate.status_code == 409
     pending_ops = client_for(viewer).get(circuit_url(circuit, "/operations?status=Pending"))
-    assert [o["operation_id"] for o in pending_ops.json()["results"]] == [operation_id]
+    assert [o["operation_id"] for o in pending_ops.json()] == [operation_id]
 
     viewer_credits = credits(viewer)
     denied = client_for(viewer).post(circuit_url(circuit, f"/operations/{operation_id}/approve"))
@@ -484,16 +484,19 @@ def test_items_operations_and_activities_lists(auth_client, user, circuit):
     item = item_for(user, enriched_data={"breed": "Gir"})
     auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
     items = auth_client.get(circuit_url(circuit, "/items")).json()
-    assert items["count"] == 1
-    assert items["results"][0]["dfid"] == item.dfid
-    assert items["results"][0]["enriched_data"] == {"breed": "Gir"}
-    assert items["results"][0]["identifiers"][0]["key"] == "sisbov"
+    assert len(items) == 1
+    assert items[0]["dfid"] == item.dfid
+    assert items[0]["enriched_data"] == {"breed": "Gir"}
+    assert items[0]["identifiers"][0]["key"] == "sisbov"
     operations = auth_client.get(circuit_url(circuit, "/operations")).json()
-    assert operations["results"][0]["status"] == "Completed"
-    assert auth_client.get(circuit_url(circuit, "/operations?status=Pending")).json()["count"] == 0
+    assert operations[0]["status"] == "Completed"
+    assert (
+        int(auth_client.get(circuit_url(circuit, "/operations?status=Pending"))["X-Total-Count"])
+        == 0
+    )
     activities = auth_client.get(circuit_url(circuit, "/activities")).json()
-    assert activities["results"][0]["dfids"] == [item.dfid]
-    operation_id = operations["results"][0]["operation_id"]
+    assert activities[0]["dfids"] == [item.dfid]
+    operation_id = operations[0]["operation_id"]
     detail = auth_client.get(circuit_url(circuit, f"/operations/{operation_id}"))
     assert detail.json()["dfid"] == item.dfid
 

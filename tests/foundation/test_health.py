@@ -13,4 +13,4 @@ def test_healthz_reports_database(api_client, settings):
 def test_unknown_api_path_answers_json_404(api_client):
     response = api_client.get("/api/does-not-exist")
     assert response.status_code == 404
-    assert response.json() == {"error": "not_found", "message": "Not found."}
+    assert response.json() == {"success": False, "error": "not_found", "message": "Not found."}

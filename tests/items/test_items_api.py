@@ -204,7 +204,7 @@ def test_another_user_gets_404_on_my_item(auth_client, other_client):
     )
     assert other_client.delete(f"/api/items/{dfid}").status_code == 404
     assert other_client.get(f"/api/items/{dfid}/events").status_code == 404
-    assert other_client.get("/api/items").json()["count"] == 0
+    assert int(other_client.get("/api/items")["X-Total-Count"]) == 0
 
 
 def test_circuit_members_and_staff_see_the_item(user, other_user, staff_client, share_in_circuit):
@@ -261,7 +261,7 @@ def test_list_filters_by_identifier_namespace_and_status(auth_client):
     auth_client.delete(f"/api/items/{b}")
 
     def dfids(query):
-        return {item["dfid"] for item in auth_client.get(f"/api/items?{query}").json()["results"]}
+        return {item["dfid"] for item in auth_client.get(f"/api/items?{query}").json()}
 
     assert dfids("identifier_key=lot") == {a, b}
     assert dfids("identifier_key=lot&identifier_value=A") == {a}
@@ -287,7 +287,7 @@ def test_list_query_count_does_not_grow_with_items_or_identifiers(user, path):
     _make_items(user, 27, 6)
     with CaptureQueriesContext(connection) as many:
         body = client.get(path).json()
-    assert body["count"] >= 27
+    assert len(body) >= 27
     assert len(many) == len(few)
 
 
@@ -453,4 +453,4 @@ def test_split_refuses_unknown_identifiers_and_emptying_the_item(auth_client):
 def test_staff_sees_every_item(staff_client):
     for _ in range(2):
         item_for(UserFactory())
-    assert staff_client.get("/api/items").json()["count"] == 2
+    assert int(staff_client.get("/api/items")["X-Total-Count"]) == 2

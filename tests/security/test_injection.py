@@ -21,6 +21,9 @@ PAYLOADS = [
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
+PAGING = {"limit", "offset", "page", "per_page"}
+
+
 def filtered_lists(schema) -> list[tuple[str, list[str]]]:
     lists = []
     for path, item in schema["paths"].items():
@@ -30,7 +33,8 @@ def filtered_lists(schema) -> list[tuple[str, list[str]]]:
         names = [
             parameter["name"]
             for parameter in operation.get("parameters", [])
-            if parameter["in"] == "query" and parameter["name"] not in {"limit", "offset"}
+            if parameter["in"] == "query"
+            and parameter["name"] not in {"limit", "offset", "page", "per_page"}
         ]
         if names:
             lists.append((path, names))
@@ -69,4 +73,4 @@ def test_an_injected_identifier_filter_finds_nothing(world):
             "/api/items", {"identifier_key": payload, "identifier_value": payload}
         )
         assert response.status_code == 200
-        assert response.json()["count"] == 0
+        assert int(response["X-Total-Count"]) == 0

@@ -28,7 +28,7 @@ def test_page_parameters_in_range_are_served(auth_client):
     response = auth_client.get("/api/notifications?limit=5000&offset=0")
 
     assert response.status_code == 200
-    assert response.json()["results"] == []
+    assert response.json() == []
 
 
 @pytest.mark.postgresql

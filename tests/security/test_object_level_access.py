@@ -135,13 +135,13 @@ def test_the_owner_reaches_the_same_objects(world):
 
 
 def test_ledger_and_notifications_lists_hold_only_the_callers_rows(world, intruder):
-    owner_ledger = world.owner_client.get("/api/users/me/credits/history").json()["results"]
-    intruder_ledger = intruder.get("/api/users/me/credits/history").json()["results"]
+    owner_ledger = world.owner_client.get("/api/users/me/credits/history").json()
+    intruder_ledger = intruder.get("/api/users/me/credits/history").json()
     owner_rows = {row["transaction_id"] for row in owner_ledger}
 
     assert owner_rows
     assert owner_rows.isdisjoint({row["transaction_id"] for row in intruder_ledger})
-    notifications = intruder.get("/api/notifications").json()["results"]
+    notifications = intruder.get("/api/notifications").json()
     assert world.ids["notification_id"] not in {n["notification_id"] for n in notifications}
 
 
@@ -150,9 +150,9 @@ def test_another_users_items_and_circuits_are_not_listed(world, intruder):
     circuits = intruder.get("/api/circuits").json()
     keys = intruder.get("/api/api-keys").json()
 
-    assert world.ids["dfid"] not in {item["dfid"] for item in items["results"]}
-    assert world.ids["circuit_id"] not in {c["circuit_id"] for c in circuits["results"]}
-    assert world.ids["key_id"] not in {str(k["key_id"]) for k in keys["results"]}
+    assert world.ids["dfid"] not in {item["dfid"] for item in items}
+    assert world.ids["circuit_id"] not in {c["circuit_id"] for c in circuits}
+    assert world.ids["key_id"] not in {str(k["key_id"]) for k in keys}
 
 
 STAFF_ENDPOINTS = [

@@ -65,7 +65,7 @@ def test_owner_manages_webhooks_and_credentials_never_come_back(auth_client, cir
         assert response.status_code == 200, response.content
         text = response.content.decode()
         assert all(secret not in text for secret in SECRETS)
-    assert responses[0].json()["count"] == 1
+    assert int(responses[0]["X-Total-Count"]) == 1
     assert responses[2].json()["auth_type"] == "basic"
     stored = WebhookConfig.objects.get(pk=body["webhook_id"])
     assert stored.auth_config == {"username": "erp", "password": SECRETS[1]}
@@ -161,8 +161,8 @@ def test_test_endpoint_sends_one_real_delivery(auth_client, circuit, receiver):
     assert response.json()["http_status_code"] == 500
 
     deliveries = auth_client.get(f"{webhooks_url(circuit)}/{webhook_id}/deliveries").json()
-    assert deliveries["count"] == 2
-    assert {row["status"] for row in deliveries["results"]} == {"Delivered", "Failed"}
+    assert len(deliveries) == 2
+    assert {row["status"] for row in deliveries} == {"Delivered", "Failed"}
 
 
 def test_list_query_counts_do_not_grow(auth_client, circuit):
