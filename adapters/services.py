@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 from accounts.services.credits import credits_charge
@@ -254,6 +254,28 @@ def item_store_for_circuit(*, circuit, item, user=None, operation=None) -> Stora
     )
 
 
+def item_storage_migrate_check_allowed(*, user: User, item, circuit=None) -> None:
+    """Who may move an item's storage: staff, the item's owner, or (naming the circuit) a
+    member holding ManagePermissions, the permission that governs a circuit's adapter, in a
+    circuit that holds the item. Seeing the item is not enough (403 otherwise)."""
+    from circuits.models import CircuitItem
+    from circuits.permissions import Permission, circuit_membership, member_permissions
+
+    if user.is_admin or item.created_by_id == user.pk:
+        return
+    if circuit is not None:
+        held = member_permissions(
+            circuit=circuit, user=user, membership=circuit_membership(circuit=circuit, user=user)
+        )
+        holds_item = CircuitItem.objects.filter(circuit=circuit, item=item).exists()
+        if Permission.MANAGE_PERMISSIONS in held and holds_item:
+            return
+    raise PermissionDenied(
+        "Only the item's owner, staff, or a member holding ManagePermissions in a circuit that "
+        "holds the item (sent as circuit_id) may migrate its storage."
+    )
+
+
 @transaction.atomic
 def item_storage_migrate(
     *, admin_or_user: User, item, adapter_type: str, circuit=None
@@ -261,6 +283,7 @@ def item_storage_migrate(
     """Store the item again through ``adapter_type``; the new record becomes its primary
     location, earlier records are kept. Charges the caller's storage-migration cost; when
     storing fails nothing is charged or recorded."""
+    item_storage_migrate_check_allowed(user=admin_or_user, item=item, circuit=circuit)
     _validate_adapter_type(adapter_type)
     if adapter_type == registry.NONE:
         raise ValidationError({"adapter_type": ["Migrating to 'none' would store nothing."]})
