@@ -53,17 +53,25 @@ def user_register(
     errors = _password_errors(password, User(username=username, email=email))
     if errors:
         raise exceptions.ValidationError({"password": errors})
-    if User.objects.filter(username__iexact=username).exists():
-        raise Conflict("This username is taken.", details={"field": "username"})
-    if User.objects.filter(email__iexact=email).exists():
-        raise Conflict("An account with this e-mail already exists.", details={"field": "email"})
+    taken = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=email))
+    if taken.exists():
+        raise _registration_conflict()
     try:
         with transaction.atomic():
             return user_create(
                 username=username, email=email, password=password, workspace_name=workspace_name
             )
     except IntegrityError as error:  # a concurrent registration took the name first
-        raise Conflict("This username or e-mail is taken.") from error
+        raise _registration_conflict() from error
+
+
+def _registration_conflict() -> Conflict:
+    """One answer whichever of the username and e-mail is taken, so registration cannot tell
+    a stranger which accounts exist."""
+    return Conflict(
+        "This username or e-mail cannot be used; choose another username, or log in if you "
+        "already have an account."
+    )
 
 
 def _invalid_credentials() -> ApiError:
@@ -72,7 +80,9 @@ def _invalid_credentials() -> ApiError:
 
 def user_login(*, username: str, password: str) -> User:
     """Check the credentials (raw bcrypt hashes of the earlier engine are accepted and
-    upgraded); only Active accounts may log in (403 naming the status). Records
+    upgraded). Only Active accounts log in; an inactive account gets the answer of a wrong
+    password whatever the password, so the answer never confirms a password (its owner
+    learns of the suspension from the notification written then). Records
     ``last_login_ts``."""
     lookup = (
         Q(username=username) | Q(email__iexact=username)
@@ -83,15 +93,8 @@ def user_login(*, username: str, password: str) -> User:
     if user is None:
         User().set_password(password)  # same work as a real check: no timing difference
         raise _invalid_credentials()
-    if not user.check_password(password):
+    if not user.check_password(password) or not user.is_active:
         raise _invalid_credentials()
-    if not user.is_active:
-        raise ApiError(
-            f"The account is {user.status}; it cannot log in.",
-            code="account_inactive",
-            status_code=403,
-            details={"status": user.status},
-        )
     user.last_login_ts = unix_now()
     User.objects.filter(pk=user.pk).update(last_login_ts=user.last_login_ts)
     return user

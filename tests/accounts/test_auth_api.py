@@ -47,17 +47,14 @@ def test_register_creates_account_with_welcome_credits_and_token(api_client):
     assert CreditTransaction.objects.get(user=user).transaction_type == "Grant"
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [({"username": "MARIA"}, "username"), ({"email": "Maria@Example.com"}, "email")],
-)
-def test_register_taken_username_or_email_is_a_conflict(api_client, overrides, field):
+@pytest.mark.parametrize("overrides", [{"username": "MARIA"}, {"email": "Maria@Example.com"}])
+def test_register_taken_username_or_email_is_a_conflict(api_client, overrides):
     assert register(api_client).status_code == 201
     response = register(
         api_client, **{"username": "other", "email": "other@example.com", **overrides}
     )
     assert_error(response, 409, "conflict")
-    assert response.json()["details"]["field"] == field
+    assert "details" not in response.json()  # which of the two is taken is not said
 
 
 @pytest.mark.parametrize("password", ["Sh0rt!", "alllowercase1!", "NoDigits!!", "NoSymbol123"])
@@ -103,8 +100,7 @@ def test_only_active_accounts_log_in(api_client, status):
     response = api_client.post(
         "/api/auth/login", {"username": user.username, "password": DEFAULT_PASSWORD}
     )
-    assert_error(response, 403, "account_inactive")
-    assert response.json()["details"]["status"] == status
+    assert_error(response, 401, "invalid_credentials")  # the same as a wrong password
 
 
 def test_login_accepts_raw_bcrypt_hash_and_upgrades_it(api_client, user):
