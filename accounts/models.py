@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import UUID4, Now
 
+from accounts.fields import NotificationTypeField, TierField
 from adapters.fields import AdapterTypeListField
 from defarm.fields import TextArrayField
 from defarm.timeutils import unix_now
@@ -55,7 +56,7 @@ class User(AbstractBaseUser):
     username = models.CharField(max_length=255, unique=True)
     email = models.EmailField(max_length=255, unique=True)
     password = models.CharField(max_length=255, db_column="password_hash")
-    tier = models.CharField(max_length=50, choices=Tier.choices, default=Tier.BASIC, db_index=True)
+    tier = TierField(max_length=50, choices=Tier.choices, default=Tier.BASIC, db_index=True)
     status = models.CharField(max_length=50, choices=UserStatus.choices, default=UserStatus.ACTIVE)
     is_admin = models.BooleanField(default=False, db_default=False)
     workspace_id = models.CharField(max_length=255, null=True, blank=True)
@@ -232,7 +233,7 @@ class Notification(models.Model):
     user = models.ForeignKey(
         User, db_column="user_id", on_delete=models.DB_CASCADE, related_name="notifications"
     )
-    notification_type = models.CharField(max_length=100)
+    notification_type = NotificationTypeField(max_length=100)
     title = models.CharField(max_length=255)
     message = models.TextField()
     data = models.JSONField(null=True, blank=True)

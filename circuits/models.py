@@ -22,11 +22,15 @@ class Circuit(models.Model):
     circuit_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
-    # V1 keeps the owner in a plain column without a foreign key constraint.
+    # V1 keeps the owner in a plain column without a foreign key constraint, and adopted rows
+    # may name an owner who is no user. ``null=True`` exists only in Django's model state (the
+    # column stays NOT NULL; circuits.0003) so joins to the owner are LEFT OUTER and never hide
+    # such a circuit; ``circuit.owner`` is None for it.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         db_column="owner_id",
         db_constraint=False,
+        null=True,
         on_delete=models.DO_NOTHING,
         related_name="owned_circuits",
     )
@@ -56,11 +60,13 @@ class CircuitMember(models.Model):
     circuit = models.ForeignKey(
         Circuit, db_column="circuit_id", on_delete=models.DB_CASCADE, related_name="members"
     )
-    # V1 keeps the member's user id without a foreign key constraint.
+    # V1 keeps the member's user id without a foreign key constraint; adopted rows may name
+    # no user. Nullable in model state only, as ``Circuit.owner``.
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         db_column="member_id",
         db_constraint=False,
+        null=True,
         on_delete=models.DO_NOTHING,
         related_name="circuit_memberships",
     )
@@ -120,6 +126,8 @@ class CircuitItem(models.Model):
     class Meta:
         db_table = "circuit_items"
         ordering = ["-added_at_ts", "id"]
+        # Items adopted without a creator are visible to who added them to a circuit.
+        indexes = [models.Index(fields=["added_by"], name="circuit_items_added_by_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["circuit", "item"], name="circuit_items_circuit_id_dfid_key"

@@ -96,11 +96,18 @@ class SpelledCharField(models.CharField):
         value = super().get_prep_value(value)
         return value if value is None else self.canonical(value)
 
+    @staticmethod
+    def stored_prefixes(prefix: str) -> list[str]:
+        """Every stored spelling of values starting with ``prefix``."""
+        return [prefix]
+
     def get_lookup(self, lookup_name):
         if lookup_name == "exact":
             return AnySpellingExact
         if lookup_name == "in":
             return AnySpellingIn
+        if lookup_name == "startswith":
+            return AnySpellingStartsWith
         return super().get_lookup(lookup_name)
 
 
@@ -121,6 +128,24 @@ class AnySpellingExact(lookups.Exact):
             spellings = _all_spellings(self.lhs.output_field, [self.rhs])
             if len(spellings) > 1:
                 return AnySpellingIn(self.lhs, spellings).as_sql(compiler, connection)
+        return super().as_sql(compiler, connection)
+
+
+class AnySpellingStartsWith(lookups.StartsWith):
+    """``field LIKE 'prefix%'`` matching every stored spelling of the prefix."""
+
+    def as_sql(self, compiler, connection):
+        if isinstance(self.rhs, str):
+            prefixes = self.lhs.output_field.stored_prefixes(self.rhs)
+            if len(prefixes) > 1:
+                parts, params = [], []
+                for prefix in prefixes:
+                    sql, part_params = lookups.StartsWith(self.lhs, prefix).as_sql(
+                        compiler, connection
+                    )
+                    parts.append(sql)
+                    params.extend(part_params)
+                return "(" + " OR ".join(parts) + ")", params
         return super().as_sql(compiler, connection)
 
 

@@ -11,6 +11,8 @@ from django.db.models.functions import UUID4, Now
 
 from defarm.fields import RealField, TextArrayField
 from defarm.timeutils import unix_now
+from items.fields import MERGED_INTO_PREFIX as MERGED_INTO_PREFIX
+from items.fields import ItemStatusField
 
 
 class ItemStatus(models.TextChoices):
@@ -20,7 +22,6 @@ class ItemStatus(models.TextChoices):
     SPLIT = "Split"
 
 
-MERGED_INTO_PREFIX = "MergedInto:"
 LOCAL_DFID_PREFIX = "LID-"
 
 
@@ -37,7 +38,7 @@ class Item(models.Model):
 
     dfid = models.CharField(primary_key=True, max_length=255)
     item_hash = models.CharField(max_length=64)
-    status = models.CharField(max_length=50, default=ItemStatus.ACTIVE, db_index=True)
+    status = ItemStatusField(max_length=50, default=ItemStatus.ACTIVE, db_index=True)
     enriched_data = models.JSONField(null=True, blank=True)
     created_at_ts = models.BigIntegerField(default=unix_now)
     last_updated_ts = models.BigIntegerField(default=unix_now)

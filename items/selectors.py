@@ -27,12 +27,17 @@ def _circuit_items_of_member(user: User) -> QuerySet[CircuitItem]:
 
 
 def items_visible_to(*, user: User) -> QuerySet[Item]:
-    """Items ``user`` may see: theirs, those held by a circuit they belong to; staff see all."""
+    """Items ``user`` may see: theirs, those held by a circuit they belong to; staff see all.
+    An item adopted from V1 has no creator: it is also visible to whoever added it to a
+    circuit (``circuit_items.added_by``)."""
     items = Item.objects.all()
     if user.is_admin:
         return items
     held = _circuit_items_of_member(user).values("item_id")
-    return items.filter(Q(created_by=user) | Q(dfid__in=held))
+    added = CircuitItem.objects.filter(added_by=user.pk).values("item_id")
+    return items.filter(
+        Q(created_by=user) | Q(dfid__in=held) | Q(created_by__isnull=True, dfid__in=added)
+    )
 
 
 def item_is_visible_to(*, user: User, item: Item) -> bool:
@@ -41,6 +46,10 @@ def item_is_visible_to(*, user: User, item: Item) -> bool:
         user.is_admin
         or item.created_by_id == user.pk
         or _circuit_items_of_member(user).filter(item=item).exists()
+        or (
+            item.created_by_id is None
+            and CircuitItem.objects.filter(item=item, added_by=user.pk).exists()
+        )
     )
 
 

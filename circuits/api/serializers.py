@@ -22,7 +22,12 @@ def string_list(**kwargs) -> serializers.ListField:
 
 class CircuitMemberSerializer(serializers.ModelSerializer):
     member_id = serializers.CharField(read_only=True)
-    username = serializers.CharField(source="member.username", read_only=True)
+    username = serializers.CharField(
+        source="member.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Null for a member adopted from V1 who is no user.",
+    )
     permissions = string_list(read_only=True)
 
     class Meta:

@@ -24,6 +24,7 @@ from items.models import (
     ItemStatus,
     LidDfidMapping,
 )
+from items.selectors import item_is_visible_to
 from items.services.events import event_record
 from items.services.items import _conflict_error, _submission_parse
 from items.services.writes import (
@@ -129,9 +130,22 @@ class LocalMapping:
 
 
 def local_mapping_get(*, user: User, local_id: uuid.UUID | str) -> LocalMapping:
-    """Where ``local_id`` points: ``LocalOnly`` or ``Tokenized`` with its DFID."""
+    """Where ``local_id`` points: ``LocalOnly`` or ``Tokenized`` with its DFID. A mapping
+    adopted from V1 may have no ``LID-`` item: it answers to whoever may see its DFID."""
+    mapping = (
+        LidDfidMapping.objects.filter(local_id=_local_uuid(local_id)).select_related("item").first()
+    )
+    if (
+        mapping is not None
+        and not mapping.item_id.startswith(LOCAL_DFID_PREFIX)
+        and not Item.objects.filter(dfid=local_dfid(_local_uuid(local_id))).exists()
+    ):
+        if not item_is_visible_to(user=user, item=mapping.item):
+            raise exceptions.NotFound(f"Local item {local_id} not found.")
+        return LocalMapping(
+            local_id=str(local_id), dfid=mapping.item_id, status=LocalStatus.TOKENIZED
+        )
     local_item_get(user=user, local_id=local_id)
-    mapping = LidDfidMapping.objects.filter(local_id=_local_uuid(local_id)).first()
     if mapping is None or mapping.item_id.startswith(LOCAL_DFID_PREFIX):
         return LocalMapping(local_id=str(local_id), dfid=None, status=LocalStatus.LOCAL_ONLY)
     return LocalMapping(local_id=str(local_id), dfid=mapping.item_id, status=LocalStatus.TOKENIZED)

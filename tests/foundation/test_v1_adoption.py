@@ -57,12 +57,13 @@ def v1_database():
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _run(args: list[str], url: str) -> subprocess.CompletedProcess:
+def _run(args: list[str], url: str, **extra_env: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "defarm.settings",
+        **extra_env,
     }
     env.pop("DEFARM_TESTING", None)
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
