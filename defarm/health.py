@@ -7,8 +7,11 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from defarm.api.index import LINKS, ApiSectionSerializer, api_sections
 
 SERVICE_NAME = "DeFarm Traceability API"
 SERVICE_DESCRIPTION = "Privacy-first agricultural traceability system"
@@ -31,7 +34,7 @@ def _service_version() -> str:
 
 
 def _database_backend() -> str:
-    return "sqlite-memory" if settings.DATABASE_IS_MEMORY else connection.vendor
+    return settings.DATABASE_KIND
 
 
 def _database_answers() -> bool:
@@ -48,6 +51,10 @@ class RootSerializer(serializers.Serializer):
     version = serializers.CharField()
     description = serializers.CharField()
     features = serializers.ListField(child=serializers.CharField())
+    links = serializers.DictField(
+        child=serializers.CharField(), help_text="Where the API index, docs and health are."
+    )
+    sections = ApiSectionSerializer(many=True)
 
 
 class HealthSerializer(serializers.Serializer):
@@ -61,8 +68,9 @@ class DatabaseStatusSerializer(serializers.Serializer):
     message = serializers.CharField()
     timestamp = serializers.DateTimeField()
     backend = serializers.CharField(
-        help_text="`postgresql`, or `sqlite-memory` when the process serves the in-memory "
-        "database (nothing persists)."
+        help_text="`postgresql`; `sqlite` (the file in the data directory, without "
+        "DATABASE_URL); or `sqlite-memory` when the process serves the in-memory database "
+        "(nothing persists)."
     )
 
 
@@ -81,13 +89,26 @@ class PublicView(APIView):
     throttle_classes = []
 
 
+class LandingPageRenderer(TemplateHTMLRenderer):
+    template_name = "defarm/landing.html"
+
+
 class RootView(PublicView):
+    """API clients get the banner as JSON; a browser (``Accept: text/html`` first) gets a short
+    page saying what DeFarm is, with links to the docs, the admin and the health check."""
+
+    renderer_classes = [JSONRenderer, LandingPageRenderer]
+
     @extend_schema(
         responses=RootSerializer,
         auth=[],
         tags=["health"],
         summary="What this service is",
-        description="A fixed description of the service and what it offers.",
+        description=(
+            "A fixed description of the service and what it offers, with `links` to the API "
+            "index, the documentation and the health check. A browser (`Accept: text/html`) "
+            "gets an HTML landing page instead."
+        ),
     )
     def get(self, request):
         return Response(
@@ -96,6 +117,8 @@ class RootView(PublicView):
                 "version": _service_version(),
                 "description": SERVICE_DESCRIPTION,
                 "features": SERVICE_FEATURES,
+                "links": LINKS,
+                "sections": api_sections(),
             }
         )
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 
 from defarm.api.exceptions import database_unavailable_response, error_body
 
@@ -46,4 +47,26 @@ class RequestBodyLimitMiddleware:
                 ),
                 status=413,
             )
+        return self.get_response(request)
+
+
+HEALTH_PATHS = frozenset({"/health", "/health/db", "/healthz"})
+
+
+class HealthCheckMiddleware:
+    """Serve the health checks before anything looks at the Host header, the scheme or the
+    session. Railway's checker calls the container over plain HTTP with
+    ``Host: healthcheck.railway.app``; a custom domain missing from ALLOWED_HOSTS or the HTTPS
+    redirect must not make a healthy service look dead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.rstrip("/") in HEALTH_PATHS:
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return self.get_response(request)
+            return match.func(request, *match.args, **match.kwargs)
         return self.get_response(request)

@@ -1,8 +1,9 @@
 """DeFarm settings. Every value comes from the environment (see README and .env.example).
 
-Without DATABASE_URL the process serves an in-memory SQLite database that is migrated at
-start and lost at exit. With DATABASE_URL it serves PostgreSQL and refuses to start when
-PostgreSQL does not answer, unless DEFARM_DB_FALLBACK=memory asks for the in-memory database.
+Without DATABASE_URL the process serves a SQLite file under the data directory, created and
+migrated at start. With DATABASE_URL it serves PostgreSQL and refuses to start when PostgreSQL
+does not answer, unless DEFARM_DB_FALLBACK=memory asks for an in-memory database.
+DEFARM_DB_MEMORY=true serves an in-memory SQLite database (nothing persists) in every case.
 """
 
 import logging
@@ -53,15 +54,28 @@ SECRET_KEY = env("SECRET_KEY") or ("" if MISSING_SECRETS else _DEVELOPMENT_SECRE
 JWT_SECRET = env("JWT_SECRET") or ("" if MISSING_SECRETS else _DEVELOPMENT_SECRET)
 JWT_LIFETIME = timedelta(hours=24)
 
+# On Railway (it sets RAILWAY_ENVIRONMENT_NAME in every service) the service's own domains and
+# the health checker's host are allowed without configuration.
+ON_RAILWAY = any(
+    env(name) for name in ("RAILWAY_ENVIRONMENT_NAME", "RAILWAY_ENVIRONMENT", "RAILWAY_PROJECT_ID")
+)
+RAILWAY_HEALTHCHECK_HOST = "healthcheck.railway.app"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
-if env("RAILWAY_PUBLIC_DOMAIN"):
-    ALLOWED_HOSTS.append(env("RAILWAY_PUBLIC_DOMAIN"))
+for _railway_host in (
+    env("RAILWAY_PUBLIC_DOMAIN"),
+    env("RAILWAY_PRIVATE_DOMAIN"),
+    RAILWAY_HEALTHCHECK_HOST if ON_RAILWAY or env("RAILWAY_PUBLIC_DOMAIN") else "",
+):
+    if _railway_host and _railway_host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_railway_host)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if env("RAILWAY_PUBLIC_DOMAIN"):
     CSRF_TRUSTED_ORIGINS.append(f"https://{env('RAILWAY_PUBLIC_DOMAIN')}")
 
 INSTALLED_APPS = [
     "defarm.admin.DefarmAdminConfig",
+    # Before staticfiles: DeFarm's ``runserver`` (which prepares the database) wins over its own.
+    "defarm.apps.DefarmConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,7 +86,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks_db",
-    "defarm.apps.DefarmConfig",
     "accounts",
     "items",
     "circuits",
@@ -81,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: health checks answer whatever the Host header, scheme or session.
+    "defarm.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "defarm.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,6 +131,19 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
+DATA_DIR = Path(env("DEFARM_DATA_DIR", str(BASE_DIR / "data")))
+SQLITE_PATH = DATA_DIR / "defarm.sqlite3"
+
+SQLITE_FILE_DATABASE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": SQLITE_PATH,
+    "OPTIONS": {
+        # Writers queue for the lock instead of failing; WAL lets readers run beside a writer.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    },
+}
 MEMORY_DATABASE = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": "file:defarm-memory?mode=memory&cache=shared",
@@ -134,18 +162,26 @@ def _postgresql_answers(url: str) -> bool:
 
 
 DATABASE_URL = env("DATABASE_URL")
+DB_MEMORY = env_bool("DEFARM_DB_MEMORY", default=False)
 DB_FALLBACK = env("DEFARM_DB_FALLBACK").lower()
 if DB_FALLBACK not in {"", "memory"}:
     raise ImproperlyConfigured("DEFARM_DB_FALLBACK accepts only 'memory' (or nothing).")
 
-if DATABASE_URL and DB_FALLBACK == "memory" and not _postgresql_answers(DATABASE_URL):
+if (
+    DATABASE_URL
+    and not DB_MEMORY
+    and DB_FALLBACK == "memory"
+    and not _postgresql_answers(DATABASE_URL)
+):
     logger.critical(
         "DATABASE_URL does not answer and DEFARM_DB_FALLBACK=memory is set: SERVING AN "
         "IN-MEMORY DATABASE. Every write is lost when the process exits."
     )
-    DATABASE_URL = ""
+    DB_MEMORY = True
 
-if DATABASE_URL:
+if DB_MEMORY:
+    DATABASES = {"default": MEMORY_DATABASE}
+elif DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
@@ -153,13 +189,19 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
-        "DB_CONNECT_TIMEOUT", 5
-    )
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DB_CONNECT_TIMEOUT", 5
+        )
 else:
-    DATABASES = {"default": MEMORY_DATABASE}
+    DATABASES = {"default": SQLITE_FILE_DATABASE}
 
-DATABASE_IS_MEMORY = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+DATABASE_IS_MEMORY = DB_MEMORY
+# What /healthz reports: "postgresql", "sqlite" (a file) or "sqlite-memory".
+DATABASE_KIND = (
+    "sqlite-memory" if DATABASE_IS_MEMORY else "sqlite" if DATABASE_IS_SQLITE else "postgresql"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and passwords ----------------------------------------------------------------------
@@ -198,7 +240,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
-DATA_DIR = Path(env("DEFARM_DATA_DIR", str(BASE_DIR / "data")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFARM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -269,7 +310,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background tasks ---------------------------------------------------------------------------
 
-TASKS_IMMEDIATE = TESTING or DATABASE_IS_MEMORY or env_bool("DEFARM_TASKS_IMMEDIATE")
+TASKS_IMMEDIATE = TESTING or DATABASE_IS_SQLITE or env_bool("DEFARM_TASKS_IMMEDIATE")
 TASKS = {
     "default": {
         "BACKEND": (
@@ -301,7 +342,6 @@ if env("REDIS_URL"):
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = not DEBUG and not TESTING and env_bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SESSION_COOKIE_SECURE = not DEBUG and not TESTING
 CSRF_COOKIE_SECURE = not DEBUG and not TESTING
 SECURE_HSTS_SECONDS = 0 if DEBUG or TESTING else env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -316,7 +356,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"without_traceback": {"()": "defarm.log_filters.WithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_one_line": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["without_traceback"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A refused Host header is the client's mistake: one line, not a traceback.
+        "django.security.DisallowedHost": {
+            "handlers": ["console_one_line"],
+            "level": "WARNING",
+            "propagate": False,
+        },
+    },
 }

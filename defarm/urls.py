@@ -3,12 +3,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from defarm import health
+from defarm.api.index import ApiIndexView
 
 urlpatterns = [
     re_path(r"^$", health.RootView.as_view(), name="root"),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/db/?$", health.DatabaseHealthView.as_view(), name="health-db"),
     re_path(r"^healthz/?$", health.HealthzView.as_view(), name="healthz"),
+    re_path(r"^api/?$", ApiIndexView.as_view(), name="api-index"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -1,17 +1,21 @@
-"""How a DeFarm process starts: secrets, the database switch and the in-memory fallback."""
+"""How a DeFarm process starts: secrets, the database switch (PostgreSQL, the SQLite file, the
+in-memory database), the staff account, the README's run command, gunicorn."""
 
 import http.cookiejar
-import os
+import json
 import re
-import socket
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.serving import PYTHON, Server, child_env, free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/defarm"
@@ -25,14 +29,12 @@ print(response.status_code, response.json()["database"])
 
 
 def _env(**overrides: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key
-        not in {"DATABASE_URL", "DEFARM_TESTING", "DEFARM_DB_FALLBACK", "DJANGO_SETTINGS_MODULE"}
+    defaults = {
+        "DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "defarm.settings",
+        "DEFARM_DATA_DIR": tempfile.mkdtemp(prefix="defarm-startup-"),
     }
-    env.update({"DEBUG": "true", "DJANGO_SETTINGS_MODULE": "defarm.settings", **overrides})
-    return env
+    return child_env(**{**defaults, **overrides})
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -95,59 +97,169 @@ def test_unknown_fallback_value_is_refused():
     assert "DEFARM_DB_FALLBACK" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer")
-
-
-def test_runserver_on_memory_database_serves_admin_login():
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=_env(DEFARM_ADMIN_USERNAME="boss", DEFARM_ADMIN_PASSWORD="Boss-pass-1!"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/healthz", time.monotonic() + 60)
-        with urllib.request.urlopen(f"{base}/healthz") as response:
-            assert b'"sqlite-memory"' in response.read()
-
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        login_page = opener.open(f"{base}/admin/login/").read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
-        form = urllib.parse.urlencode(
-            {
-                "csrfmiddlewaretoken": token,
-                "username": "boss",
-                "password": "Boss-pass-1!",
-                "next": "/admin/",
-            }
-        ).encode()
-        index = opener.open(
-            urllib.request.Request(
-                f"{base}/admin/login/?next=/admin/", data=form, headers={"Referer": base}
-            )
+def _admin_login(base: str, username: str, password: str) -> str:
+    """Log in through the admin's form; returns the page it lands on."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_page = opener.open(f"{base}/admin/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    answer = opener.open(
+        urllib.request.Request(
+            f"{base}/admin/login/?next=/admin/", data=form, headers={"Referer": base}
         )
-        page = index.read().decode()
-        assert index.geturl().endswith("/admin/")
-        assert "Log out" in page or "logout" in page
+    )
+    page = answer.read().decode()
+    assert answer.geturl().endswith("/admin/"), page[:2000]
+    assert "Log out" in page or "logout" in page
+    return page
+
+
+def _get_json(url: str, **headers: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def readme_run_command() -> list[str]:
+    """The README's first command, from its last ``&&`` part (the venv steps are the user's):
+    ``DEBUG=true .venv/bin/python manage.py runserver`` as argv and environment."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"^Run the server.*?\n\n    (.+?)\n", readme, re.S | re.M)
+    assert block, "README: 'Run the server' is followed by an indented command"
+    assert readme.lstrip("# DeFarm\n").startswith("Run the server")
+    command = block.group(1).split(" && ")
+    assert command[1] == ".venv/bin/pip install -e .", "running needs only the runtime packages"
+    return shlex.split(command[-1])
+
+
+def _start_readme_server(data_dir: Path) -> Server:
+    words = readme_run_command()
+    assignments = dict(word.split("=", 1) for word in words if "=" in word.split("/")[0])
+    argv = [word for word in words if word.split("=", 1)[0] not in assignments]
+    assert argv[:3] == [".venv/bin/python", "manage.py", "runserver"], argv
+    port = free_port()
+    env = child_env(DEFARM_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", **assignments)
+    return Server([PYTHON, *argv[1:], f"127.0.0.1:{port}"], env, port)
+
+
+PRINTED_PASSWORD = re.compile(r"DeFarm admin login: username '([^']+)', password '([^']+)'")
+
+
+def test_readme_run_command_keeps_its_data_and_first_password_across_restarts(tmp_path):
+    with _start_readme_server(tmp_path) as first:
+        first.wait_until_serving()
+        assert _get_json(first.base + "/healthz")[1]["database"] == "sqlite"
+    first_output = first.output
+    printed = PRINTED_PASSWORD.findall(first_output)
+    assert len(printed) == 1, first_output
+    username, password = printed[0]
+    assert (tmp_path / "defarm.sqlite3").exists()
+
+    with _start_readme_server(tmp_path) as second:
+        second.wait_until_serving()
+        page = _admin_login(second.base, username, password)
+        assert "Site administration" in page or "DeFarm" in page
+    second_output = second.output
+    assert not PRINTED_PASSWORD.search(second_output), second_output
+    for output in (first_output, second_output):
+        assert "unapplied migration" not in output, output
+        assert "Traceback" not in output, output
+
+
+def test_memory_database_is_one_switch_away_and_says_nothing_persists(tmp_path):
+    port = free_port()
+    env = _env(
+        DEFARM_DB_MEMORY="true",
+        DEFARM_DATA_DIR=str(tmp_path),
+        DEFARM_ADMIN_USERNAME="boss",
+        DEFARM_ADMIN_PASSWORD="Boss-pass-1!",
+    )
+    with Server(
+        [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env, port
+    ) as server:
+        server.wait_until_serving()
+        assert _get_json(server.base + "/healthz")[1]["database"] == "sqlite-memory"
+        _admin_login(server.base, "boss", "Boss-pass-1!")
+    assert "NOTHING PERSISTS" in server.output
+    assert "DeFarm admin login: username 'boss' (DEFARM_ADMIN_PASSWORD)" in server.output
+    assert "unapplied migration" not in server.output
+    assert not (tmp_path / "defarm.sqlite3").exists()
+
+
+def test_gunicorn_without_secrets_exits_at_once_with_the_message(tmp_path):
+    env = child_env(DEBUG="false", DEFARM_DATA_DIR=str(tmp_path))
+    started = time.monotonic()
+    server = gunicorn(env, workers=2)
+    try:
+        returncode = server.process.wait(timeout=10)
     finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=20)
-    assert "IN-MEMORY" in output
+        output = server.stop()
+    assert returncode != 0
+    assert time.monotonic() - started < 10
+    assert "cannot start" in output and "SECRET_KEY" in output and "JWT_SECRET" in output
+    assert "Booting worker" not in output
+
+
+def test_gunicorn_under_production_settings_answers_railway_health_checker(tmp_path):
+    env = child_env(
+        DEBUG="false",
+        SECRET_KEY="s" * 50,
+        JWT_SECRET="j" * 50,
+        DEFARM_DATA_DIR=str(tmp_path),
+        RAILWAY_ENVIRONMENT_NAME="production",
+        RAILWAY_PUBLIC_DOMAIN="defarm-production.up.railway.app",
+    )
+    with gunicorn(env) as server:
+        server.wait_until_serving()
+        for path in ("/health", "/healthz"):
+            status, body = _get_json(server.base + path, Host="healthcheck.railway.app")
+            assert status == 200, (path, body)
+        status, _ = _get_json(
+            server.base + "/", Host="defarm-production.up.railway.app", Accept="application/json"
+        )
+        assert status in {200, 301}
+    assert "Traceback" not in server.output
+
+
+def test_railway_hosts_are_allowed_by_default():
+    code = "from django.conf import settings; print(','.join(settings.ALLOWED_HOSTS))"
+    result = _python(
+        f"import django; django.setup(); {code}",
+        DEBUG="false",
+        RAILWAY_ENVIRONMENT_NAME="production",
+        RAILWAY_PUBLIC_DOMAIN="defarm-production.up.railway.app",
+    )
+    assert result.returncode == 0, result.stderr
+    hosts = result.stdout.strip().split(",")
+    assert "healthcheck.railway.app" in hosts
+    assert "defarm-production.up.railway.app" in hosts
+    off_railway = _python(f"import django; django.setup(); {code}", DEBUG="false")
+    assert "healthcheck.railway.app" not in off_railway.stdout
+
+
+def test_refused_host_is_one_log_line_not_a_traceback(tmp_path):
+    env = child_env(
+        DEBUG="false",
+        SECRET_KEY="s" * 50,
+        JWT_SECRET="j" * 50,
+        DEFARM_DATA_DIR=str(tmp_path),
+        ALLOWED_HOSTS="defarm.example.com",
+    )
+    with gunicorn(env) as server:
+        server.wait_until_serving()
+        status, _ = _get_json(server.base + "/api/", Host="other.example")
+        assert status == 400
+        time.sleep(0.5)
+    assert "Invalid HTTP_HOST header" in server.output
+    assert "Traceback" not in server.output
