@@ -68,5 +68,9 @@ class HealthCheckMiddleware:
                 match = resolve(request.path_info)
             except Resolver404:
                 return self.get_response(request)
-            return match.func(request, *match.args, **match.kwargs)
+            request.resolver_match = match
+            response = match.func(request, *match.args, **match.kwargs)
+            if callable(getattr(response, "render", None)):
+                response = response.render()
+            return response
         return self.get_response(request)

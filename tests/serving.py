@@ -1,7 +1,9 @@
 """Start DeFarm as a user would (runserver, gunicorn) in a child process, for the tests that
 check what a fresh machine sees. Each server gets its own data directory and port."""
 
+import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -103,14 +105,22 @@ class Server:
         self.stop()
 
 
+def railway_start_command() -> list[str]:
+    """railway.json's start command, as argv."""
+    config = json.loads((ROOT / "railway.json").read_text())
+    return shlex.split(config["deploy"]["startCommand"])
+
+
 def gunicorn(env: dict[str, str], *, workers: int = 1) -> Server:
-    """gunicorn as railway.json starts it (its config file from the repository root)."""
+    """gunicorn started with railway.json's command (and its config file), on a free local
+    port instead of ``$PORT``."""
     port = free_port()
+    command = railway_start_command()
+    assert command[0] == "gunicorn", command
     command = [
         PYTHON,
         "-m",
-        "gunicorn",
-        "defarm.wsgi",
+        *command,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

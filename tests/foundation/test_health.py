@@ -20,7 +20,7 @@ def test_unknown_api_path_answers_json_404(api_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
+@pytest.mark.parametrize("path", ["/health", "/health/db", "/healthz", "/healthz/"])
 def test_health_answers_any_host_under_production_settings(client, settings, path):
     """Railway's checker sends Host: healthcheck.railway.app over plain HTTP; neither the host
     list nor the HTTPS redirect may turn a healthy service into a failed deploy."""

@@ -1,6 +1,7 @@
 """How a DeFarm process starts: secrets, the database switch (PostgreSQL, the SQLite file, the
 in-memory database), the staff account, the README's run command, gunicorn."""
 
+import http.client
 import http.cookiejar
 import json
 import re
@@ -123,12 +124,17 @@ def _admin_login(base: str, username: str, password: str) -> str:
 
 
 def _get_json(url: str, **headers: str) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers=headers)
+    """GET without following redirects; the body parsed when it is JSON."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        connection.request("GET", parts.path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    is_json = response.getheader("Content-Type", "").startswith("application/json")
+    return response.status, json.loads(body) if is_json else {}
 
 
 def readme_run_command() -> list[str]:
