@@ -26,3 +26,16 @@ class CharacterClassValidator:
             "Your password must contain an upper-case letter, a lower-case letter, "
             "a digit and a symbol."
         )
+
+
+USERNAME_PATTERN = re.compile(r"^[\w.+-]+$")
+USERNAME_RULE = (
+    "A username is letters, digits and . _ + - (no '@': it must not look like an e-mail)."
+)
+
+
+def username_validate(username: str) -> None:
+    """A username never looks like an e-mail: logins with an '@' look up e-mails only, so
+    a username equal to someone's e-mail could otherwise take over their login."""
+    if not USERNAME_PATTERN.match(username or ""):
+        raise ValidationError(USERNAME_RULE, code="invalid_username")

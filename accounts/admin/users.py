@@ -19,6 +19,7 @@ from accounts.models import (
     User,
     UserStatus,
 )
+from accounts.validators import username_validate
 from defarm.admin_site import (
     BigTableAdmin,
     DefarmModelAdmin,
@@ -56,6 +57,11 @@ class UserCreationForm(forms.ModelForm):
         model = User
         fields = ["username", "email", "tier", "status", "is_admin"]
 
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        username_validate(username)
+        return username
+
     def clean(self):
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
@@ -73,6 +79,12 @@ class UserChangeForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "email", "workspace_id", "is_admin", "available_adapters"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if "username" in self.changed_data:  # a V1 username is kept until someone changes it
+            username_validate(username)
+        return username
 
 
 class TierForm(forms.Form):

@@ -9,13 +9,16 @@ from accounts.models import (
     User,
     UserStatus,
 )
+from accounts.validators import USERNAME_PATTERN, USERNAME_RULE
 from audit.models import AdminAction
 
 # --- Authentication and the current user --------------------------------------------------
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150)
+    username = serializers.RegexField(
+        USERNAME_PATTERN, max_length=150, error_messages={"invalid": USERNAME_RULE}
+    )
     email = serializers.EmailField(max_length=255)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
     workspace_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -227,7 +230,9 @@ class StaffUserSerializer(serializers.ModelSerializer):
 
 
 class StaffUserCreateSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150)
+    username = serializers.RegexField(
+        USERNAME_PATTERN, max_length=150, error_messages={"invalid": USERNAME_RULE}
+    )
     email = serializers.EmailField(max_length=255)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
     workspace_name = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from accounts.models import CreditBalance, TransactionType, User
 from accounts.services.credits import credits_add
 from accounts.tiers import SIGNUP_CREDITS
+from accounts.validators import username_validate
 from defarm.api.exceptions import ApiError, Conflict
 from defarm.timeutils import unix_now
 
@@ -23,6 +24,10 @@ def user_create(
     **fields,
 ) -> User:
     """Create an account with its balance and the sign-up grant of credits."""
+    try:
+        username_validate(username)
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError({"username": error.messages}) from error
     workspace = (workspace_name or username).strip()
     fields.setdefault("workspace_id", f"{workspace}-workspace")
     user = User.objects.create_user(username, email, password, **fields)
@@ -78,22 +83,36 @@ def _invalid_credentials() -> ApiError:
     return ApiError("Invalid username or password.", code="invalid_credentials", status_code=401)
 
 
+def _user_for_credentials(*, login: str, password: str) -> User | None:
+    """The account ``login`` names whose password is ``password``, or None.
+
+    A login with an '@' is an e-mail and finds accounts by e-mail only (usernames cannot hold
+    an '@', so no username can stand in for someone's e-mail); anything else is a username.
+    V1 databases may hold e-mails that differ only in case: the one account among them whose
+    password matches logs in; when several match, the one with exactly this spelling does,
+    and otherwise nobody (the caller logs in with a username instead of DeFarm guessing).
+    """
+    if "@" in login:
+        candidates = list(User.objects.filter(email__iexact=login).order_by("user_id"))
+    else:
+        candidates = list(User.objects.filter(username=login))
+    if not candidates:
+        User().set_password(password)  # same work as a real check: no timing difference
+        return None
+    matching = [candidate for candidate in candidates if candidate.check_password(password)]
+    if len(matching) > 1:
+        matching = [candidate for candidate in matching if candidate.email == login]
+    return matching[0] if len(matching) == 1 else None
+
+
 def user_login(*, username: str, password: str) -> User:
     """Check the credentials (raw bcrypt hashes of the earlier engine are accepted and
     upgraded). Only Active accounts log in; an inactive account gets the answer of a wrong
     password whatever the password, so the answer never confirms a password (its owner
     learns of the suspension from the notification written then). Records
     ``last_login_ts``."""
-    lookup = (
-        Q(username=username) | Q(email__iexact=username)
-        if "@" in username
-        else Q(username=username)
-    )
-    user = User.objects.filter(lookup).first()
-    if user is None:
-        User().set_password(password)  # same work as a real check: no timing difference
-        raise _invalid_credentials()
-    if not user.check_password(password) or not user.is_active:
+    user = _user_for_credentials(login=username, password=password)
+    if user is None or not user.is_active:
         raise _invalid_credentials()
     user.last_login_ts = unix_now()
     User.objects.filter(pk=user.pk).update(last_login_ts=user.last_login_ts)
