@@ -24,6 +24,7 @@ from circuits.models import (
 )
 from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
+from items.item_view import VIEW_LAYERS, contributions_visible_to
 from items.models import Event, EventVisibility, Item
 
 
@@ -66,11 +67,19 @@ def circuit_for_join_request(*, circuit_id) -> Circuit:
     return circuit
 
 
-def circuit_items_list(*, circuit: Circuit) -> QuerySet[CircuitItem]:
+def circuit_items_list(*, circuit: Circuit, viewer: User) -> QuerySet[CircuitItem]:
+    """The circuit's items with what ``viewer``'s view of each needs (``items.item_view``)."""
     return (
         CircuitItem.objects.filter(circuit=circuit)
         .select_related("item")
-        .prefetch_related("item__identifiers")
+        .prefetch_related(
+            "item__identifiers",
+            Prefetch(
+                "item__contributions",
+                queryset=contributions_visible_to(user=viewer),
+                to_attr=VIEW_LAYERS,
+            ),
+        )
         .order_by("-added_at_ts", "id")
     )
 

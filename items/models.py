@@ -72,6 +72,75 @@ class Item(models.Model):
         return self.dfid.removeprefix(LOCAL_DFID_PREFIX) if self.is_local else None
 
 
+class ItemContribution(models.Model):
+    """One party's layer of an item: what it said about the thing, when, through which circuit.
+
+    Every global item has one *base* layer (``is_base``): the creator's, or the adopted layer
+    of an item that has no creator (``contributor`` NULL). Its identifiers and enriched data
+    are the item row itself (``items.enriched_data`` and the identifier rows without a
+    contribution). Every other party that names the item (by one of its canonical
+    identifiers) gets its own layer: its enriched data here, its identifiers as identifier
+    rows pointing at this layer. Who sees which layer is decided in ``items.selectors``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
+    item = models.ForeignKey(
+        Item, db_column="dfid", on_delete=models.DB_CASCADE, related_name="contributions"
+    )
+    contributor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="contributor_id",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="item_contributions",
+    )
+    # The circuit the layer first came through (push-local, an approved push), if any.
+    circuit = models.ForeignKey(
+        "circuits.Circuit",
+        db_column="circuit_id",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="item_contributions",
+    )
+    is_base = models.BooleanField(default=False)
+    enriched_data = models.JSONField(null=True, blank=True)
+    # Server-owned: a layer checked against its registry (or by a certifier). Never set from
+    # what a client sends.
+    verified = models.BooleanField(default=False)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    updated_at_ts = models.BigIntegerField(default=unix_now)
+    # Set when the layer was adopted from rows written before contributions existed: the
+    # circuits holding the item by then keep seeing it.
+    adopted_at_ts = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "item_contributions"
+        ordering = ["created_at_ts", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(is_base=True), name="item_contributions_one_base"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "contributor"],
+                condition=Q(is_base=False),
+                name="item_contributions_one_per_party",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contributor", "item"], name="item_contributions_party_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.contributor_id or "adopted"
+        return f"{self.item_id} by {who}{' (base)' if self.is_base else ''}"
+
+
 class ItemIdentifier(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=UUID4())
     item = models.ForeignKey(
@@ -91,11 +160,27 @@ class ItemIdentifier(models.Model):
         db_default=IdentifierType.CONTEXTUAL,
     )
     type_metadata = models.JSONField(null=True, blank=True)
+    # Not in V1: the layer this identifier belongs to; NULL for the base layer (the item's
+    # creator, or the adopted layer). Deduplication reads every layer's canonical ids.
+    contribution = models.ForeignKey(
+        ItemContribution,
+        db_column="contribution_id",
+        db_index=False,
+        null=True,
+        blank=True,
+        on_delete=models.DB_CASCADE,
+        related_name="identifier_rows",
+    )
 
     class Meta:
         db_table = "item_identifiers"
         ordering = ["created_at", "id"]
         indexes = [
+            models.Index(
+                fields=["contribution"],
+                condition=Q(contribution__isnull=False),
+                name="item_identifiers_layer_idx",
+            ),
             models.Index(fields=["key", "value"], name="item_identifiers_key_value_idx"),
             # Deduplication looks canonical ids up here, never by a scan.
             models.Index(

@@ -4,11 +4,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 from rest_framework import exceptions
 
 from accounts.models import User
 from circuits.models import CircuitItem, CircuitMember
+from items.item_view import contributions_visible_to, items_prefetch_views
 from items.models import (
     LOCAL_DFID_PREFIX,
     ConflictResolution,
@@ -16,6 +17,7 @@ from items.models import (
     EventVisibility,
     IdentifierType,
     Item,
+    ItemContribution,
     ItemIdentifier,
     ItemStatus,
     Receipt,
@@ -27,16 +29,21 @@ def _circuit_items_of_member(user: User) -> QuerySet[CircuitItem]:
 
 
 def items_visible_to(*, user: User) -> QuerySet[Item]:
-    """Items ``user`` may see: theirs, those held by a circuit they belong to; staff see all.
-    An item adopted from V1 has no creator: it is also visible to whoever added it to a
-    circuit (``circuit_items.added_by``)."""
+    """Items ``user`` may see: theirs, those held by a circuit they belong to, those they
+    contributed a layer to; staff see all. An item adopted from V1 has no creator: it is also
+    visible to whoever added it to a circuit (``circuit_items.added_by``). What each viewer is
+    shown of an item is decided per layer (``items.item_view``)."""
     items = Item.objects.all()
     if user.is_admin:
         return items
     held = _circuit_items_of_member(user).values("item_id")
     added = CircuitItem.objects.filter(added_by=user.pk).values("item_id")
+    contributed = ItemContribution.objects.filter(contributor=user).values("item_id")
     return items.filter(
-        Q(created_by=user) | Q(dfid__in=held) | Q(created_by__isnull=True, dfid__in=added)
+        Q(created_by=user)
+        | Q(dfid__in=held)
+        | Q(created_by__isnull=True, dfid__in=added)
+        | Q(dfid__in=contributed)
     )
 
 
@@ -50,16 +57,30 @@ def item_is_visible_to(*, user: User, item: Item) -> bool:
             item.created_by_id is None
             and CircuitItem.objects.filter(item=item, added_by=user.pk).exists()
         )
+        or ItemContribution.objects.filter(contributor=user, item=item).exists()
     )
 
 
-def item_get_visible(*, user: User, dfid: str) -> Item:
-    """The item, its identifiers prefetched, if ``user`` may see it, otherwise 404. Loaded by
-    primary key and then checked: cheaper than filtering ``items_visible_to`` for one row."""
+def item_base_is_visible_to(*, user: User, item: Item) -> bool:
+    """Whether ``user`` sees the item's base layer (its creator's data): what the item's
+    storage records and other item-wide data require."""
+    return (
+        user.is_admin
+        or item.created_by_id == user.pk
+        or contributions_visible_to(user=user).filter(item=item, is_base=True).exists()
+    )
+
+
+def item_get_visible(*, user: User, dfid: str, require_base: bool = False) -> Item:
+    """The item, with what ``item_view`` needs for ``user`` prefetched, if ``user`` may see it
+    (with ``require_base``: may see its creator's layer), otherwise 404. Loaded by primary key
+    and then checked: cheaper than filtering ``items_visible_to`` for one row."""
     item = Item.objects.filter(dfid=dfid).first()
     if item is None or not item_is_visible_to(user=user, item=item):
         raise exceptions.NotFound(f"Item {dfid} not found.")
-    prefetch_related_objects([item], "identifiers")
+    if require_base and not item_base_is_visible_to(user=user, item=item):
+        raise exceptions.NotFound(f"Item {dfid} not found.")
+    items_prefetch_views([item], viewer=user)
     return item
 
 

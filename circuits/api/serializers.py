@@ -14,6 +14,7 @@ from circuits.models import (
     CircuitPendingItem,
 )
 from circuits.permissions import ALL_PERMISSIONS
+from items.item_view import item_view
 
 
 def string_list(**kwargs) -> serializers.ListField:
@@ -234,13 +235,20 @@ class CircuitItemIdentifierSerializer(serializers.Serializer):
 
 
 class CircuitItemSerializer(serializers.ModelSerializer):
+    """A circuit's item as the viewer (``viewer`` in the context) sees it: the merge of the
+    contribution layers it may see (``items.item_view``)."""
+
     dfid = serializers.CharField(source="item_id", read_only=True)
     status = serializers.CharField(source="item.status", read_only=True)
-    item_hash = serializers.CharField(source="item.item_hash", read_only=True)
-    enriched_data = serializers.JSONField(source="item.enriched_data", read_only=True)
+    item_hash = serializers.CharField(source="view.item_hash", read_only=True)
+    enriched_data = serializers.JSONField(source="view.enriched_data", read_only=True)
     identifiers = CircuitItemIdentifierSerializer(
-        source="item.identifiers.all", many=True, read_only=True
+        source="view.identifiers", many=True, read_only=True
     )
+
+    def to_representation(self, circuit_item):
+        circuit_item.view = item_view(item=circuit_item.item, viewer=self.context["viewer"])
+        return super().to_representation(circuit_item)
 
     class Meta:
         model = CircuitItem

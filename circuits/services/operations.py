@@ -474,6 +474,7 @@ def _tokenize_and_push(
                 identifiers=identifiers,
                 enriched_data=enriched_data,
                 namespace_default=alias_default_namespace(circuit.alias_config),
+                circuit_id=circuit.pk,
             )
         except Conflict as conflict:
             if not (conflict.details or {}).get("conflict_id"):

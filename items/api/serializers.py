@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from items.identifiers import CONTEXTUAL_SCOPES
+from items.item_view import item_view
 from items.models import (
     ConflictResolution,
     Event,
@@ -87,19 +88,34 @@ class ItemSerializer(serializers.ModelSerializer):
     def get_local_id(self, item: Item) -> str | None:
         return item.local_id
 
+    def _viewer(self):
+        viewer = self.context.get("viewer")
+        if viewer is None and self.context.get("request") is not None:
+            viewer = self.context["request"].user
+        if viewer is None:
+            raise AssertionError(
+                "ItemSerializer shows an item as one viewer sees it: put the request (or "
+                "`viewer`) in its context."
+            )
+        return viewer
+
     def to_representation(self, item: Item) -> dict:
         """The declared fields, written directly: item reads are the API's hottest path, and
         building DRF's field objects for every answer was a large part of their cost. The
         declarations above still drive validation and the OpenAPI schema; a test holds this
-        answer equal to the one DRF builds from them."""
+        answer equal to the one DRF builds from them.
+
+        What is shown is the item as the viewer (the request's user, or ``viewer`` in the
+        context) sees it: the merge of the contribution layers it may see."""
+        view = item_view(item=item, viewer=self._viewer())
         return {
             "dfid": item.dfid,
             "local_id": item.local_id,
             "status": item.status,
-            "item_hash": item.item_hash,
-            "identifiers": [identifier_representation(i) for i in item.identifiers.all()],
-            "enriched_data": item.enriched_data,
-            "created_by": None if item.created_by_id is None else str(item.created_by_id),
+            "item_hash": view.item_hash,
+            "identifiers": [identifier_representation(i) for i in view.identifiers],
+            "enriched_data": view.enriched_data,
+            "created_by": None if view.created_by_id is None else str(view.created_by_id),
             "created_at_ts": item.created_at_ts,
             "last_updated_ts": item.last_updated_ts,
             "created_at": datetime_representation(item.created_at),

@@ -15,6 +15,7 @@ from defarm.api.permissions import IsStaff
 from items import selectors, services
 from items.api import serializers
 from items.filters import ConflictFilter, EventFilter, ItemFilter, ReceiptFilter
+from items.item_view import items_with_views
 from items.models import Event, Item, Receipt
 from items.services.items import MAX_BATCH
 
@@ -38,8 +39,14 @@ when at least one item was created, **200** otherwise.
 """
 
 
-def _item_with_identifiers(item: Item) -> Item:
-    return Item.objects.prefetch_related("identifiers").get(pk=item.pk)
+def _item_for(item: Item, request) -> Item:
+    """``item`` fresh from the database with what the caller's view of it needs."""
+    return items_with_views(Item.objects.filter(pk=item.pk), viewer=request.user).get()
+
+
+def _item_answer(item: Item, request) -> dict:
+    """The item as the caller sees it."""
+    return serializers.ItemSerializer(_item_for(item, request), context={"request": request}).data
 
 
 ITEM_OR_BATCH = PolymorphicProxySerializer(
@@ -63,7 +70,8 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Item.objects.none()
-        return selectors.items_visible_to(user=self.request.user).prefetch_related("identifiers")
+        user = self.request.user
+        return items_with_views(selectors.items_visible_to(user=user), viewer=user)
 
     def get_object(self) -> Item:
         """One item the caller may see (the same rule as ``get_queryset``), found by DFID."""
@@ -116,7 +124,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             enriched_data=body.validated_data.get("enriched_data"),
         )
         return Response(
-            serializers.ItemSerializer(_item_with_identifiers(result.item)).data,
+            _item_answer(result.item, request),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
@@ -135,7 +143,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             identifiers=body.validated_data.get("identifiers", []),
             enriched_data=body.validated_data.get("enriched_data"),
         )
-        return Response(serializers.ItemSerializer(item).data)
+        return Response(_item_answer(item, request))
 
     @extend_schema(summary="Deprecate an item (soft delete)", responses={204: None})
     def destroy(self, request, dfid=None):
@@ -157,7 +165,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         survivor = services.item_merge(
             user=request.user, item=item, secondary_dfid=body.validated_data["secondary_dfid"]
         )
-        return Response(serializers.ItemSerializer(_item_with_identifiers(survivor)).data)
+        return Response(_item_answer(survivor, request))
 
     @extend_schema(
         summary="Move some identifiers of this item to a new item (new DFID, charged)",
@@ -174,7 +182,11 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(
             serializers.ItemSplitResultSerializer(
-                {"original_item": original, "new_item": new_item}
+                {
+                    "original_item": _item_for(original, request),
+                    "new_item": _item_for(new_item, request),
+                },
+                context={"request": request},
             ).data
         )
 
@@ -240,7 +252,7 @@ class LocalItemMergeView(APIView):
             secondary_local_ids=[str(i) for i in body.validated_data["secondary_local_ids"]],
             strategy=body.validated_data["strategy"],
         )
-        return Response(serializers.ItemSerializer(_item_with_identifiers(primary)).data)
+        return Response(_item_answer(primary, request))
 
 
 class LocalItemUnmergeView(APIView):
@@ -255,10 +267,8 @@ class LocalItemUnmergeView(APIView):
         primary, restored = services.local_item_unmerge(user=request.user, local_id=local_id)
         return Response(
             serializers.LocalUnmergeResultSerializer(
-                {
-                    "primary": _item_with_identifiers(primary),
-                    "restored": _item_with_identifiers(restored),
-                }
+                {"primary": _item_for(primary, request), "restored": _item_for(restored, request)},
+                context={"request": request},
             ).data
         )
 

@@ -16,6 +16,7 @@ from items.models import (
     EventType,
     IdentifierMapping,
     Item,
+    ItemContribution,
     ItemIdentifier,
     ItemStatus,
 )
@@ -343,7 +344,7 @@ def item_split(
         raise exceptions.ValidationError({"identifiers": ["Local items cannot be split."]})
     if not identifiers:
         raise exceptions.ValidationError({"identifiers": ["Name the identifiers to move."]})
-    rows = list(item.identifiers.all())
+    rows = [row for row in item.identifiers.all() if row.contribution_id is None]  # base layer
     moving: list[ItemIdentifier] = []
     for wanted in identifiers:
         match = next((row for row in rows if _identifier_matches(row, wanted)), None)
@@ -371,6 +372,9 @@ def item_split(
         created_by=user,
         created_at_ts=now,
         last_updated_ts=now,
+    )
+    ItemContribution.objects.create(
+        item=new_item, contributor=user, is_base=True, created_at_ts=now, updated_at_ts=now
     )
     ItemIdentifier.objects.filter(pk__in=[row.pk for row in moving]).update(item=new_item)
     IdentifierMapping.objects.bulk_create(

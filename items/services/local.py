@@ -175,6 +175,7 @@ def _tokenize(
     identifiers: Sequence[dict[str, Any] | Identifier],
     enriched_data: dict[str, Any] | None,
     namespace_default: str | None,
+    circuit_id: Any,
 ) -> WriteOutcome:
     local = local_item_get(user=user, local_id=local_id, lock=True)
     if local.status != ItemStatus.ACTIVE:
@@ -196,6 +197,7 @@ def _tokenize(
         enriched_data={**(local.enriched_data or {}), **(enriched_data or {})} or None,
     )
     submission.event_metadata = {"local_id": str(local.local_id)}
+    submission.circuit_id = circuit_id
     outcome = items_write(user=user, submissions=[submission], source="tokenization")[0]
     if outcome.status == WriteStatus.CONFLICT:
         return outcome
@@ -222,6 +224,7 @@ def local_item_tokenize(
     identifiers: Sequence[dict[str, Any] | Identifier] = (),
     enriched_data: dict[str, Any] | None = None,
     namespace_default: str | None = None,
+    circuit_id: Any = None,
 ) -> ItemWriteResult:
     """Turn a local item into a global one.
 
@@ -230,7 +233,9 @@ def local_item_tokenize(
     issued and charged (``created=True``). The mapping row then points ``local_id -> DFID``,
     the ``LID-`` item becomes Deprecated and events record it. ``namespace_default`` replaces
     the ``generic`` namespace of identifiers that did not name one. Raises ``Conflict`` (the
-    conflict row is written) when the canonical ids point at several items.
+    conflict row is written) when the canonical ids point at several items. An existing item
+    someone else created is never changed: the caller's data becomes its own layer of it
+    (through ``circuit_id`` when tokenized by a push into that circuit).
     """
     outcome = _tokenize(
         user=user,
@@ -238,6 +243,7 @@ def local_item_tokenize(
         identifiers=identifiers,
         enriched_data=enriched_data,
         namespace_default=namespace_default,
+        circuit_id=circuit_id,
     )
     if outcome.status == WriteStatus.CONFLICT:
         raise _conflict_error(outcome)

@@ -23,8 +23,10 @@ from items.models import (
     ConflictResolution,
     ConflictStatus,
     EventType,
+    EventVisibility,
     IdentifierMapping,
     Item,
+    ItemContribution,
     ItemIdentifier,
     ItemSourceEntry,
     ItemStatus,
@@ -62,6 +64,7 @@ class Submission:
     deduplicate: bool = True
     source_entry_id: Any = None
     event_metadata: dict[str, Any] = field(default_factory=dict)
+    circuit_id: Any = None  # the circuit the data came through (push-local, approval)
 
 
 @dataclass
@@ -104,8 +107,11 @@ def item_hash_compute(
 
 
 def item_identifiers(item: Item) -> list[Identifier]:
-    """The item's identifiers, from the prefetch cache when there is one."""
-    return [identifier_from_row(row) for row in item.identifiers.all()]
+    """The identifiers of the item's base layer (its creator's, the item row), from the
+    prefetch cache when there is one. Other parties' layers are never part of it."""
+    return [
+        identifier_from_row(row) for row in item.identifiers.all() if row.contribution_id is None
+    ]
 
 
 def item_rehash(item: Item) -> None:
@@ -165,6 +171,7 @@ class _Draft:
     identifiers: list[Identifier]
     added: list[Identifier] = field(default_factory=list)
     changed: bool = False
+    circuit_id: Any = None
 
     def triples(self) -> set[Triple]:
         return {identifier.triple for identifier in self.identifiers}
@@ -186,7 +193,75 @@ class _Draft:
         return added, keys
 
 
-def _identifier_row(item: Item, identifier: Identifier) -> ItemIdentifier:
+@dataclass
+class _LayerDraft:
+    """The caller's own layer of an item it did not create, being built or enriched."""
+
+    contribution: ItemContribution
+    is_new: bool
+    known: set[Triple]
+    added: list[Identifier] = field(default_factory=list)
+    changed: bool = False
+
+    def absorb(self, submission: Submission) -> tuple[list[Identifier], list[str]]:
+        """Like ``_Draft.absorb``, on the layer: the item row is never touched."""
+        added = [i for i in submission.identifiers if i.triple not in self.known]
+        self.known |= {i.triple for i in added}
+        self.added.extend(added)
+        keys: list[str] = []
+        if submission.enriched_data:
+            current = dict(self.contribution.enriched_data or {})
+            keys = [k for k, v in submission.enriched_data.items() if current.get(k, ...) != v]
+            current.update(submission.enriched_data)
+            self.contribution.enriched_data = current
+        if added or keys:
+            self.changed = True
+        return added, keys
+
+
+def _own_layers(
+    *, user: User, items: Sequence[Item], circuit_ids: dict[str, Any], now: int
+) -> dict[str, _LayerDraft]:
+    """The caller's layers of ``items`` (made when missing), with the triples they hold; two
+    queries for any number of items."""
+    if not items:
+        return {}
+    existing = {
+        contribution.item_id: contribution
+        for contribution in ItemContribution.objects.select_for_update()
+        .filter(item__in=[item.dfid for item in items], contributor=user, is_base=False)
+        .order_by("item_id")
+    }
+    known: dict[Any, set[Triple]] = {}
+    for contribution_id, namespace, key, value in ItemIdentifier.objects.filter(
+        contribution__in=[c.pk for c in existing.values()]
+    ).values_list("contribution_id", "namespace", "key", "value"):
+        known.setdefault(contribution_id, set()).add((namespace, key, value))
+    layers: dict[str, _LayerDraft] = {}
+    for item in items:
+        contribution = existing.get(item.dfid)
+        if contribution is None:
+            layers[item.dfid] = _LayerDraft(
+                contribution=ItemContribution(
+                    item=item,
+                    contributor=user,
+                    circuit_id=circuit_ids.get(item.dfid),
+                    created_at_ts=now,
+                    updated_at_ts=now,
+                ),
+                is_new=True,
+                known=set(),
+            )
+        else:
+            layers[item.dfid] = _LayerDraft(
+                contribution=contribution, is_new=False, known=known.get(contribution.pk, set())
+            )
+    return layers
+
+
+def _identifier_row(
+    item: Item, identifier: Identifier, contribution: ItemContribution | None = None
+) -> ItemIdentifier:
     return ItemIdentifier(
         item_id=item.dfid,
         namespace=identifier.namespace,
@@ -194,6 +269,7 @@ def _identifier_row(item: Item, identifier: Identifier) -> ItemIdentifier:
         value=identifier.value,
         id_type=identifier.id_type,
         type_metadata=identifier.type_metadata or None,
+        contribution=contribution,
     )
 
 
@@ -211,6 +287,11 @@ def items_write(
     new DFID (charged once for the whole batch, 402 with nothing written when short); to two
     or more, writes a Pending ``conflict_resolutions`` row and changes nothing. Earlier
     submissions of the same batch count as existing items for later ones.
+
+    Dedup never crosses a tenancy line: enriching the caller's own item (or the ``target`` it
+    was authorised to change) changes the item row, its base layer; enriching an item someone
+    else created writes only the caller's own layer of it (``item_contributions``), and its
+    event is private to the caller.
     """
     triples = {
         identifier.triple
@@ -222,8 +303,10 @@ def items_write(
     _lock_canonical_ids(triples)
     owners = canonical_owners(triples=triples) if triples else {}
     existing_dfids = {dfid for dfids in owners.values() for dfid in dfids}
-    existing_dfids |= {s.target.dfid for s in submissions if s.target is not None}
+    explicit = {s.target.dfid for s in submissions if s.target is not None}
+    existing_dfids |= explicit
     drafts: dict[str, _Draft] = {}
+    foreign: list[Item] = []
     if existing_dfids:
         for item in (
             Item.objects.select_for_update()
@@ -231,9 +314,20 @@ def items_write(
             .prefetch_related("identifiers")
             .order_by("dfid")
         ):
-            drafts[item.dfid] = _Draft(item=item, is_new=False, identifiers=item_identifiers(item))
-    owner_keys: dict[Triple, set[str]] = {t: set(dfids) for t, dfids in owners.items()}
+            if item.dfid in explicit or item.created_by_id == user.pk:
+                drafts[item.dfid] = _Draft(
+                    item=item, is_new=False, identifiers=item_identifiers(item)
+                )
+            else:
+                foreign.append(item)
     now = unix_now()
+    circuit_ids: dict[str, Any] = {}
+    for submission in submissions:
+        for identifier in submission.identifiers:
+            for dfid in owners.get(identifier.triple, ()):
+                circuit_ids.setdefault(dfid, submission.circuit_id)
+    layers = _own_layers(user=user, items=foreign, circuit_ids=circuit_ids, now=now)
+    owner_keys: dict[Triple, set[str]] = {t: set(dfids) for t, dfids in owners.items()}
 
     plan: list[tuple[str, str | None, list[str], list[Identifier], list[str]]] = []
     new_count = 0
@@ -250,8 +344,10 @@ def items_write(
             continue
         if targets:
             key = next(iter(targets))
-            added, keys = drafts[key].absorb(submission)
+            absorbing = layers[key] if key in layers else drafts[key]
+            added, keys = absorbing.absorb(submission)
             plan.append((WriteStatus.ENRICHED, key, [], added, keys))
+            held = submission.identifiers if key in layers else drafts[key].identifiers
         else:
             key = f"new:{index}"
             item = Item(
@@ -264,10 +360,12 @@ def items_write(
             )
             drafts[key] = _Draft(item=item, is_new=True, identifiers=list(submission.identifiers))
             drafts[key].added = list(submission.identifiers)
+            drafts[key].circuit_id = submission.circuit_id
             new_count += 1
             plan.append((WriteStatus.CREATED, key, [], [], []))
+            held = drafts[key].identifiers
         if submission.deduplicate:
-            for identifier in drafts[key].identifiers:
+            for identifier in held:
                 if identifier.is_canonical:
                     owner_keys.setdefault(identifier.triple, set()).add(key)
 
@@ -292,8 +390,36 @@ def items_write(
         Item.objects.bulk_update(
             changed, ["enriched_data", "item_hash", "last_updated_ts", "updated_at"]
         )
+    contributions = [
+        ItemContribution(
+            item=draft.item,
+            contributor=user,
+            is_base=True,
+            circuit_id=draft.circuit_id,
+            created_at_ts=now,
+            updated_at_ts=now,
+        )
+        for draft in new_drafts
+    ]
+    contributions += [layer.contribution for layer in layers.values() if layer.is_new]
+    ItemContribution.objects.bulk_create(contributions)
+    changed_layers = [
+        layer.contribution for layer in layers.values() if layer.changed and not layer.is_new
+    ]
+    for contribution in changed_layers:
+        contribution.updated_at_ts = now
+        contribution.updated_at = timezone.now()
+    if changed_layers:
+        ItemContribution.objects.bulk_update(
+            changed_layers, ["enriched_data", "updated_at_ts", "updated_at"]
+        )
     ItemIdentifier.objects.bulk_create(
         [_identifier_row(d.item, identifier) for d in drafts.values() for identifier in d.added]
+        + [
+            _identifier_row(layer.contribution.item, identifier, layer.contribution)
+            for layer in layers.values()
+            for identifier in layer.added
+        ]
     )
 
     outcomes: list[WriteOutcome] = []
@@ -303,7 +429,10 @@ def items_write(
     events: list[EventDraft] = []
     for submission, (status, key, conflicting, added, keys) in zip(submissions, plan, strict=True):
         if status == WriteStatus.CONFLICT:
-            dfids = [drafts[k].item.dfid for k in conflicting]
+            dfids = sorted(
+                drafts[k].item.dfid if k in drafts else layers[k].contribution.item_id
+                for k in conflicting
+            )
             first = next(
                 (i for i in submission.identifiers if i.is_canonical), submission.identifiers[0]
             )
@@ -318,7 +447,8 @@ def items_write(
             conflicts.append(conflict)
             outcomes.append(WriteOutcome(status=status, conflict=conflict))
             continue
-        item = drafts[key].item
+        own_layer = key in layers
+        item = layers[key].contribution.item if own_layer else drafts[key].item
         outcomes.append(WriteOutcome(status=status, item=item))
         mappings.extend(
             IdentifierMapping(
@@ -345,6 +475,8 @@ def items_write(
             )
         elif added or keys:
             metadata = {"identifiers_added": _describe(added), "enriched_keys": sorted(keys)}
+            if own_layer:  # the caller's layer: its event is the caller's alone
+                metadata["contributor"] = user.pk
             events.append(
                 EventDraft(
                     item=item,
@@ -352,6 +484,7 @@ def items_write(
                     user=user,
                     source=source,
                     metadata={**metadata, **submission.event_metadata},
+                    visibility=EventVisibility.PRIVATE if own_layer else EventVisibility.PUBLIC,
                 )
             )
     IdentifierMapping.objects.bulk_create(mappings)

@@ -29,3 +29,14 @@ def item_for(user, *identifiers, enriched_data=None):
 
 def local_item_for(user, *identifiers, enriched_data=None):
     return local_item_create(user=user, identifiers=list(identifiers), enriched_data=enriched_data)
+
+
+def adopted_item(dfid: str = "DFID-20240926-000001-2488", **fields):
+    """An item without a creator, as adopted from an earlier database: the migration gave it
+    an adopted base layer."""
+    from defarm.timeutils import unix_now
+    from items.models import Item, ItemContribution
+
+    item = Item.objects.create(dfid=dfid, item_hash=fields.pop("item_hash", "0" * 64), **fields)
+    ItemContribution.objects.create(item=item, is_base=True, adopted_at_ts=unix_now())
+    return item

@@ -4,8 +4,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from accounts.models import CreditBalance, CreditTransaction
+from circuits.models import Circuit, CircuitItem, CircuitMember
 from items.api.serializers import IdentifierSerializer, ItemSerializer
 from items.dfid import dfid_is_valid
+from items.item_view import items_with_views
 from items.models import (
     ConflictResolution,
     Event,
@@ -17,7 +19,7 @@ from items.models import (
 from items.selectors import item_is_visible_to, items_visible_to
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
-from tests.items.factories import canonical, contextual, item_for, local_item_for
+from tests.items.factories import adopted_item, canonical, contextual, item_for, local_item_for
 
 pytestmark = pytest.mark.django_db
 
@@ -308,10 +310,16 @@ def test_item_answers_match_the_declared_serializer_fields(user):
     items = [
         item_for(user, canonical(), contextual("lot", "L1"), enriched_data={"breed": "Nelore"}),
         local_item_for(user, contextual("lot", "L2")),
-        Item.objects.create(dfid="DFID-20240926-000001-2488", item_hash="0" * 64),
+        adopted_item(),
     ]
-    for item in Item.objects.filter(pk__in=[i.pk for i in items]).prefetch_related("identifiers"):
-        serializer = ItemSerializer(item)
+    for item in items_with_views(Item.objects.filter(pk__in=[i.pk for i in items]), viewer=user):
+        if item.created_by_id is None:
+            share_in_circuit = CircuitItem.objects.create  # the adopted layer, seen through
+            circuit = Circuit.objects.create(name="Adopters", owner=user)
+            CircuitMember.objects.create(circuit=circuit, member=user, role="Member")
+            share_in_circuit(circuit=circuit, item=item, added_by=user.pk, added_at_ts=0)
+            item = items_with_views(Item.objects.filter(pk=item.pk), viewer=user).get()
+        serializer = ItemSerializer(item, context={"viewer": user})
         assert serializer.data == serializers.ModelSerializer.to_representation(serializer, item)
         assert list(serializer.data) == ItemSerializer.Meta.fields
         for identifier in item.identifiers.all():

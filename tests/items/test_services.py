@@ -3,7 +3,14 @@ import pytest
 from accounts.models import CreditBalance
 from defarm.api.exceptions import Conflict, InsufficientCredits
 from items.dfid import dfid_is_valid
-from items.models import ConflictResolution, IdentifierMapping, Item, ItemStatus, LidDfidMapping
+from items.models import (
+    ConflictResolution,
+    IdentifierMapping,
+    Item,
+    ItemContribution,
+    ItemStatus,
+    LidDfidMapping,
+)
 from items.services import (
     item_create,
     item_snapshot,
@@ -23,7 +30,21 @@ def test_item_create_issues_a_valid_dfid_and_charges(user):
     assert IdentifierMapping.objects.filter(item=result.item).count() == 2
 
 
-def test_same_canonical_id_enriches_instead_of_creating(user, other_user):
+def test_same_canonical_id_enriches_instead_of_creating(user):
+    tag = canonical()
+    first = item_for(user, tag, enriched_data={"breed": "Nelore", "weight": 300})
+    result = item_create(user=user, identifiers=[tag, contextual()], enriched_data={"weight": 320})
+    assert not result.created
+    assert result.item.dfid == first.dfid
+    item = Item.objects.get(dfid=first.dfid)
+    assert item.enriched_data == {"breed": "Nelore", "weight": 320}
+    assert item.item_hash != first.item_hash
+    assert item.identifiers.count() == 2
+
+
+def test_another_partys_canonical_id_links_its_own_layer_and_leaves_the_item_alone(
+    user, other_user
+):
     tag = canonical()
     first = item_for(user, tag, enriched_data={"breed": "Nelore", "weight": 300})
     result = item_create(
@@ -32,9 +53,12 @@ def test_same_canonical_id_enriches_instead_of_creating(user, other_user):
     assert not result.created
     assert result.item.dfid == first.dfid
     item = Item.objects.get(dfid=first.dfid)
-    assert item.enriched_data == {"breed": "Nelore", "weight": 320}
-    assert item.item_hash != first.item_hash
-    assert item.identifiers.count() == 2
+    assert item.enriched_data == {"breed": "Nelore", "weight": 300}
+    assert item.item_hash == first.item_hash
+    layer = ItemContribution.objects.get(item=item, contributor=other_user)
+    assert not layer.is_base and layer.enriched_data == {"weight": 320}
+    assert sorted(row.key for row in layer.identifier_rows.all()) == ["lot", "sisbov"]
+    assert item.identifiers.filter(contribution__isnull=True).count() == 1
 
 
 def test_canonical_ids_of_two_items_are_a_conflict(user):

@@ -419,7 +419,12 @@ class CircuitViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def items(self, request: Request, circuit_id: str) -> Response:
         circuit = self.circuit()
-        return self.paginated(selectors.circuit_items_list(circuit=circuit), CircuitItemSerializer)
+        page = self.paginate_queryset(
+            selectors.circuit_items_list(circuit=circuit, viewer=request.user)
+        )
+        return self.get_paginated_response(
+            CircuitItemSerializer(page, many=True, context={"viewer": request.user}).data
+        )
 
     @extend_schema(request=None, responses=ActivitySerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -1,0 +1,274 @@
+"""The item as one viewer sees it: the contribution layers it may see, merged.
+
+Every party's identifiers and enriched data are its own layer (``ItemContribution``). A viewer
+sees its own layers, those shared with it through circuits it belongs to, and (in a public
+circuit's view) those the circuit publishes; staff see every layer. The item shown is the merge
+of the visible layers, applied in this order, later values winning:
+
+1. layers verified against their registry (server-decided, never what a client sent),
+2. the base layer (the item's creator, or the adopted layer of an item without one),
+3. the other parties' layers, oldest first,
+4. the viewer's own layers, so its values win for the viewer.
+
+Registry ids that identify people (CPF, CNPJ, IE) are masked for everyone but a party that
+contributed them itself.
+
+A layer L of item X is shared with circuit C, which holds X, when L came through C
+(``L.circuit``), when L's contributor put X into C (``circuit_items.added_by``), or when L was
+adopted from rows that predate contributions while C already held X.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+
+from accounts.models import User
+from circuits.models import CircuitItem, CircuitMember
+from items.models import Item, ItemContribution, ItemIdentifier
+
+PERSON_REGISTRIES = frozenset({"cpf", "cnpj", "ie"})
+MASK = "•" * 7
+VIEW_LAYERS = "view_layers"  # where the prefetch puts the layers a viewer may see
+
+
+def identifier_value_masked(value: str) -> str:
+    """``•••••••`` and the last five characters: enough to tell two ids apart, not to use one."""
+    return MASK + value[-5:]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewIdentifier:
+    """An identifier as a viewer is shown it (same attributes as an ``ItemIdentifier``)."""
+
+    namespace: str
+    key: str
+    value: str
+    id_type: str
+    type_metadata: dict[str, Any] | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What one viewer is shown of an item."""
+
+    item: Item
+    identifiers: Sequence[ItemIdentifier | ViewIdentifier]
+    enriched_data: dict[str, Any] | None
+    item_hash: str
+    created_by_id: str | None
+    layers: tuple[ItemContribution, ...]  # the visible layers, in the order they were applied
+
+    @property
+    def dfid(self) -> str:
+        return self.item.dfid
+
+
+# --- which layers a viewer may see ------------------------------------------------------------
+
+
+def _shared_through(held: QuerySet[CircuitItem]) -> Q:
+    """Layers shared with the circuits of ``held`` (circuit items of the layer's item)."""
+    return (
+        Exists(held.filter(circuit_id=OuterRef("circuit_id")))
+        | Exists(held.filter(added_by=OuterRef("contributor_id")))
+        | (
+            Q(adopted_at_ts__isnull=False)
+            & Exists(held.filter(added_at_ts__lte=OuterRef("adopted_at_ts")))
+        )
+    )
+
+
+def contributions_visible_to(*, user: User) -> QuerySet[ItemContribution]:
+    """Layers ``user`` may see: its own and those shared with circuits it belongs to (and
+    the adopted layer of an item it had added to a circuit before adoption); staff see every
+    layer."""
+    contributions = ItemContribution.objects.all()
+    if user.is_admin:
+        return contributions
+    member_circuits = CircuitMember.objects.filter(member=user).values("circuit_id")
+    held = CircuitItem.objects.filter(item_id=OuterRef("item_id"), circuit_id__in=member_circuits)
+    added_before_adoption = CircuitItem.objects.filter(
+        item_id=OuterRef("item_id"), added_by=user.pk, added_at_ts__lte=OuterRef("adopted_at_ts")
+    )
+    return contributions.filter(
+        Q(contributor=user)
+        | _shared_through(held)
+        | Q(adopted_at_ts__isnull=False, contributor__isnull=True) & Exists(added_before_adoption)
+    )
+
+
+def contributions_shared_with_circuit(*, circuit_id: Any) -> QuerySet[ItemContribution]:
+    """Layers shared with one circuit (what its public view and its storage show)."""
+    held = CircuitItem.objects.filter(item_id=OuterRef("item_id"), circuit_id=circuit_id)
+    return ItemContribution.objects.filter(_shared_through(held))
+
+
+def base_visible_condition(*, user: User) -> Q:
+    """Items whose base layer ``user`` may see (a filter on ``Item``)."""
+    return Q(
+        Exists(contributions_visible_to(user=user).filter(item_id=OuterRef("dfid"), is_base=True))
+    )
+
+
+def layers_prefetch(contributions: QuerySet[ItemContribution]) -> Prefetch:
+    return Prefetch("contributions", queryset=contributions, to_attr=VIEW_LAYERS)
+
+
+def items_with_views(items: QuerySet[Item], *, viewer: User) -> QuerySet[Item]:
+    """``items`` with what ``item_view`` needs for ``viewer``: two queries for any number."""
+    return items.prefetch_related(
+        "identifiers", layers_prefetch(contributions_visible_to(user=viewer))
+    )
+
+
+def items_prefetch_views(items: Iterable[Item], *, viewer: User) -> None:
+    """Load what ``item_view`` needs for ``viewer`` into items already fetched."""
+    prefetch_related_objects(
+        list(items), "identifiers", layers_prefetch(contributions_visible_to(user=viewer))
+    )
+
+
+# --- the merge ---------------------------------------------------------------------------------
+
+
+def _precedence(layer: ItemContribution, viewer_id: str | None) -> tuple[int, int, str]:
+    if viewer_id is not None and layer.contributor_id == viewer_id:
+        group = 3
+    elif layer.verified:
+        group = 0
+    elif layer.is_base:
+        group = 1
+    else:
+        group = 2
+    return (group, layer.created_at_ts, str(layer.id))
+
+
+def item_view_merge(
+    *,
+    item: Item,
+    layers: Iterable[ItemContribution],
+    rows: Iterable[ItemIdentifier],
+    viewer_id: str | None,
+) -> ItemView:
+    """Merge the visible ``layers`` of ``item`` (``rows``: all its identifier rows) for the
+    viewer ``viewer_id`` (None: nobody's own, as in a public view). No query."""
+    rows = list(rows)
+    if item.is_local:  # a local item is its owner's alone: one layer, the item row
+        return ItemView(
+            item=item,
+            identifiers=rows,
+            enriched_data=item.enriched_data,
+            item_hash=item.item_hash,
+            created_by_id=item.created_by_id,
+            layers=(),
+        )
+    ordered = tuple(sorted(layers, key=lambda layer: _precedence(layer, viewer_id)))
+    sees_base = any(layer.is_base for layer in ordered)
+    if (
+        len(ordered) == 1
+        and sees_base
+        and viewer_id is not None
+        and ordered[0].contributor_id == viewer_id
+    ):  # the creator seeing only its own layer: the item row as it is
+        return ItemView(
+            item=item,
+            identifiers=[row for row in rows if row.contribution_id is None],
+            enriched_data=item.enriched_data,
+            item_hash=item.item_hash,
+            created_by_id=item.created_by_id,
+            layers=ordered,
+        )
+    rows_by_layer: dict[Any, list[ItemIdentifier]] = defaultdict(list)
+    for row in rows:
+        rows_by_layer[row.contribution_id].append(row)
+    # triple -> [first row (position, created_at), winning row (metadata), contributors]
+    merged: dict[tuple[str, str, str], list[Any]] = {}
+    data: dict[str, Any] = {}
+    has_data = False
+    for layer in ordered:
+        layer_rows = rows_by_layer.get(None if layer.is_base else layer.id, ())
+        for row in layer_rows:
+            triple = (row.namespace, row.key, row.value)
+            entry = merged.get(triple)
+            if entry is None:
+                merged[triple] = [row, row, {layer.contributor_id}]
+            else:
+                entry[1] = row
+                entry[2].add(layer.contributor_id)
+        layer_data = item.enriched_data if layer.is_base else layer.enriched_data
+        if layer_data is not None:
+            has_data = True
+            data.update(layer_data)
+    identifiers = [
+        ViewIdentifier(
+            namespace=first.namespace,
+            key=first.key,
+            value=(
+                first.value
+                if first.key.lower() not in PERSON_REGISTRIES
+                or (viewer_id is not None and viewer_id in contributors)
+                else identifier_value_masked(first.value)
+            ),
+            id_type=winner.id_type,
+            type_metadata=winner.type_metadata,
+            created_at=first.created_at,
+        )
+        for first, winner, contributors in merged.values()
+    ]
+    enriched_data = data if has_data else None
+    if sees_base:
+        item_hash = item.item_hash
+    else:  # the hash of what this viewer is shown, not of content it may not see
+        from items.services.writes import item_hash_compute  # services import this module
+
+        item_hash = item_hash_compute(identifiers=identifiers, enriched_data=enriched_data)
+    return ItemView(
+        item=item,
+        identifiers=identifiers,
+        enriched_data=enriched_data,
+        item_hash=item_hash,
+        created_by_id=item.created_by_id if sees_base else None,
+        layers=ordered,
+    )
+
+
+def item_view(*, item: Item, viewer: User) -> ItemView:
+    """``item`` as ``viewer`` sees it. Uses what ``items_with_views`` prefetched; loads it
+    (two queries) otherwise."""
+    if not hasattr(item, VIEW_LAYERS):
+        prefetch_related_objects([item], layers_prefetch(contributions_visible_to(user=viewer)))
+    return item_view_merge(
+        item=item,
+        layers=getattr(item, VIEW_LAYERS),
+        rows=item.identifiers.all(),
+        viewer_id=viewer.pk,
+    )
+
+
+def item_view_for_circuit(*, item: Item, circuit_id: Any) -> ItemView:
+    """``item`` as circuit ``circuit_id`` holds it: the layers shared with the circuit, with
+    nobody's person ids in clear (what its public view and its storage show)."""
+    layers = list(contributions_shared_with_circuit(circuit_id=circuit_id).filter(item=item))
+    return item_view_merge(item=item, layers=layers, rows=item.identifiers.all(), viewer_id=None)
+
+
+def item_view_snapshot(view: ItemView) -> dict[str, Any]:
+    """The view's identifiers and enriched data, JSON-serialisable (as ``item_snapshot``)."""
+    return {
+        "identifiers": [
+            {
+                "namespace": identifier.namespace,
+                "key": identifier.key,
+                "value": identifier.value,
+                "id_type": identifier.id_type,
+                "type_metadata": identifier.type_metadata or {},
+            }
+            for identifier in view.identifiers
+        ],
+        "enriched_data": view.enriched_data or {},
+    }
