@@ -306,6 +306,7 @@ def seed_items(
         connection.execute(DFID_FUNCTION)
         item_columns = table_columns(connection, "items")
         identifier_columns = table_columns(connection, "item_identifiers")
+        contributions = bool(table_columns(connection, "item_contributions"))
         extra_item = ", created_by" if "created_by" in item_columns else ""
         extra_item_value = ", %(owner)s" if extra_item else ""
         extra_identifier = ""
@@ -343,8 +344,19 @@ def seed_items(
                 "FROM generate_series(%(low)s::bigint, %(high)s::bigint) AS g",
                 parameters,
             )
+            if contributions:  # each item's base layer: its creator's
+                connection.execute(
+                    "INSERT INTO item_contributions (dfid, contributor_id, is_base, verified, "
+                    "created_at_ts, updated_at_ts) "
+                    "SELECT bench_dfid('20260101', g), %(owner)s, true, false, "
+                    "%(now)s - g, %(now)s - g "
+                    "FROM generate_series(%(low)s::bigint, %(high)s::bigint) AS g",
+                    parameters,
+                )
         connection.execute("ANALYZE items")
         connection.execute("ANALYZE item_identifiers")
+        if contributions:
+            connection.execute("ANALYZE item_contributions")
 
 
 def capture_sql(database_url: str, user: SeededUser, paths: Sequence[str]) -> list[list[list]]:
