@@ -104,7 +104,7 @@ def test_single_create_with_anothers_tag_answers_the_callers_own_view(owner, str
     assert seen["item_hash"] == owned.item_hash
     # the stranger now reads its own view, never the owner's
     assert_no_owner_data(own_view(client, owned.dfid), owner)
-    listed = client.get("/api/items").json()["results"]
+    listed = client.get("/api/items").json()
     assert [i["dfid"] for i in listed] == [owned.dfid]
     assert_no_owner_data(listed, owner)
 
@@ -168,7 +168,7 @@ def test_pending_approval_links_the_pushers_layer_only(owner, stranger, owned, t
     )
     assert response.status_code == 201 and response.json()["status"] == "PendingApproval"
     pending = client.get(f"/api/circuits/{circuit.circuit_id}/pending-items").json()
-    pending_id = (pending if isinstance(pending, list) else pending["results"])[0]["id"]
+    pending_id = pending[0]["id"]
     approved = client.post(f"/api/circuits/{circuit.circuit_id}/pending-items/{pending_id}/approve")
     assert approved.status_code == 200, approved.content
     assert approved.json()["dfid"] == owned.dfid
