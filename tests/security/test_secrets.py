@@ -22,6 +22,8 @@ def get_operations() -> list[str]:
 
 
 def concrete(path: str, values: dict[str, str]) -> str:
+    if path.startswith("/audit/"):
+        values = {**values, "event_id": values["audit_event_id"]}
     return PATH_PARAMETER.sub(lambda match: values.get(match.group(1), UNKNOWN), path)
 
 
