@@ -10,6 +10,8 @@ from accounts.models import CreditBalance, TransactionType, User
 from accounts.services.credits import credits_add
 from accounts.tiers import SIGNUP_CREDITS
 from accounts.validators import username_validate
+from audit.hooks import audit_login
+from audit.models import AuditOutcome
 from defarm.api.exceptions import ApiError, Conflict
 from defarm.timeutils import unix_now
 
@@ -112,8 +114,13 @@ def user_login(*, username: str, password: str) -> User:
     learns of the suspension from the notification written then). Records
     ``last_login_ts``."""
     user = _user_for_credentials(login=username, password=password)
-    if user is None or not user.is_active:
+    if user is None:
+        audit_login(username=username, user=None, outcome=AuditOutcome.FAILURE)
+        raise _invalid_credentials()
+    if not user.is_active:
+        audit_login(username=username, user=user, outcome=AuditOutcome.BLOCKED, reason=user.status)
         raise _invalid_credentials()
     user.last_login_ts = unix_now()
     User.objects.filter(pk=user.pk).update(last_login_ts=user.last_login_ts)
+    audit_login(username=username, user=user, outcome=AuditOutcome.SUCCESS)
     return user

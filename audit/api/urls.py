@@ -20,7 +20,7 @@ urlpatterns = [
     route("events/sync", events.EventSyncView, "events-sync"),
     route("events/verify", events.ChainVerifyView, "events-verify"),
     route(f"events/user/{ID.format('user_id')}", events.UserEventsView, "events-user"),
-    route(f"events/{ID.format('event_id')}", events.EventDetailView, "event"),
+    route(f"events/{ID.format('audit_event_id')}", events.EventDetailView, "event"),
     route("incidents", incidents.IncidentsView, "incidents"),
     route(f"incidents/{ID.format('incident_id')}", incidents.IncidentDetailView, "incident"),
     route(

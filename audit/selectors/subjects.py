@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from accounts.models import ApiKeyUsage, User
 from audit.models import SecurityIncident
-from defarm.admin_site.display import SECRET_COLUMNS
+from defarm.admin_site.display import SECRET_COLUMNS, SECRET_JSON_COLUMNS, mask_secrets
 
 DEFARM_APPS = ("accounts", "items", "circuits", "adapters", "audit")
 
@@ -48,11 +48,15 @@ def json_value(value: Any) -> Any:
 
 
 def row_as_json(row: models.Model) -> dict[str, Any]:
-    return {
-        field.attname: json_value(getattr(row, field.attname))
-        for field in row._meta.concrete_fields
-        if field.name not in EXCLUDED_COLUMNS and field.attname not in EXCLUDED_COLUMNS
-    }
+    """The row's columns as JSON values; secret columns left out, secrets inside JSON
+    settings (circuit passwords, adapter credentials) masked."""
+    values = {}
+    for field in row._meta.concrete_fields:
+        if field.name in EXCLUDED_COLUMNS or field.attname in EXCLUDED_COLUMNS:
+            continue
+        value = json_value(getattr(row, field.attname))
+        values[field.attname] = mask_secrets(value) if field.name in SECRET_JSON_COLUMNS else value
+    return values
 
 
 def _user_conditions(model: type[models.Model], user: User) -> Q | None:

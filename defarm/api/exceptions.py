@@ -136,6 +136,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             logger.exception("Database error", exc_info=exc)
         return None  # a real 500: Django's handler500 answers in the same shape
 
+    from audit.hooks import audit_refusal  # the audit app loads after this module
+
+    audit_refusal(exc, context)
+
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header

@@ -35,6 +35,22 @@ def ok(response, *statuses):
     return response.json() if response.content else None
 
 
+AUDIT_EVENT = {
+    "event_type": "data",
+    "action": "export",
+    "resource": "item",
+    "outcome": "success",
+    "severity": "low",
+}
+INCIDENT = {
+    "title": "Lost tablet",
+    "description": "-",
+    "severity": "low",
+    "category": "data-breach",
+}
+REPORT = {"report_type": "gdpr-data-subject", "period_start": 0, "period_end": 4102444800}
+
+
 @pytest.fixture
 def world(db, settings) -> World:
     settings.WEBHOOKS_ALLOW_LOOPBACK = True  # the webhook points at this machine, never outside
@@ -99,6 +115,13 @@ def world(db, settings) -> World:
         )
     )
     world.ids["event_id"] = str(event["event_id"])
+    audit = "/audit/audit"
+    audit_event = ok(client.post(f"{audit}/events", AUDIT_EVENT, format="json"))
+    world.ids["audit_event_id"] = audit_event["data"]["event_id"]
+    incident = ok(client.post(f"{audit}/incidents", INCIDENT, format="json"))
+    world.ids["incident_id"] = incident["data"]["incident_id"]
+    report = ok(client.post(f"{audit}/compliance/reports", REPORT, format="json"))
+    world.ids["report_id"] = report["data"]["report_id"]
 
     audit_event = ok(
         client.post(

@@ -352,9 +352,9 @@ class EventDetailView(APIView):
         summary="One audit event",
         responses={200: _envelope("AuditEventDetail", serializers.AuditEventSerializer())},
     )
-    def get(self, request, event_id: str):
+    def get(self, request, audit_event_id: str):
         try:
-            event_uuid = uuid.UUID(event_id)
+            event_uuid = uuid.UUID(audit_event_id)
         except ValueError:
             raise exceptions.ValidationError({"event_id": ["Not a UUID."]}) from None
         event = audit_events_visible_to(user=request.user).filter(event_id=event_uuid).first()
