@@ -105,8 +105,18 @@ class AuditQuerySerializer(serializers.Serializer):
 
 
 class PagingSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, min_value=1)
-    offset = serializers.IntegerField(required=False, min_value=0)
+    """The API's paging parameters, for the schema (the pagination class reads them)."""
+
+    limit = serializers.IntegerField(
+        required=False, min_value=1, help_text="Rows per page (default 100, at most 1,000)."
+    )
+    offset = serializers.IntegerField(required=False, min_value=0, help_text="Rows to skip.")
+    page = serializers.IntegerField(
+        required=False, min_value=1, help_text="1-based page number (with per_page)."
+    )
+    per_page = serializers.IntegerField(
+        required=False, min_value=1, help_text="Rows per page when paging with page."
+    )
 
 
 class UserEventsQuerySerializer(PagingSerializer):

@@ -1,20 +1,15 @@
-"""What every audit view shares: the engine's envelope and its paging of enveloped lists."""
-
-from typing import Any
+"""What the audit views share: who a body's ``user_id`` may name, and the one pagination
+applied to the engine's enveloped lists (``{"success": true, "data": [...]}``) and its
+bare ones."""
 
 from django.db.models import QuerySet
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from accounts.models import User
-
-DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-
-
-def success_data(data: Any, **extra: Any) -> dict[str, Any]:
-    return {"success": True, "data": data, **extra}
+from defarm.api.envelopes import success_data
+from defarm.api.pagination import LimitOffsetPagination
 
 
 def body_identity_check(*, request: Request, user_id: str | None) -> User:
@@ -27,9 +22,22 @@ def body_identity_check(*, request: Request, user_id: str | None) -> User:
     return request.user
 
 
-def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:
-    limit = DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)
-    return limit, offset or 0
+class BodyPagination(LimitOffsetPagination):
+    """The API's pagination, taking ``limit``/``offset`` from the JSON body where the engine
+    read them there (``events/query``, ``export/json``); the query string otherwise."""
+
+    def __init__(self, *, limit: int | None = None, offset: int | None = None):
+        self.body_limit, self.body_offset = limit, offset
+
+    def get_limit(self, request):
+        if self.body_limit is not None:
+            return min(self.body_limit, self.max_limit)
+        return super().get_limit(request)
+
+    def get_offset(self, request):
+        if self.body_offset is not None:
+            return self.body_offset
+        return super().get_offset(request)
 
 
 def paged_response(
@@ -37,28 +45,16 @@ def paged_response(
     request: Request,
     rows: QuerySet,
     serializer_class,
-    limit: int | None,
-    offset: int | None,
+    limit: int | None = None,
+    offset: int | None = None,
     envelope: bool = True,
 ) -> Response:
-    """One page of ``rows`` (ordered) in the engine's envelope (or bare), with the total in
+    """One page of ``rows`` (ordered), in the engine's envelope or bare, with the total in
     ``X-Total-Count`` and the neighbouring pages in ``Link``."""
-    limit, offset = page_bounds(limit, offset)
-    page = list(rows[offset : offset + limit])
-    total = offset + len(page) if len(page) < limit and (page or offset == 0) else rows.count()
+    paginator = BodyPagination(limit=limit, offset=offset)
+    page = paginator.paginate_queryset(rows, request)
     data = serializer_class(page, many=True).data
-    headers = {"X-Total-Count": str(total)}
-    url = request.build_absolute_uri()
-    links = []
-    if offset + limit < total:
-        following = replace_query_param(url, "offset", offset + limit)
-        links.append(f'<{replace_query_param(following, "limit", limit)}>; rel="next"')
-    if offset > 0:
-        if offset - limit <= 0:
-            previous = remove_query_param(url, "offset")
-        else:
-            previous = replace_query_param(url, "offset", offset - limit)
-        links.append(f'<{replace_query_param(previous, "limit", limit)}>; rel="prev"')
-    if links:
-        headers["Link"] = ", ".join(links)
-    return Response(success_data(data) if envelope else data, headers=headers)
+    response = success_data(data) if envelope else Response(data)
+    for name, value in paginator.get_headers().items():
+        response[name] = value
+    return response

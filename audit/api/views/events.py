@@ -8,15 +8,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializ
 from rest_framework import exceptions
 from rest_framework import serializers as drf_serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.api import serializers
-from audit.api.views.common import (
-    body_identity_check,
-    paged_response,
-    success_data,
-)
+from audit.api.views.common import body_identity_check, paged_response
 from audit.models import AuditEvent, AuditEventType, AuditSeverity
 from audit.selectors.events import (
     AuditQuery,
@@ -27,6 +22,7 @@ from audit.selectors.events import (
 from audit.services.incidents import incident_open_for_security_event
 from audit.services.trail import audit_events_import, audit_record
 from circuits.permissions import circuit_get_for_member
+from defarm.api.envelopes import success_data
 from defarm.api.permissions import IsStaff
 
 EVENT_ID = inline_serializer("AuditEventId", {"event_id": drf_serializers.UUIDField()})
@@ -98,7 +94,7 @@ class EventCreateView(APIView):
             compliance=data.get("compliance"),
             circuit_id=_circuit_of(request, data.get("circuit_id")),
         )
-        return Response(success_data({"event_id": str(event.event_id)}))
+        return success_data({"event_id": str(event.event_id)})
 
 
 class SecurityEventCreateView(APIView):
@@ -159,13 +155,11 @@ class SecurityEventCreateView(APIView):
                 circuit_id=_circuit_of(request, data.get("circuit_id")),
             )
             incident = incident_open_for_security_event(event=event)
-        return Response(
-            success_data(
-                {
-                    "event_id": str(event.event_id),
-                    "incident_id": str(incident.incident_id) if incident else None,
-                }
-            )
+        return success_data(
+            {
+                "event_id": str(event.event_id),
+                "incident_id": str(incident.incident_id) if incident else None,
+            }
         )
 
 
@@ -226,7 +220,7 @@ class DataAccessEventCreateView(APIView):
             compliance=data.get("compliance_flags"),
             circuit_id=_circuit_of(request, data.get("circuit_id")),
         )
-        return Response(success_data({"event_id": str(event.event_id)}))
+        return success_data({"event_id": str(event.event_id)})
 
 
 def _audit_query(request, data: dict) -> AuditQuery:
@@ -360,7 +354,7 @@ class EventDetailView(APIView):
         event = audit_events_visible_to(user=request.user).filter(event_id=event_uuid).first()
         if event is None:
             raise exceptions.NotFound("Audit event not found.")
-        return Response(success_data(serializers.AuditEventSerializer(event).data))
+        return success_data(serializers.AuditEventSerializer(event).data)
 
 
 class UserEventsView(APIView):
@@ -392,8 +386,6 @@ class UserEventsView(APIView):
             request=request,
             rows=rows,
             serializer_class=serializers.AuditEventSerializer,
-            limit=data.get("limit"),
-            offset=data.get("offset"),
         )
 
 
@@ -466,7 +458,7 @@ class EventSyncView(APIView):
                 )
             )
         imported, skipped = audit_events_import(events=events)
-        return Response(success_data({"imported": imported, "skipped": skipped}))
+        return success_data({"imported": imported, "skipped": skipped})
 
 
 class ChainVerifyView(APIView):
@@ -487,4 +479,4 @@ class ChainVerifyView(APIView):
     )
     def get(self, request):
         proof = audit_chain_verify()
-        return Response(success_data(serializers.ChainVerificationSerializer(proof).data))
+        return success_data(serializers.ChainVerificationSerializer(proof).data)

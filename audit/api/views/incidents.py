@@ -6,15 +6,15 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializ
 from rest_framework import exceptions
 from rest_framework import serializers as drf_serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.api import serializers
-from audit.api.views.common import paged_response, success_data
+from audit.api.views.common import paged_response
 from audit.api.views.events import _envelope
 from audit.models import SecurityIncident
 from audit.selectors.incidents import incidents_visible_to
 from audit.services import incidents as incident_services
+from defarm.api.envelopes import success_data
 from defarm.api.permissions import IsStaff
 
 EMPTY = inline_serializer("Empty", {})
@@ -64,7 +64,7 @@ class IncidentsView(APIView):
         body = serializers.IncidentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         incident = incident_services.incident_create(reporter=request.user, **body.validated_data)
-        return Response(success_data({"incident_id": str(incident.incident_id)}))
+        return success_data({"incident_id": str(incident.incident_id)})
 
     @extend_schema(
         summary="List incidents (staff: all; others: those they reported)",
@@ -87,8 +87,6 @@ class IncidentsView(APIView):
             request=request,
             rows=incidents.order_by("-created_at_ts", "incident_id"),
             serializer_class=serializers.IncidentSerializer,
-            limit=data.get("limit"),
-            offset=data.get("offset"),
         )
 
 
@@ -101,7 +99,7 @@ class IncidentDetailView(APIView):
     )
     def get(self, request, incident_id: str):
         incident = incident_visible(request, incident_id)
-        return Response(success_data(serializers.IncidentSerializer(incident).data))
+        return success_data(serializers.IncidentSerializer(incident).data)
 
 
 class IncidentAssignView(APIView):
@@ -123,7 +121,7 @@ class IncidentAssignView(APIView):
         incident_services.incident_assign(
             incident=incident, actor=request.user, assignee=body.validated_data["assignee"]
         )
-        return Response(success_data({}))
+        return success_data({})
 
 
 class IncidentResolveView(APIView):
@@ -147,7 +145,7 @@ class IncidentResolveView(APIView):
         incident_services.incident_resolve(
             incident=incident, actor=request.user, resolution=body.validated_data["resolution"]
         )
-        return Response(success_data({}))
+        return success_data({})
 
 
 class IncidentCloseView(APIView):
@@ -164,7 +162,7 @@ class IncidentCloseView(APIView):
     def put(self, request, incident_id: str):
         incident = incident_visible(request, incident_id)
         incident_services.incident_close(incident=incident, actor=request.user)
-        return Response(success_data({}))
+        return success_data({})
 
 
 class ComplianceIncidentsView(APIView):
@@ -173,6 +171,7 @@ class ComplianceIncidentsView(APIView):
     @extend_schema(
         summary="Incidents opened in a period (bare list)",
         request=serializers.PeriodSerializer,
+        parameters=[serializers.PagingSerializer],
         responses={200: serializers.IncidentSerializer(many=True)},
         examples=[
             OpenApiExample(
@@ -185,8 +184,6 @@ class ComplianceIncidentsView(APIView):
     def post(self, request):
         body = serializers.PeriodSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        paging = serializers.PagingSerializer(data=request.query_params)
-        paging.is_valid(raise_exception=True)
         start, end = body.validated_data["start_date"], body.validated_data["end_date"]
         incidents = incidents_visible_to(user=request.user).filter(
             created_at_ts__gte=start, created_at_ts__lte=end
@@ -195,8 +192,6 @@ class ComplianceIncidentsView(APIView):
             request=request,
             rows=incidents.order_by("created_at_ts", "incident_id"),
             serializer_class=serializers.IncidentSerializer,
-            limit=paging.validated_data.get("limit"),
-            offset=paging.validated_data.get("offset"),
             envelope=False,
         )
 

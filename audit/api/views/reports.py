@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from audit.api import serializers
-from audit.api.views.common import paged_response, success_data
+from audit.api.views.common import paged_response
 from audit.api.views.events import _at, _envelope
 from audit.models import AuditEventType, ReportType
 from audit.selectors.events import (
@@ -24,6 +24,7 @@ from audit.selectors.incidents import incidents_visible_to, reports_visible_to
 from audit.services.erasure import user_personal_data_erase
 from audit.services.reports import compliance_report_create
 from circuits.models import CircuitItem
+from defarm.api.envelopes import success_data
 from defarm.api.permissions import IsStaff
 from items.models import Item
 from items.selectors import item_get_visible
@@ -104,7 +105,7 @@ class ComplianceReportsView(APIView):
             include_evidence=bool(data.get("include_evidence")),
             item=item,
         )
-        return Response(success_data({"report_id": str(report.report_id)}))
+        return success_data({"report_id": str(report.report_id)})
 
     @extend_schema(
         summary="List compliance reports (staff: all; others: theirs and those about them)",
@@ -127,8 +128,6 @@ class ComplianceReportsView(APIView):
             request=request,
             rows=reports.order_by("-generated_at_ts", "report_id"),
             serializer_class=serializers.ComplianceReportSerializer,
-            limit=data.get("limit"),
-            offset=data.get("offset"),
         )
 
 
@@ -152,7 +151,7 @@ class ComplianceReportDetailView(APIView):
         report = reports_visible_to(user=request.user).filter(pk=report_uuid).first()
         if report is None:
             raise exceptions.NotFound("Report not found.")
-        return Response(success_data(serializers.ComplianceReportDetailSerializer(report).data))
+        return success_data(serializers.ComplianceReportDetailSerializer(report).data)
 
 
 class GdprReportView(APIView):
@@ -254,14 +253,13 @@ class ComplianceEventsView(APIView):
             "may see; oldest first, `?limit=&offset=` page (default 100)."
         ),
         request=serializers.PeriodSerializer,
+        parameters=[serializers.PagingSerializer],
         responses={200: serializers.AuditEventSerializer(many=True)},
         examples=[_PERIOD_EXAMPLE],
     )
     def post(self, request):
         body = serializers.PeriodSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        paging = serializers.PagingSerializer(data=request.query_params)
-        paging.is_valid(raise_exception=True)
         rows = compliance_events_in_period(
             events=audit_events_visible_to(user=request.user),
             start=_at(body.validated_data["start_date"]),
@@ -271,8 +269,6 @@ class ComplianceEventsView(APIView):
             request=request,
             rows=rows,
             serializer_class=serializers.AuditEventSerializer,
-            limit=paging.validated_data.get("limit"),
-            offset=paging.validated_data.get("offset"),
             envelope=False,
         )
 
@@ -295,7 +291,7 @@ class DashboardMetricsView(APIView):
             events=audit_events_visible_to(user=request.user),
             incidents=incidents_visible_to(user=request.user),
         )
-        return Response(success_data(serializers.DashboardMetricsSerializer(metrics).data))
+        return success_data(serializers.DashboardMetricsSerializer(metrics).data)
 
 
 class ErasureView(APIView):
@@ -343,14 +339,12 @@ class ErasureView(APIView):
         if user.pk == request.user.pk:
             raise exceptions.ValidationError({"user_id": ["Staff cannot erase themselves."]})
         result = user_personal_data_erase(user=user, actor=request.user)
-        return Response(
-            success_data(
-                {
-                    "user_id": result.user.pk,
-                    "audit_rows": result.audit_rows,
-                    "api_keys_revoked": result.api_keys_revoked,
-                    "notifications_deleted": result.notifications_deleted,
-                    "erasure_event_id": str(result.erasure_event.event_id),
-                }
-            )
+        return success_data(
+            {
+                "user_id": result.user.pk,
+                "audit_rows": result.audit_rows,
+                "api_keys_revoked": result.api_keys_revoked,
+                "notifications_deleted": result.notifications_deleted,
+                "erasure_event_id": str(result.erasure_event.event_id),
+            }
         )
