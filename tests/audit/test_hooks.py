@@ -68,6 +68,7 @@ def test_a_suspended_account_signing_in_is_recorded_as_blocked(api_client):
 def test_lockout_is_recorded(api_client):
     from defarm.api.throttling import AuthRateThrottle
 
+    original = AuthRateThrottle.THROTTLE_RATES
     with override_settings(
         REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "2/min"}}
     ):
@@ -77,7 +78,7 @@ def test_lockout_is_recorded(api_client):
                 _login(api_client, "ghost")
             assert _login(api_client, "ghost").status_code == 429
         finally:
-            AuthRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+            AuthRateThrottle.THROTTLE_RATES = original
     lockout = _only("auth.lockout")
     assert lockout.outcome == "Blocked" and lockout.details["path"] == "/api/auth/login"
 
