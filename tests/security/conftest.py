@@ -123,35 +123,6 @@ def world(db, settings) -> World:
     report = ok(client.post(f"{audit}/compliance/reports", REPORT, format="json"))
     world.ids["report_id"] = report["data"]["report_id"]
 
-    audit_event = ok(
-        client.post(
-            "/audit/audit/events",
-            {
-                "event_type": "Data",
-                "action": "export",
-                "resource": "item",
-                "resource_id": item["dfid"],
-                "outcome": "success",
-                "severity": "low",
-            },
-            format="json",
-        )
-    )
-    world.ids["audit_event_id"] = str(audit_event["data"]["event_id"])
-    report = ok(
-        client.post(
-            "/audit/audit/compliance/reports",
-            {
-                "report_type": "audit-trail",
-                "period_start": 0,
-                "period_end": 4102444800,
-                "scope": {"resource_types": [], "event_types": [], "regulations": []},
-            },
-            format="json",
-        )
-    )
-    world.ids["report_id"] = str(report["data"]["report_id"])
-
     owner.refresh_from_db()
     world.secrets = {
         "account password": DEFAULT_PASSWORD,
