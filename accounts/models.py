@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import UUID4, Now
 
 from accounts.fields import NotificationTypeField, TierField
-from adapters.fields import AdapterTypeListField
+from adapters.fields import AdapterTypeField, AdapterTypeListField
 from defarm.fields import TextArrayField
 from defarm.timeutils import unix_now
 
@@ -62,6 +62,12 @@ class User(AbstractBaseUser):
     workspace_id = models.CharField(max_length=255, null=True, blank=True)
     available_adapters = AdapterTypeListField(
         null=True, blank=True, help_text="Adapter types this user may use; empty = tier default."
+    )
+    selected_adapter = AdapterTypeField(
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="Not in V1: the adapter type the user chose (POST /api/adapters/select).",
     )
     last_login_ts = models.BigIntegerField(null=True, blank=True)
     created_at_ts = models.BigIntegerField(default=unix_now)

@@ -63,6 +63,10 @@ class StorageAdapter(ABC):
     def retrieve(self, location: dict[str, Any]) -> bytes:
         """Read back the bytes at ``location``; StorageFailed when missing or altered."""
 
+    @abstractmethod
+    def health_problem(self) -> str | None:
+        """None when the backend can store now; otherwise what stops it."""
+
 
 class LocalStorageAdapter(StorageAdapter):
     """Content-addressed files under ``root``, named by their CIDv1 (no network needed)."""
@@ -74,6 +78,15 @@ class LocalStorageAdapter(StorageAdapter):
 
     def path_for(self, cid: str) -> Path:
         return self.root / cid[-2:] / cid
+
+    def health_problem(self) -> str | None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"The local store {self.root} cannot be created: {error}"
+        if not os.access(self.root, os.W_OK):
+            return f"The local store {self.root} is not writable."
+        return None
 
     def store(self, content: bytes | dict[str, Any]) -> dict[str, Any]:
         data = _as_bytes(content)
@@ -139,6 +152,13 @@ class IpfsStorageAdapter(StorageAdapter):
                 error
             )
 
+    def health_problem(self) -> str | None:
+        try:
+            self._call("version", {})
+        except StorageFailed as error:
+            return str(error.detail)
+        return None
+
     def store(self, content: bytes | dict[str, Any]) -> dict[str, Any]:
         data = _as_bytes(content)
         boundary = uuid.uuid4().hex
@@ -181,6 +201,9 @@ class UnavailableStorageAdapter(StorageAdapter):
     def __init__(self, adapter_type: str, reason: str):
         self.adapter_type = adapter_type
         self.reason = reason
+
+    def health_problem(self) -> str | None:
+        return self.reason
 
     def store(self, content: bytes | dict[str, Any]) -> dict[str, Any]:
         raise AdapterNotConfigured(self.reason, details={"adapter_type": self.adapter_type})

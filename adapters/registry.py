@@ -91,3 +91,85 @@ def adapter_type_describe(adapter_type: str) -> AdapterType:
     if _CUSTOM_NAME.match(adapter_type):
         return AdapterType(adapter_type, "A custom adapter configured by staff.", True, True)
     raise KeyError(adapter_type)
+
+
+# Where an adapter type keeps items and events: the engine's StorageBackendType names.
+STORAGE_BACKEND_TYPES = [
+    "Local",
+    "IPFS",
+    "StellarTestnet",
+    "StellarMainnet",
+    "EthereumMainnet",
+    "EthereumGoerli",
+    "Polygon",
+    "Arweave",
+    "Custom",
+]
+
+# Where each type keeps items and events.
+_STORAGE_BACKENDS = {
+    NONE: ("Local", "Local"),
+    LOCAL: ("Local", "Local"),
+    IPFS: ("IPFS", "IPFS"),
+    STELLAR_TESTNET: ("StellarTestnet", "IPFS"),
+    STELLAR_MAINNET: ("StellarMainnet", "IPFS"),
+    ETHEREUM_GOERLI: ("EthereumGoerli", "IPFS"),
+    POLYGON_ARWEAVE: ("Polygon", "Arweave"),
+}
+
+
+def adapter_type_storage_backends(adapter_type: str) -> tuple[str, str]:
+    """Where ``adapter_type`` keeps items and where it keeps events."""
+    return _STORAGE_BACKENDS.get(adapter_type, ("Custom", "Custom"))
+
+
+def adapter_type_requires_blockchain(adapter_type: str) -> bool:
+    return adapter_type not in {NONE, LOCAL, IPFS}
+
+
+# What choosing each adapter means for a client (the engine's adapter templates, limited to
+# the types that exist).
+ADAPTER_TEMPLATES: dict[str, dict[str, str]] = {
+    LOCAL: {
+        "description": "Local storage on the server's disk - for development and testing",
+        "cost": "Free",
+        "scalability": "Limited",
+        "decentralization": "None",
+        "use_case": "Development and testing",
+    },
+    IPFS: {
+        "description": "Full IPFS storage - decentralized with no blockchain",
+        "cost": "IPFS pinning costs",
+        "scalability": "High",
+        "decentralization": "Full",
+        "use_case": "Decentralized storage without blockchain costs",
+    },
+    STELLAR_TESTNET: {
+        "description": "Stellar testnet NFTs + IPFS events - for testing blockchain integration",
+        "cost": "Free (testnet)",
+        "scalability": "High",
+        "decentralization": "Full",
+        "use_case": "Testing blockchain integration",
+    },
+    STELLAR_MAINNET: {
+        "description": "Stellar mainnet NFTs + IPFS events - production blockchain + IPFS",
+        "cost": "Stellar fees + IPFS costs",
+        "scalability": "High",
+        "decentralization": "Full",
+        "use_case": "Production decentralized traceability",
+    },
+    ETHEREUM_GOERLI: {
+        "description": "Ethereum Goerli testnet + IPFS - Ethereum ecosystem testing",
+        "cost": "Free (testnet)",
+        "scalability": "Medium",
+        "decentralization": "Full",
+        "use_case": "Testing Ethereum integration",
+    },
+    POLYGON_ARWEAVE: {
+        "description": "Polygon NFTs + Arweave permanent storage - low cost + permanence",
+        "cost": "Polygon fees + Arweave storage",
+        "scalability": "High",
+        "decentralization": "Full",
+        "use_case": "Permanent storage at low cost",
+    },
+}

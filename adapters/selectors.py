@@ -1,9 +1,10 @@
 """Reads: adapter configurations, the adapters a user may use, storage history."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from rest_framework.exceptions import NotFound
 
 from accounts.models import User
@@ -72,15 +73,53 @@ def adapter_types_for_user(*, user: User) -> list[dict[str, Any]]:
     result = []
     for name in names:
         described = registry.adapter_type_describe(name)
+        item_storage, event_storage = registry.adapter_type_storage_backends(name)
         result.append(
             {
                 "adapter_type": name,
+                "name": name,
                 "description": described.description,
+                "item_storage": item_storage,
+                "event_storage": event_storage,
+                "requires_blockchain": registry.adapter_type_requires_blockchain(name),
+                "available": True,
                 "stores_content": described.stores_content,
                 "configured": not described.needs_config or name in configured,
             }
         )
     return result
+
+
+def adapter_type_status(*, adapter_type: str) -> dict[str, Any]:
+    """How storing through ``adapter_type`` stands: whether it can store, when it last did and
+    how many records it holds. DeFarm stores inside the request that asks for it (a failed
+    store refuses the request), so no operation is ever left pending or failed."""
+    backend = storage_adapter_for(adapter_type=adapter_type)
+    described = registry.adapter_type_describe(adapter_type)
+    reason = backend.reason if isinstance(backend, UnavailableStorageAdapter) else None
+    records = StorageHistory.objects.filter(adapter_type=adapter_type)
+    newest = records.order_by("-stored_at_ts").values_list("stored_at_ts", flat=True).first()
+    details: dict[str, Any] = {
+        "configured": reason is None,
+        "stores_content": described.stores_content,
+        "records": records.count(),
+    }
+    if reason:
+        details["reason"] = reason
+    return {
+        "adapter_type": adapter_type,
+        "is_synced": reason is None,
+        "pending_operations": 0,
+        "last_sync": datetime.fromtimestamp(newest, tz=UTC) if newest is not None else None,
+        "error_count": 0,
+        "details": details,
+    }
+
+
+def adapter_type_health_problem(*, adapter_type: str) -> str | None:
+    """None when ``adapter_type`` can store right now (its backend answers), else why not."""
+    backend = storage_adapter_for(adapter_type=adapter_type)
+    return None if backend is None else backend.health_problem()
 
 
 def local_store_root():
@@ -132,6 +171,29 @@ def storage_history_for_item(*, item) -> QuerySet[StorageHistory]:
 def storage_history_primary(*, item) -> StorageHistory | None:
     """The item's current primary location: its newest active storage record."""
     return storage_history_for_item(item=item).filter(is_active=True).first()
+
+
+def storage_history_statistics(*, user: User) -> dict[str, Any]:
+    """Counts over the storage records of the items ``user`` may see (every item for staff):
+    items tracked, records, records per adapter type, and records written by a circuit push or
+    a migration."""
+    from items.selectors import items_visible_to
+
+    records = StorageHistory.objects.order_by()
+    if not user.is_admin:
+        records = records.filter(item__in=items_visible_to(user=user).order_by().values("dfid"))
+    distribution: dict[str, int] = {}
+    for adapter_type, count in records.values_list("adapter_type").annotate(count=Count("id")):
+        distribution[adapter_type] = distribution.get(adapter_type, 0) + count
+    return {
+        "total_items_tracked": records.values("item_id").distinct().count(),
+        "total_storage_locations": sum(distribution.values()),
+        "adapter_distribution": dict(sorted(distribution.items())),
+        "migration_count": records.filter(
+            Q(triggered_by__contains="migration") | Q(triggered_by__contains="circuit")
+        ).count(),
+        "generated_at": datetime.now(tz=UTC),
+    }
 
 
 def item_get_for_storage(*, user: User, dfid: str):

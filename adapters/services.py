@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from accounts.services.credits import credits_charge
@@ -17,6 +17,7 @@ from adapters.selectors import (
     MASK,
     connection_details_masked,
     storage_adapter_for,
+    storage_history_for_item,
     storage_history_primary,
 )
 from audit.services import admin_action_record
@@ -313,5 +314,57 @@ def item_storage_migrate(
             "requested_by": admin_or_user.user_id,
             "migrated_from": previous.adapter_type if previous else None,
             "previous_record_id": str(previous.id) if previous else None,
+        },
+    )
+
+
+@transaction.atomic
+def user_adapter_select(*, user: User, adapter_type: str) -> User:
+    """Record ``adapter_type`` as the user's chosen adapter; 403 when their tier (or their own
+    adapter list) does not include it."""
+    _validate_adapter_type(adapter_type)
+    tier_check_adapter(user=user, adapter_type=adapter_type)
+    user.selected_adapter = adapter_type
+    user.save(update_fields=["selected_adapter", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def item_storage_primary_set(
+    *, user: User, item, storage_location: dict[str, Any], circuit=None
+) -> StorageHistory:
+    """Make an earlier location of the item its primary one again: the active record at
+    ``storage_location`` is recorded anew (records are never rewritten), so it becomes the
+    newest. Allowed to whoever may migrate the item's storage; 404 when no active record of
+    the item is at that location."""
+    item_storage_migrate_check_allowed(user=user, item=item, circuit=circuit)
+    source = next(
+        (
+            record
+            for record in storage_history_for_item(item=item).filter(is_active=True)
+            if record.storage_location == storage_location
+        ),
+        None,
+    )
+    if source is None:
+        raise NotFound(f"Item {item.dfid} has no active storage record at that location.")
+    primary = storage_history_primary(item=item)
+    if primary is not None and primary.pk == source.pk:
+        return primary
+    return StorageHistory.objects.create(
+        item=item,
+        adapter_type=source.adapter_type,
+        storage_location=source.storage_location,
+        stored_at_ts=unix_now(),
+        created_at=timezone.now(),  # orders records stored within the same second
+        triggered_by=StorageTrigger.MANUAL,
+        triggered_by_id=str(circuit.circuit_id) if circuit else user.user_id,
+        events_range_start=source.events_range_start,
+        events_range_end=source.events_range_end,
+        is_active=True,
+        metadata={
+            "requested_by": user.user_id,
+            "primary_set_from_record_id": str(source.pk),
+            "previous_primary_record_id": str(primary.pk) if primary else None,
         },
     )

@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "TransactionTypeEnum": "accounts.models.TransactionType",
         "ApiKeyPermissionEnum": "accounts.models.ApiKeyPermission",
         "StorageTriggerEnum": "adapters.models.StorageTrigger",
+        "StorageBackendTypeEnum": "adapters.registry.STORAGE_BACKEND_TYPES",
         "DataLakeStatusEnum": "audit.models.DataLakeStatus",
         "ReportStatusEnum": "audit.models.ReportStatus",
         "ReportTypeEnum": "audit.models.ReportType",

@@ -48,6 +48,8 @@ class FakeKubo:
                         return self._answer(500, b'{"Message":"not found"}')
                     node.pins.add(query["arg"])
                     return self._answer(200, json.dumps({"Pins": [query["arg"]]}).encode())
+                if parts.path == "/api/v0/version":
+                    return self._answer(200, b'{"Version":"0.29.0"}')
                 if parts.path == "/api/v0/cat":
                     if query.get("arg") not in node.blocks:
                         return self._answer(500, b'{"Message":"block not found"}')

@@ -58,8 +58,8 @@ def test_api_push_stores_and_delivers(
         assert delivery.status == DeliveryStatus.DELIVERED
         assert json.loads(receiver.requests[0].body)["dfid"] == item.dfid
 
-    history = auth_client.get(f"/api/items/{item.dfid}/storage-history").json()
-    assert len(history) == 1 and history[0]["is_primary"]
+    history = auth_client.get(f"/api/storage-history/{item.dfid}").json()["data"]
+    assert len(history["storage_records"]) == 1 and history["storage_records"][0]["is_primary"]
 
 
 def test_approved_push_is_stored_once(

@@ -134,18 +134,27 @@ def test_storage_history_lists_newest_first_with_primary(auth_client, user, loca
     push_signal(local_circuit, item, user)
     EventFactory(item=item)
     push_signal(local_circuit, item, user)
-    for url in (
-        f"/api/items/{item.dfid}/storage-history",
-        f"/api/storage-history/{item.dfid}/",
-    ):
-        response = auth_client.get(url)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert len(body) == 2
-        first, second = body
-        assert first["stored_at_ts"] >= second["stored_at_ts"]
-        assert first["is_primary"] and not second["is_primary"]
-        assert first["storage_location"] != second["storage_location"]
+    response = auth_client.get(f"/api/storage-history/{item.dfid}/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["success"] is True and body["data"]["dfid"] == item.dfid
+    first, second = body["data"]["storage_records"]
+    assert first["stored_at"] >= second["stored_at"]
+    assert first["is_primary"] and not second["is_primary"]
+    assert first["storage_location"] != second["storage_location"]
+    assert body["data"]["current_primary"] == first["storage_location"]
+    assert first["operation_type"] == "circuit_push" and first["adapter_type"] == "local"
+    assert first["circuit_id"] == str(local_circuit.circuit_id)
+    assert first["user_id"] == user.user_id
+
+    flat = auth_client.get(f"/api/items/{item.dfid}/storage-history").json()
+    assert flat["success"] is True and flat["dfid"] == item.dfid
+    assert [record["stored_at"] for record in flat["records"]] == [
+        first["stored_at"],
+        second["stored_at"],
+    ]
+    assert flat["records"][0]["storage_location"].startswith('Local { id: "')
+    assert flat["records"][0]["triggered_by"] == "circuit_push"
 
 
 def test_storage_history_is_hidden_from_others(other_client, user, local_circuit):
@@ -164,7 +173,7 @@ def test_circuit_members_see_storage_history(other_user, user, local_circuit):
     push_signal(local_circuit, item, user)
     response = client_for(other_user).get(f"/api/storage-history/{item.dfid}")
     assert response.status_code == 200
-    assert int(response["X-Total-Count"]) == 1
+    assert len(response.json()["data"]["storage_records"]) == 1
 
 
 def test_storage_history_query_count_does_not_grow(auth_client, user):
@@ -177,10 +186,17 @@ def test_storage_history_query_count_does_not_grow(auth_client, user):
                 storage_location={"Local": {"id": f"b{index}"}},
                 triggered_by="manual",
             )
-        with CaptureQueriesContext(connection) as context:
-            response = auth_client.get(f"/api/items/{item.dfid}/storage-history?limit=100")
-        assert int(response["X-Total-Count"]) == rows
-        return len(context.captured_queries)
+        queries = []
+        for url, records in (
+            (f"/api/items/{item.dfid}/storage-history", lambda body: body["records"]),
+            (f"/api/storage-history/{item.dfid}", lambda body: body["data"]["storage_records"]),
+            (f"/api/storage-history/{item.dfid}/locations", lambda body: body["locations"]),
+        ):
+            with CaptureQueriesContext(connection) as context:
+                response = auth_client.get(url)
+            assert len(records(response.json())) == rows
+            queries.append(len(context.captured_queries))
+        return queries
 
     assert queries_for(3) == queries_for(30)
 
@@ -199,15 +215,17 @@ def test_public_storage_history_only_for_published_items(api_client, user):
         circuit_hold(circuit, item)
         push_signal(circuit, item, user)
 
-    response = api_client.get(f"/api/public/items/{published.dfid}/storage-history")
+    response = api_client.get(f"/api/public/storage-history/{published.dfid}")
     assert response.status_code == 200
-    record = response.json()[0]
-    assert record["is_primary"] and "metadata" not in record
-    assert api_client.get(f"/api/public/items/{hidden.dfid}/storage-history").status_code == 404
+    record = response.json()["data"]["storage_records"][0]
+    assert record["is_primary"] and record["metadata"] == {} and record["user_id"] == ""
+    hidden_answer = api_client.get(f"/api/public/storage-history/{hidden.dfid}/")
+    assert hidden_answer.status_code == 404
+    assert hidden_answer.json()["error"] == "item_not_public"
 
     circuit.public_settings["access_mode"] = "protected"
     circuit.save()
-    assert api_client.get(f"/api/public/items/{published.dfid}/storage-history").status_code == 404
+    assert api_client.get(f"/api/public/storage-history/{published.dfid}").status_code == 404
 
 
 # --- Migration ----------------------------------------------------------------------------------
@@ -230,15 +248,19 @@ def test_migration_charges_and_becomes_primary(auth_client, user, local_circuit)
             created_by="staff",
         )
         response = auth_client.post(
-            f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "ipfs-ipfs"}, format="json"
+            f"/api/storage-history/{item.dfid}/migrate",
+            {"target_adapter_type": "IpfsIpfs", "user_id": user.user_id},
+            format="json",
         )
-    assert response.status_code == 201, response.content
-    assert response.json()["triggered_by"] == "manual"
-    assert response.json()["is_primary"] is True
+    assert response.status_code == 200, response.content
+    assert response.json()["success"] is True
+    assert response.json()["target_adapter"] == "ipfs-ipfs"
+    assert response.json()["data"]["operation_type"] == "manual"
+    assert response.json()["data"]["is_primary"] is True
     assert balance(user) == before - 10  # Basic tier storage-migration cost
     assert CreditTransaction.objects.filter(user=user, amount=-10).count() == 1
 
-    history = auth_client.get(f"/api/storage-history/{item.dfid}").json()
+    history = auth_client.get(f"/api/storage-history/{item.dfid}").json()["data"]["storage_records"]
     assert [row["adapter_type"] for row in history] == ["ipfs-ipfs", "local"]
     assert [row["is_primary"] for row in history] == [True, False]
     assert all(row["is_active"] for row in history)
@@ -253,16 +275,17 @@ def test_migration_for_a_circuit_is_recorded_as_circuit_migration(auth_client, u
         {"adapter_type": "local", "circuit_id": str(local_circuit.circuit_id)},
         format="json",
     )
-    assert response.status_code == 201, response.content
-    assert response.json()["triggered_by"] == "circuit_migration"
-    assert response.json()["triggered_by_id"] == str(local_circuit.circuit_id)
+    assert response.status_code == 200, response.content
+    assert response.json()["circuit_id"] == str(local_circuit.circuit_id)
+    assert response.json()["data"]["operation_type"] == "circuit_migration"
+    assert response.json()["data"]["circuit_id"] == str(local_circuit.circuit_id)
 
 
 def test_migration_without_credits_changes_nothing(user):
     item = ItemFactory(created_by=user)
     CreditBalance.objects.filter(user=user).update(credits=5)
     response = client_for(user).post(
-        f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
+        f"/api/storage-history/{item.dfid}/migrate", {"adapter_type": "local"}, format="json"
     )
     assert response.status_code == 402
     assert response.json()["error"] == "insufficient_credits"
@@ -274,7 +297,7 @@ def test_migration_to_an_adapter_outside_the_tier_is_refused(auth_client, user):
     item = ItemFactory(created_by=user)
     before = balance(user)
     response = auth_client.post(
-        f"/api/items/{item.dfid}/storage/migrate",
+        f"/api/storage-history/{item.dfid}/migrate",
         {"adapter_type": "stellar_testnet-ipfs"},
         format="json",
     )
@@ -289,7 +312,7 @@ def test_stellar_migration_without_network_fails_and_charges_nothing(db):
     item = ItemFactory(created_by=user)
     before = balance(user)
     response = client_for(user).post(
-        f"/api/items/{item.dfid}/storage/migrate",
+        f"/api/storage-history/{item.dfid}/migrate",
         {"adapter_type": "stellar_testnet-ipfs"},
         format="json",
     )
@@ -302,16 +325,16 @@ def test_stellar_migration_without_network_fails_and_charges_nothing(db):
 def test_staff_migrates_any_item_for_free(staff_client, user):
     item = ItemFactory(created_by=user)
     response = staff_client.post(
-        f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
+        f"/api/storage-history/{item.dfid}/migrate", {"adapter_type": "local"}, format="json"
     )
-    assert response.status_code == 201
-    assert response.json()["triggered_by_id"] == staff_client.user.user_id
+    assert response.status_code == 200
+    assert response.json()["data"]["user_id"] == staff_client.user.user_id
 
 
 def test_migration_of_an_invisible_item_is_404(other_client, user):
     item = ItemFactory(created_by=user)
     response = other_client.post(
-        f"/api/items/{item.dfid}/storage/migrate", {"adapter_type": "local"}, format="json"
+        f"/api/storage-history/{item.dfid}/migrate", {"adapter_type": "local"}, format="json"
     )
     assert response.status_code == 404
 

@@ -35,6 +35,7 @@ def parameter_values(world) -> dict[str, str]:
         "user_id": world.owner.user_id,
         "member_id": world.owner.user_id,
         "requester_id": world.owner.user_id,
+        "adapter_type": "local",
     }
 
 

@@ -11,7 +11,7 @@ from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = ["/api/items/{dfid}/storage/migrate", "/api/storage-history/{dfid}/migrate"]
+ROUTES = ["/api/storage-history/{dfid}/migrate"]
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +57,8 @@ def test_a_manage_permissions_holder_migrates_through_the_circuit(circuit, held_
     manager = client_for(member_of(circuit, role="Storage"))
     assert migrate(manager, route, held_item).status_code == 403  # without naming the circuit
     response = migrate(manager, route, held_item, circuit_id=str(circuit.circuit_id))
-    assert response.status_code == 201, response.content
-    assert response.json()["triggered_by"] == "circuit_migration"
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["operation_type"] == "circuit_migration"
 
 
 def test_manage_permissions_in_a_circuit_not_holding_the_item_is_not_enough(
@@ -79,5 +79,5 @@ def test_manage_permissions_in_a_circuit_not_holding_the_item_is_not_enough(
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_the_owner_and_staff_migrate(auth_client, staff_client, held_item, route):
-    assert migrate(auth_client, route, held_item).status_code == 201
-    assert migrate(staff_client, route, held_item).status_code == 201
+    assert migrate(auth_client, route, held_item).status_code == 200
+    assert migrate(staff_client, route, held_item).status_code == 200
