@@ -10,6 +10,8 @@ from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from defarm.api.query_params import refuse_unknown_query_parameters
+
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     """Bare-array pages of at most 1,000 rows; refuses unordered querysets and a limit, offset,
@@ -27,6 +29,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             raise ValueError(
                 f"{queryset.model.__name__} list is unordered; order it for stable pages."
             )
+        refuse_unknown_query_parameters(
+            request, view, queryset if isinstance(queryset, QuerySet) else None
+        )
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
