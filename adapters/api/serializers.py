@@ -106,8 +106,19 @@ class AdapterConfigSerializer(serializers.ModelSerializer):
     """Staff view of an adapter configuration; secret-looking values are shown as ********
     and sending ******** back keeps the stored value."""
 
+    adapter_type = AdapterTypeField()
     connection_details = serializers.DictField(required=False, default=dict)
     contract_configs = serializers.DictField(required=False, allow_null=True, default=None)
+    last_tested_at = serializers.SerializerMethodField(
+        help_text="Always null: DeFarm checks an adapter live at /api/adapters/{type}/health."
+    )
+    test_status = serializers.SerializerMethodField(help_text="Always null (see last_tested_at).")
+
+    def get_last_tested_at(self, config: AdapterConfig) -> datetime | None:
+        return None
+
+    def get_test_status(self, config: AdapterConfig) -> str | None:
+        return None
 
     class Meta:
         model = AdapterConfig
@@ -123,8 +134,19 @@ class AdapterConfigSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at_ts",
             "updated_at_ts",
+            "created_at",
+            "updated_at",
+            "last_tested_at",
+            "test_status",
         ]
-        read_only_fields = ["config_id", "created_by", "created_at_ts", "updated_at_ts"]
+        read_only_fields = [
+            "config_id",
+            "created_by",
+            "created_at_ts",
+            "updated_at_ts",
+            "created_at",
+            "updated_at",
+        ]
         # A new default replaces the type's previous one (adapter_config_create/update).
         validators = []
 
@@ -133,6 +155,23 @@ class AdapterConfigSerializer(serializers.ModelSerializer):
         data["connection_details"] = connection_details_masked(data["connection_details"])
         data["contract_configs"] = connection_details_masked(data["contract_configs"])
         return data
+
+
+class AdapterConfigListSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=True)
+    configs = AdapterConfigSerializer(many=True)
+    count = serializers.IntegerField(help_text="Configurations on this page.")
+
+
+class AdapterConfigAnswerSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=True)
+    message = serializers.CharField(required=False)
+    config = AdapterConfigSerializer()
+
+
+class MessageAnswerSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=True)
+    message = serializers.CharField()
 
 
 STORAGE_LOCATION_SCHEMA = {

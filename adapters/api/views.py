@@ -7,6 +7,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,8 @@ from rest_framework.views import APIView
 from adapters import registry
 from adapters.api.fields import AdapterTypeField
 from adapters.api.serializers import (
+    AdapterConfigAnswerSerializer,
+    AdapterConfigListSerializer,
     AdapterConfigSerializer,
     AdapterHealthSerializer,
     AdapterListSerializer,
@@ -25,6 +28,7 @@ from adapters.api.serializers import (
     AdapterTypeSerializer,
     ItemStorageHistorySerializer,
     ItemStorageRecordSerializer,
+    MessageAnswerSerializer,
     PublicStorageRecordSerializer,
     StorageHistoryMigrateSerializer,
     StorageHistoryResponseSerializer,
@@ -186,7 +190,9 @@ class AdapterConfigViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Staff: storage adapter configurations (at most one default per adapter type)."""
+    """Staff: storage adapter configurations (at most one default per adapter type), in the
+    earlier engine's envelopes (``configs``, ``config``, ``message``). Secret-looking connection
+    values are masked (the engine showed them)."""
 
     permission_classes = [IsStaff]
     serializer_class = AdapterConfigSerializer
@@ -194,20 +200,112 @@ class AdapterConfigViewSet(
     filterset_fields = ["adapter_type", "is_active", "is_default"]
 
     def get_queryset(self):
-        return adapter_configs_list()
+        configs = adapter_configs_list()
+        if self.action == "list" and self.request.query_params.get("active_only") in {
+            "true",
+            "1",
+        }:
+            configs = configs.filter(is_active=True)
+        return configs
 
-    def perform_create(self, serializer):
-        serializer.instance = adapter_config_create(
-            admin=self.request.user, **serializer.validated_data
+    @extend_schema(
+        summary="Adapter configurations",
+        parameters=[
+            OpenApiParameter("active_only", bool, description="Only active configurations.")
+        ],
+        responses=AdapterConfigListSerializer,
+        tags=["admin"],
+    )
+    def list(self, request, *args, **kwargs):
+        configs = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(configs)
+        data = self.get_serializer(page, many=True).data
+        response = success_with(configs=data, count=len(data))
+        for name, value in self.paginator.get_headers().items():
+            response[name] = value
+        return response
+
+    @extend_schema(
+        summary="One adapter configuration", responses=AdapterConfigAnswerSerializer, tags=["admin"]
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return success_with(config=self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Create an adapter configuration",
+        request=AdapterConfigSerializer,
+        responses=AdapterConfigAnswerSerializer,
+        examples=[
+            OpenApiExample(
+                "IPFS node",
+                value={
+                    "name": "Pinning node",
+                    "description": "Kubo RPC",
+                    "adapter_type": "IpfsIpfs",
+                    "connection_details": {"endpoint": "https://ipfs.example.com:5001"},
+                },
+                request_only=True,
+            )
+        ],
+        tags=["admin"],
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        config = adapter_config_create(admin=request.user, **serializer.validated_data)
+        return success_with(
+            message="Adapter configuration created successfully",
+            config=self.get_serializer(config).data,
         )
 
-    def perform_update(self, serializer):
-        serializer.instance = adapter_config_update(
-            admin=self.request.user, config=serializer.instance, changes=serializer.validated_data
+    @extend_schema(
+        summary="Change an adapter configuration (fields sent only)",
+        request=AdapterConfigSerializer,
+        responses=AdapterConfigAnswerSerializer,
+        examples=[OpenApiExample("Deactivate", value={"is_active": False}, request_only=True)],
+        tags=["admin"],
+    )
+    def update(self, request, *args, **kwargs):
+        # PUT changes only the fields sent, as the engine's did; PATCH the same.
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        config = adapter_config_update(
+            admin=request.user, config=serializer.instance, changes=serializer.validated_data
+        )
+        return success_with(
+            message="Adapter configuration updated successfully",
+            config=self.get_serializer(config).data,
         )
 
-    def perform_destroy(self, instance):
-        adapter_config_delete(admin=self.request.user, config=instance)
+    @extend_schema(
+        summary="Change an adapter configuration (fields sent only)",
+        request=AdapterConfigSerializer,
+        responses=AdapterConfigAnswerSerializer,
+        examples=[OpenApiExample("Deactivate", value={"is_active": False}, request_only=True)],
+        tags=["admin"],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Delete an adapter configuration", responses=MessageAnswerSerializer, tags=["admin"]
+    )
+    def destroy(self, request, *args, **kwargs):
+        adapter_config_delete(admin=request.user, config=self.get_object())
+        return success_with(message="Adapter configuration deleted successfully")
+
+    @extend_schema(
+        summary="Make a configuration its adapter type's default",
+        request=None,
+        responses=MessageAnswerSerializer,
+        tags=["admin"],
+    )
+    @action(detail=True, methods=["post"], url_path="set-default")
+    def set_default(self, request, config_id=None):
+        adapter_config_update(
+            admin=request.user, config=self.get_object(), changes={"is_default": True}
+        )
+        return success_with(message="Default adapter set successfully")
 
 
 def storage_history_data(*, item, public: bool = False) -> dict:

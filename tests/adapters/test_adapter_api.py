@@ -13,6 +13,7 @@ from tests.accounts.factories import StaffFactory, UserFactory
 from tests.conftest import client_for
 
 SECRET = "s3cr3t-token-value"
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def adapter_types(client) -> list[str]:
@@ -97,9 +98,11 @@ def test_staff_crud_masks_secrets(staff_client, staff_user):
         },
         format="json",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     assert SECRET not in response.content.decode()
-    body = response.json()
+    assert response.json()["success"] is True
+    assert response.json()["message"] == "Adapter configuration created successfully"
+    body = response.json()["config"]
     assert body["connection_details"]["auth_token"] == "********"
     assert body["connection_details"]["nested"] == {"private_key": "********", "public_key": "GABC"}
     assert body["connection_details"]["endpoint"] == "https://pin.example.com"
@@ -114,7 +117,7 @@ def test_staff_crud_masks_secrets(staff_client, staff_user):
         assert SECRET not in response.content.decode()
 
     # Sending the mask back keeps the stored secret; a new value replaces it.
-    response = staff_client.patch(
+    response = staff_client.put(
         f"/api/admin/adapters/{config_id}/",
         {
             "connection_details": {
@@ -137,7 +140,12 @@ def test_staff_crud_masks_secrets(staff_client, staff_user):
     assert all(SECRET not in str(action.action_data) for action in action_log)
     assert "new-key" not in str(action_log.get(action_type="adapter_config_update").action_data)
 
-    assert staff_client.delete(f"/api/admin/adapters/{config_id}").status_code == 204
+    deleted = staff_client.delete(f"/api/admin/adapters/{config_id}")
+    assert deleted.status_code == 200
+    assert deleted.json() == {
+        "success": True,
+        "message": "Adapter configuration deleted successfully",
+    }
     assert not AdapterConfig.objects.filter(pk=config_id).exists()
 
 
@@ -158,10 +166,11 @@ def test_one_default_per_adapter_type(staff_client, staff_user):
     )
     response = staff_client.post(
         "/api/admin/adapters",
-        {"name": "b", "adapter_type": "ipfs-ipfs", "is_default": True},
+        {"name": "b", "adapter_type": "IpfsIpfs", "is_default": True},
         format="json",
     )
-    assert response.status_code == 201
+    assert response.status_code == 200
+    assert response.json()["config"]["adapter_type"] == "ipfs-ipfs"
     first.refresh_from_db()
     other_type.refresh_from_db()
     assert not first.is_default
@@ -175,6 +184,14 @@ def test_one_default_per_adapter_type(staff_client, staff_user):
     assert response.status_code == 200
     assert list(defaults.values_list("name", flat=True)) == ["a"]
 
+    response = staff_client.post(f"/api/admin/adapters/{response.json()['config']['config_id']}")
+    assert response.status_code == 405
+    second = AdapterConfig.objects.get(name="b")
+    response = staff_client.post(f"/api/admin/adapters/{second.config_id}/set-default/")
+    assert response.json() == {"success": True, "message": "Default adapter set successfully"}
+    assert list(defaults.values_list("name", flat=True)) == ["b"]
+    assert staff_client.post(f"/api/admin/adapters/{UNKNOWN_ID}/set-default").status_code == 404
+
 
 def test_admin_adapter_list_query_count_does_not_grow(staff_client, staff_user):
     def queries_for(rows: int) -> int:
@@ -184,6 +201,7 @@ def test_admin_adapter_list_query_count_does_not_grow(staff_client, staff_user):
         with CaptureQueriesContext(connection) as context:
             response = staff_client.get("/api/admin/adapters?limit=100")
         assert int(response["X-Total-Count"]) == rows
+        assert response.json()["count"] == rows and response.json()["success"] is True
         return len(context.captured_queries)
 
     assert queries_for(3) == queries_for(30)
@@ -231,3 +249,16 @@ def test_concurrent_defaults_leave_one_default():
         "created"
     )
     assert AdapterConfig.objects.filter(adapter_type="ipfs-ipfs", is_default=True).count() == 1
+
+
+def test_admin_adapter_list_takes_active_only(staff_client, staff_user):
+    adapter_config_create(admin=staff_user, name="on", adapter_type="local")
+    adapter_config_create(admin=staff_user, name="off", adapter_type="local", is_active=False)
+    names = [c["name"] for c in staff_client.get("/api/admin/adapters").json()["configs"]]
+    assert sorted(names) == ["off", "on"]
+    active = staff_client.get("/api/admin/adapters/?active_only=true").json()
+    assert [config["name"] for config in active["configs"]] == ["on"]
+    assert active["count"] == 1
+    config = active["configs"][0]
+    assert config["created_at"] and config["updated_at"]
+    assert config["last_tested_at"] is None and config["test_status"] is None
