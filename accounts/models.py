@@ -73,6 +73,13 @@ class User(AbstractBaseUser):
     created_at_ts = models.BigIntegerField(default=unix_now)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    # Not in V1: JWTs issued at or before this second are refused (accounts.tokens).
+    tokens_valid_after_ts = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Unix seconds: JWTs issued at or before it are refused (password change, "
+        "reset, suspension).",
+    )
 
     last_login = None  # V1 keeps the last login as Unix seconds in last_login_ts.
 

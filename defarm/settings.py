@@ -53,6 +53,8 @@ MISSING_SECRETS = [] if DEBUG or TESTING else [name for name in REQUIRED_SECRETS
 SECRET_KEY = env("SECRET_KEY") or ("" if MISSING_SECRETS else _DEVELOPMENT_SECRET)
 JWT_SECRET = env("JWT_SECRET") or ("" if MISSING_SECRETS else _DEVELOPMENT_SECRET)
 JWT_LIFETIME = timedelta(hours=24)
+# No token of a session (a login and its refreshes) outlives this.
+JWT_SESSION_LIFETIME = timedelta(days=env_int("DEFARM_JWT_SESSION_DAYS", 30))
 
 # On Railway (it sets RAILWAY_ENVIRONMENT_NAME in every service) the service's own domains and
 # the health checker's host are allowed without configuration.

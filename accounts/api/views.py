@@ -15,7 +15,7 @@ from accounts.services import api_keys as api_key_services
 from accounts.services import notifications as notification_services
 from accounts.services import staff as staff_services
 from accounts.services.users import user_login, user_register
-from accounts.tokens import jwt_issue
+from accounts.tokens import SessionExpired, jwt_issue, jwt_session_started_at
 from audit.models import AdminAction
 from defarm.api.authentication import JWTAuthentication
 from defarm.api.exceptions import ApiError
@@ -25,8 +25,15 @@ from defarm.api.throttling import AuthRateThrottle
 UUID_PATTERN = r"[0-9a-fA-F-]{32,36}"
 
 
-def _token_body(user: User) -> dict:
-    token, expires_at = jwt_issue(user=user)
+def _token_body(user: User, *, session_started_at: int | None = None) -> dict:
+    try:
+        token, expires_at = jwt_issue(user=user, session_started_at=session_started_at)
+    except SessionExpired:
+        raise ApiError(
+            "The session is older than the longest a session may last; log in again.",
+            code="session_expired",
+            status_code=401,
+        ) from None
     return serializers.TokenSerializer(
         {
             "token": token,
@@ -93,9 +100,14 @@ class RefreshView(APIView):
     authentication_classes = [JWTAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: serializers.TokenSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: serializers.TokenSerializer},
+        summary="A new token of the same session (never past the session's end)",
+    )
     def post(self, request):
-        return Response(_token_body(request.user))
+        started = jwt_session_started_at(request.auth)
+        return Response(_token_body(request.user, session_started_at=started))
 
 
 # --- The current user -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from accounts.models import Tier, TransactionType, User, UserStatus
 from accounts.services.credits import credits_add
 from accounts.services.notifications import NotificationType, notification_create
-from accounts.services.users import user_create
+from accounts.services.users import user_create, user_tokens_invalidate
 from audit.services import admin_action_record
 
 
@@ -62,6 +62,8 @@ def user_set_status(*, admin: User, user: User, status: str) -> User:
         return user
     user.status = status
     user.save(update_fields=["status", "updated_at"])
+    if status != UserStatus.ACTIVE:
+        user_tokens_invalidate(user=user)  # unfreezing later does not revive old tokens
     admin_action_record(
         admin=admin,
         action_type="user_set_status",

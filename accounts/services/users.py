@@ -124,3 +124,22 @@ def user_login(*, username: str, password: str) -> User:
     User.objects.filter(pk=user.pk).update(last_login_ts=user.last_login_ts)
     audit_login(username=username, user=user, outcome=AuditOutcome.SUCCESS)
     return user
+
+
+def user_tokens_invalidate(*, user: User) -> None:
+    """End every session of ``user``: each JWT issued until now is refused from now on."""
+    user.tokens_valid_after_ts = unix_now()
+    User.objects.filter(pk=user.pk).update(tokens_valid_after_ts=user.tokens_valid_after_ts)
+
+
+@transaction.atomic
+def user_password_change(*, user: User, password: str) -> User:
+    """Set a new password (DeFarm's password rule applies) and end every session of the
+    user: tokens issued before the change are refused."""
+    errors = _password_errors(password, user)
+    if errors:
+        raise exceptions.ValidationError({"password": errors})
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    user_tokens_invalidate(user=user)
+    return user

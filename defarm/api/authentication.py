@@ -14,7 +14,7 @@ from rest_framework.permissions import SAFE_METHODS
 from accounts.models import ApiKey, ApiKeyPermission
 from accounts.services.api_keys import API_KEY_PREFIX, api_key_hash
 from accounts.services.rate_limits import api_key_rate_limit_hit, api_key_rate_limit_peek
-from accounts.tokens import jwt_decode
+from accounts.tokens import jwt_decode, jwt_is_revoked
 from defarm.api.throttling import client_ip
 from defarm.timeutils import unix_now
 
@@ -65,6 +65,11 @@ class JWTAuthentication(authentication.BaseAuthentication):
         if not user.is_active:
             raise exceptions.AuthenticationFailed(
                 f"The account is {user.status}.", "account_inactive"
+            )
+        if jwt_is_revoked(user=user, claims=claims):
+            raise exceptions.AuthenticationFailed(
+                "The token was revoked (password change or account suspension); log in again.",
+                "token_revoked",
             )
         return user, claims
 

@@ -1,3 +1,4 @@
+import time
 import uuid
 
 import bcrypt
@@ -241,6 +242,7 @@ def test_login_is_throttled_per_client_ip(api_client):
     ):
         from defarm.api.throttling import AuthRateThrottle
 
+        original_rates = AuthRateThrottle.THROTTLE_RATES
         AuthRateThrottle.THROTTLE_RATES = {"auth": "3/min"}
         try:
             body = {"username": "ghost", "password": "Wrong-pass1!"}
@@ -269,15 +271,14 @@ def test_login_is_throttled_per_client_ip(api_client):
             )
             assert other.status_code == 401
         finally:
-            from rest_framework.settings import api_settings
-
-            AuthRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+            AuthRateThrottle.THROTTLE_RATES = original_rates
 
 
 def test_tokens_issued_elsewhere_with_the_secret_stay_valid(api_client, user):
     token, _ = jwt_issue(user=user)
     legacy = jwt.encode(
-        {"user_id": user.pk, "workspace_id": user.workspace_id, "exp": 2**31 - 1},
+        # The engine's tokens: no iat, exp 24 h after issue.
+        {"user_id": user.pk, "workspace_id": user.workspace_id, "exp": int(time.time()) + 86_000},
         settings.JWT_SECRET,
         algorithm="HS256",
     )

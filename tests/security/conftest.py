@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, User
@@ -18,6 +19,14 @@ from tests.items.factories import canonical, contextual
 CIRCUIT_PASSWORD = "circuit-access-pass-7Q"
 WEBHOOK_TOKEN = "webhook-bearer-token-9f8e7d6c"
 WEBHOOK_SIGNING_SECRET = "webhook-signing-secret-1a2b3c4d"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_cache():
+    """Login throttles counted in the cache start from zero in every test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @dataclass
