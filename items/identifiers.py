@@ -151,10 +151,12 @@ def identifier_parse(raw: Any, *, namespace_default: str | None = None) -> Ident
             raise exceptions.ValidationError(
                 {"identifiers": [f"Identifier {label} is not a valid {key} id: {error}."]}
             )
+        # ``verified`` is the server's to decide (a registry check or a certifier), never
+        # the sender's: a client's ``verified`` and ``verification_date`` are ignored.
         metadata: dict[str, Any] = {
             "registry": key,
-            "verified": bool(raw.get("verified", False)),
-            "verification_date": raw.get("verification_date"),
+            "verified": False,
+            "verification_date": None,
         }
         value = _canonical_value(key, value)
     else:

@@ -29,8 +29,12 @@ class IdentifierInputSerializer(serializers.Serializer):
         choices=IdentifierType.choices, required=False, default=IdentifierType.CONTEXTUAL
     )
     scope = serializers.ChoiceField(choices=CONTEXTUAL_SCOPES, required=False)
-    verified = serializers.BooleanField(required=False)
-    verification_date = serializers.CharField(required=False, allow_null=True)
+    verified = serializers.BooleanField(
+        required=False, help_text="Ignored: DeFarm decides whether a canonical id is verified."
+    )
+    verification_date = serializers.CharField(
+        required=False, allow_null=True, help_text="Ignored, as `verified`."
+    )
 
 
 def datetime_representation(value: datetime | None) -> str | None:
