@@ -7,6 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from audit.services.incidents import incident_create
+from audit.services.reports import compliance_report_create
 from circuits.permissions import Permission
 from tests.audit.conftest import BASE, record
 from tests.circuits.factories import CircuitFactory, member_of
@@ -308,6 +310,11 @@ def test_list_query_counts_do_not_grow_with_rows(staff_client, user):
             f"{BASE}/compliance/events", {"start_date": 0, "end_date": 4102444800}
         ),
         "dashboard": lambda: staff_client.get(f"{BASE}/dashboard/metrics"),
+        "incidents": lambda: staff_client.get(f"{BASE}/incidents"),
+        "compliance incidents": lambda: staff_client.post(
+            f"{BASE}/compliance/incidents", {"start_date": 0, "end_date": 4102444800}
+        ),
+        "reports": lambda: staff_client.get(f"{BASE}/compliance/reports"),
     }
 
     def counts() -> dict[str, int]:
@@ -318,9 +325,17 @@ def test_list_query_counts_do_not_grow_with_rows(staff_client, user):
             measured[name] = len(captured)
         return measured
 
-    for _ in range(3):
-        record(user.pk, compliance={"gdpr": True})
+    def rows(count: int) -> None:
+        for _ in range(count):
+            record(user.pk, compliance={"gdpr": True})
+            incident_create(
+                reporter=user, title="t", description="d", severity="Low", category="DataBreach"
+            )
+            compliance_report_create(
+                requester=user, report_type="AuditTrail", period_start_ts=0, period_end_ts=10
+            )
+
+    rows(3)
     few = counts()
-    for _ in range(27):
-        record(user.pk, compliance={"gdpr": True})
+    rows(27)
     assert counts() == few
