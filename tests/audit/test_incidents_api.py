@@ -115,3 +115,10 @@ def test_compliance_incidents_in_period_bare_list(auth_client, staff_client):
     assert own["X-Total-Count"] == "1"
     past = staff_client.post(f"{BASE}/compliance/incidents", {"start_date": 0, "end_date": 10})
     assert past.json() == []
+
+
+def test_an_unknown_query_parameter_is_refused(staff_client):
+    response = staff_client.get(f"{BASE}/incidents?assigned=me")
+    assert response.status_code == 400
+    assert "assigned" in response.json()["details"]
+    assert staff_client.get(f"{BASE}/incidents?assignee=x&page=1&per_page=5").status_code == 200

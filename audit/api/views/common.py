@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import User
 from defarm.api.envelopes import success_data
@@ -43,6 +44,7 @@ class BodyPagination(LimitOffsetPagination):
 def paged_response(
     *,
     request: Request,
+    view: APIView,
     rows: QuerySet,
     serializer_class,
     limit: int | None = None,
@@ -50,9 +52,10 @@ def paged_response(
     envelope: bool = True,
 ) -> Response:
     """One page of ``rows`` (ordered), in the engine's envelope or bare, with the total in
-    ``X-Total-Count`` and the neighbouring pages in ``Link``."""
+    ``X-Total-Count`` and the neighbouring pages in ``Link``; an unknown query parameter of
+    ``view`` is a 400."""
     paginator = BodyPagination(limit=limit, offset=offset)
-    page = paginator.paginate_queryset(rows, request)
+    page = paginator.paginate_queryset(rows, request, view)
     data = serializer_class(page, many=True).data
     response = success_data(data) if envelope else Response(data)
     for name, value in paginator.get_headers().items():

@@ -289,6 +289,7 @@ class EventQueryView(APIView):
         )
         return paged_response(
             request=request,
+            view=self,
             rows=rows,
             serializer_class=serializers.AuditEventSerializer,
             limit=data.get("limit"),
@@ -320,6 +321,7 @@ class EventExportView(APIView):
         )
         response = paged_response(
             request=request,
+            view=self,
             rows=rows,
             serializer_class=serializers.AuditEventRawSerializer,
             limit=data.get("limit"),
@@ -384,6 +386,7 @@ class UserEventsView(APIView):
         rows = audit_events_query(events=audit_events_visible_to(user=request.user), query=query)
         return paged_response(
             request=request,
+            view=self,
             rows=rows,
             serializer_class=serializers.AuditEventSerializer,
         )

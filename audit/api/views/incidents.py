@@ -85,6 +85,7 @@ class IncidentsView(APIView):
             incidents = incidents.filter(assigned_to_id=data["assignee"])
         return paged_response(
             request=request,
+            view=self,
             rows=incidents.order_by("-created_at_ts", "incident_id"),
             serializer_class=serializers.IncidentSerializer,
         )
@@ -190,6 +191,7 @@ class ComplianceIncidentsView(APIView):
         )
         return paged_response(
             request=request,
+            view=self,
             rows=incidents.order_by("created_at_ts", "incident_id"),
             serializer_class=serializers.IncidentSerializer,
             envelope=False,

@@ -126,6 +126,7 @@ class ComplianceReportsView(APIView):
             reports = reports.filter(report_type=data["report_type"])
         return paged_response(
             request=request,
+            view=self,
             rows=reports.order_by("-generated_at_ts", "report_id"),
             serializer_class=serializers.ComplianceReportSerializer,
         )
@@ -267,6 +268,7 @@ class ComplianceEventsView(APIView):
         )
         return paged_response(
             request=request,
+            view=self,
             rows=rows,
             serializer_class=serializers.AuditEventSerializer,
             envelope=False,
