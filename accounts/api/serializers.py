@@ -85,8 +85,15 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
 
 
 def _permissions_field(**kwargs) -> serializers.ListField:
+    valid = ", ".join(ApiKeyPermission.values)
     return serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiKeyPermission.choices), **kwargs
+        child=serializers.ChoiceField(
+            choices=ApiKeyPermission.choices,
+            error_messages={
+                "invalid_choice": f'"{{input}}" is not a permission; valid values: {valid}.'
+            },
+        ),
+        **kwargs,
     )
 
 

@@ -229,7 +229,10 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         may_write = bool(permissions & {ApiKeyPermission.WRITE, ApiKeyPermission.ADMIN})
         if request.method not in SAFE_METHODS and not may_write:
             raise exceptions.PermissionDenied(
-                "This API key is read-only: it may not change data.", "permission_denied"
+                "This API key is read-only: it may not change data. Give it the write "
+                'permission (PATCH /api/api-keys/{key_id} with "permissions": ["read", "write"]) '
+                "or create a key with it.",
+                "permission_denied",
             )
 
     def authenticate_header(self, request) -> str:

@@ -114,6 +114,13 @@ def test_read_key_cannot_write(make_key):
     )
 
 
+def test_read_key_refusal_says_how_to_write(make_key):
+    _, raw_key = make_key(permissions=["read"])
+    message = key_client(raw_key).post("/api/notifications/read-all").json()["message"]
+    assert "read-only" in message
+    assert '"write"' in message
+
+
 def test_write_key_may_change_data_but_not_manage_keys(make_key):
     _, raw_key = make_key(permissions=["read", "write"])
     client = key_client(raw_key)

@@ -22,3 +22,19 @@ def test_a_warm_form_class_still_validates_each_request(auth_client):
     assert response.status_code == 400
     assert "namespace" in response.json()["details"]
     assert auth_client.get("/api/items?namespace=suino").status_code == 200
+
+
+def test_an_invalid_choice_filter_lists_the_valid_values(auth_client):
+    response = auth_client.get("/api/events?visibility=bogus")
+    assert response.status_code == 400
+    message = response.json()["details"]["visibility"][0]
+    assert message.startswith("bogus is not a valid value; valid values: ")
+    assert "Public" in message and "Private" in message
+
+
+def test_an_invalid_api_key_permission_lists_the_valid_values(auth_client):
+    response = auth_client.post(
+        "/api/api-keys", {"name": "k", "permissions": ["writ"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["message"].endswith("valid values: read, write, admin.")

@@ -1,0 +1,38 @@
+"""A newcomer's first visit in a browser: the landing page, the admin login, the demo data."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_landing_page_then_the_admin_shows_the_seeded_items(page, staff):
+    from tests.accounts.factories import DEFAULT_PASSWORD
+
+    call_command("seed_demo")
+
+    page.goto("/")
+    expect(page).to_have_title("DeFarm: traceability for agricultural supply chains")
+    expect(page.locator("h1")).to_have_text("DeFarm")
+    expect(page.get_by_role("link", name="API documentation")).to_have_attribute(
+        "href", "/api/docs/"
+    )
+
+    page.get_by_role("link", name="Admin console").click()
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content-main")
+
+    page.goto("/admin/items/item/")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(7)  # two farms and five head of cattle
+    expect(page.locator("#result_list")).to_contain_text("DFID-")
+
+    page.fill("#searchbar", "BR510792500001")
+    page.press("#searchbar", "Enter")
+    expect(rows).to_have_count(1)
+    rows.first.locator("th a").click()
+    expect(page.locator("#content-main")).to_contain_text("BR510792500001")
+    expect(page.locator("#content-main")).to_contain_text("Nelore")
