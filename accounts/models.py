@@ -287,3 +287,27 @@ class ApiKeyRateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} {self.window_seconds}s@{self.window_start}: {self.count}"
+
+
+class AttemptCounter(models.Model):
+    """Attempts of one kind (``scope``: logins, one circuit's passwords) from one client
+    (``ident``: its address) in one fixed window, counted by an atomic upsert so the limit
+    holds across every server process and replica."""
+
+    scope = models.CharField(max_length=100)
+    ident = models.CharField(max_length=100)
+    window_start = models.BigIntegerField(help_text="Unix seconds the window starts at.")
+    window_seconds = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "attempt_counters"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "ident", "window_start"], name="attempt_counters_window_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="attempt_counters_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.ident}@{self.window_start}: {self.count}"

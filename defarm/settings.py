@@ -246,6 +246,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFARM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 
 # --- REST API ---------------------------------------------------------------------------------
 
+# Proxies whose X-Forwarded-For is believed (addresses or ranges, comma-separated): Railway's
+# edge reaches the app from a private address. A request from anywhere else is known by its
+# socket address, whatever X-Forwarded-For it carries.
+TRUSTED_PROXIES = [
+    entry.strip()
+    for entry in env(
+        "DEFARM_TRUSTED_PROXIES",
+        "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,::1/128,fc00::/7",
+    ).split(",")
+    if entry.strip()
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "defarm.api.authentication.APIKeyAuthentication",

@@ -1,12 +1,12 @@
 """``/api/public/circuits/{circuit_id}``: a circuit's public page, without login."""
 
-from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.services.attempts import attempt_release, attempt_take
 from circuits.api.serializers import PublicCircuitSerializer
 from circuits.selectors import circuit_public_get
 from defarm.api.exceptions import ApiError
@@ -17,8 +17,10 @@ PASSWORD_FAILURES_ALLOWED = 10
 PASSWORD_FAILURE_WINDOW_SECONDS = 15 * 60
 
 
-def _failures_key(request: Request, circuit_id: str) -> str:
-    return f"circuit-password-failures:{circuit_id}:{client_ip(request) or 'unknown'}"
+def _failures_scope(circuit_id: str) -> str:
+    """Wrong passwords are counted per circuit and client address, in PostgreSQL
+    (``attempt_counters``): the limit holds across every worker and replica."""
+    return f"circuit-password:{circuit_id}"[:100]
 
 
 class PublicCircuitView(APIView):
@@ -39,8 +41,14 @@ class PublicCircuitView(APIView):
     )
     def get(self, request: Request, circuit_id: str) -> Response:
         password = request.headers.get(PASSWORD_HEADER) or request.query_params.get("password")
-        failures_key = _failures_key(request, circuit_id)
-        if password and cache.get(failures_key, 0) >= PASSWORD_FAILURES_ALLOWED:
+        failures = {
+            "scope": _failures_scope(circuit_id),
+            "ident": client_ip(request) or "unknown",
+            "window_seconds": PASSWORD_FAILURE_WINDOW_SECONDS,
+        }
+        # A password attempt takes a slot first (atomically, so concurrent guesses on several
+        # workers cannot pass the limit together) and gives it back when it was right.
+        if password and not attempt_take(limit=PASSWORD_FAILURES_ALLOWED, **failures).allowed:
             raise ApiError(
                 "Too many wrong passwords for this circuit; try again later.",
                 code="rate_limit_exceeded",
@@ -49,8 +57,9 @@ class PublicCircuitView(APIView):
         try:
             public = circuit_public_get(circuit_id=circuit_id, password=password)
         except ApiError as error:
-            if error.error_code == "invalid_circuit_password":
-                cache.add(failures_key, 0, PASSWORD_FAILURE_WINDOW_SECONDS)
-                cache.incr(failures_key)
+            if password and error.error_code != "invalid_circuit_password":
+                attempt_release(**failures)
             raise
+        if password:
+            attempt_release(**failures)
         return Response(PublicCircuitSerializer(public).data)
