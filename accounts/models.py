@@ -277,6 +277,7 @@ class ApiKeyRateCounter(models.Model):
 
     class Meta:
         db_table = "api_key_rate_counters"
+        verbose_name = "API key rate counter"
         constraints = [
             models.UniqueConstraint(
                 fields=["key", "window_seconds", "window_start"],

@@ -395,6 +395,7 @@ class DfidCounter(models.Model):
 
     class Meta:
         db_table = "dfid_counter"
+        verbose_name = "DFID counter"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -169,6 +169,32 @@ def is_server_owned(field: models.Field) -> bool:
     }
 
 
+EPOCH_DATE_SUFFIX = "_date"
+
+
+def _epoch_fields(model: type[models.Model]) -> list[models.Field]:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name.endswith("_ts") and isinstance(field, models.IntegerField)
+    ]
+
+
+def _as_date(model: type[models.Model], name: Any) -> Any:
+    if isinstance(name, str) and name in {field.name for field in _epoch_fields(model)}:
+        return name + EPOCH_DATE_SUFFIX
+    return name
+
+
+def _dates_in(model: type[models.Model], fields: Any) -> list:
+    return [
+        tuple(_as_date(model, name) for name in entry)
+        if isinstance(entry, (list, tuple))
+        else _as_date(model, entry)
+        for entry in fields
+    ]
+
+
 class DefarmModelAdmin(admin.ModelAdmin):
     """Timestamps, hashes and other server-owned columns are read-only on every form."""
 
@@ -183,7 +209,33 @@ class DefarmModelAdmin(admin.ModelAdmin):
             if is_server_owned(field) and field.name not in declared
         ]
         extra = [name for name in self.extra_readonly_fields if name not in declared]
-        return [*declared, *owned, *extra]
+        return [_as_date(self.model, name) for name in [*declared, *owned, *extra]]
+
+    # Unix-seconds columns (``*_ts``) show as dates on the form: each read-only ``x_ts`` is
+    # replaced by ``x_ts_date``, which ``__getattr__`` renders with ``format_ts``.
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or ())
+        epoch = [field.name for field in _epoch_fields(self.model) if field.name not in excluded]
+        return [*excluded, *epoch]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (title, {**options, "fields": _dates_in(self.model, options["fields"])})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def __getattr__(self, name: str):
+        if name.endswith(EPOCH_DATE_SUFFIX):
+            column = name.removesuffix(EPOCH_DATE_SUFFIX)
+            if column in {field.name for field in _epoch_fields(self.model)}:
+
+                def as_date(obj):
+                    return format_ts(getattr(obj, column))
+
+                as_date.short_description = column.removesuffix("_ts").replace("_", " ")
+                return as_date
+        raise AttributeError(name)
 
     def _refusal_shown(self, request, view, *args, failure: str = "Not saved"):
         """A service refusing a change (validation, conflict, limits) is shown, not a 500."""
