@@ -36,3 +36,20 @@ def test_landing_page_then_the_admin_shows_the_seeded_items(page, staff):
     rows.first.locator("th a").click()
     expect(page.locator("#content-main")).to_contain_text("BR510792500001")
     expect(page.locator("#content-main")).to_contain_text("Nelore")
+
+
+@pytest.mark.parametrize("path", ["/", "/api/docs/", "/api/redoc/"])
+def test_pages_ask_nothing_of_other_servers(page, live_server, path):
+    """The landing page and both API docs load every asset (Redoc's logo included) from here."""
+    elsewhere = []
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(live_server.url) or request.url.startswith("data:")
+            else elsewhere.append(request.url)
+        ),
+    )
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    assert elsewhere == []
