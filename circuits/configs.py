@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from rest_framework import exceptions
 
+from defarm.timeutils import unix_now
 from items.identifiers import KNOWN_NAMESPACES
 
 CIRCUIT_PERMISSION_FLAGS = (
@@ -28,18 +29,26 @@ ADAPTER_TYPES = (
 CUSTOM_ADAPTER_PREFIX = "custom-"
 
 ACCESS_MODES = ("public", "protected", "scheduled")
+EXPORT_PERMISSION_LEVELS = ("admin", "members", "public")
+# Branding shown on the public page; the first seven are the earlier engine's fields.
 BRANDING_FIELDS = (
-    "display_name",
-    "tagline",
-    "description",
-    "logo_url",
-    "banner_url",
+    "public_name",
+    "public_description",
     "primary_color",
     "secondary_color",
+    "logo_url",
+    "tagline",
+    "footer_text",
+    "banner_url",
     "website_url",
     "contact_email",
-    "footer_text",
 )
+PUBLIC_SETTINGS_FLAGS = (
+    "auto_approve_members",
+    "auto_publish_pushed_items",
+    "show_encrypted_events",
+)
+PUBLIC_SETTINGS_TEXTS = ("required_event_types", "data_quality_rules")
 PUBLIC_SETTINGS_SECRET_KEYS = ("password_hash",)
 
 
@@ -176,7 +185,8 @@ def _timestamp(field: str, value: Any) -> int:
 
 def public_settings_clean(value: Any, *, current: dict | None = None) -> dict[str, Any]:
     """Validate a public settings input. The protected-mode ``password`` is stored only as
-    ``password_hash``; sent without a password, a protected circuit keeps its current one."""
+    ``password_hash``; sent without a password, a protected circuit keeps its current one.
+    ``public_since_ts`` records when the circuit first had public settings."""
     if not isinstance(value, dict):
         raise _invalid("public_settings", "Must be an object.")
     current = current or {}
@@ -186,7 +196,9 @@ def public_settings_clean(value: Any, *, current: dict | None = None) -> dict[st
         "password",
         "public_from",
         "published_items",
-        "auto_publish_pushed_items",
+        "export_permissions",
+        *PUBLIC_SETTINGS_FLAGS,
+        *PUBLIC_SETTINGS_TEXTS,
         *BRANDING_FIELDS,
     )
     _reject_unknown("public_settings", value, known)
@@ -197,15 +209,20 @@ def public_settings_clean(value: Any, *, current: dict | None = None) -> dict[st
         "access_mode": access_mode,
         "enabled": _bool("enabled", value.get("enabled"), True),
         "published_items": _string_list("published_items", value.get("published_items")),
-        "auto_publish_pushed_items": _bool(
-            "auto_publish_pushed_items", value.get("auto_publish_pushed_items")
-        ),
     }
-    for field in BRANDING_FIELDS:
+    for flag in PUBLIC_SETTINGS_FLAGS:
+        cleaned[flag] = _bool(flag, value.get(flag))
+    for field in (*PUBLIC_SETTINGS_TEXTS, *BRANDING_FIELDS):
         field_value = value.get(field)
         if field_value is not None and not isinstance(field_value, str):
             raise _invalid(field, "Must be a string.")
         cleaned[field] = field_value
+    export_permissions = value.get("export_permissions")
+    if export_permissions is not None and export_permissions not in EXPORT_PERMISSION_LEVELS:
+        raise _invalid(
+            "export_permissions", f"Must be one of {', '.join(EXPORT_PERMISSION_LEVELS)}."
+        )
+    cleaned["export_permissions"] = export_permissions
     if access_mode == "protected":
         password = value.get("password")
         if password:
@@ -220,6 +237,7 @@ def public_settings_clean(value: Any, *, current: dict | None = None) -> dict[st
         if value.get("public_from") is None:
             raise _invalid("public_from", "A scheduled circuit needs the date it becomes public.")
         cleaned["public_from_ts"] = _timestamp("public_from", value["public_from"])
+    cleaned["public_since_ts"] = current.get("public_since_ts") or unix_now()
     return cleaned
 
 

@@ -96,6 +96,10 @@ class CircuitCustomRole(models.Model):
     role_name = models.CharField(max_length=100)
     permissions = TextArrayField(default=list)
     created_at = models.DateTimeField(db_default=Now())
+    # Added after V1: what the role is for, its display colour and who made it.
+    description = models.TextField(blank=True, default="", db_default="")
+    color = models.CharField(max_length=50, null=True, blank=True)
+    created_by = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         db_table = "circuit_custom_roles"

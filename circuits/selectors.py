@@ -5,7 +5,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from rest_framework import exceptions
 
 from accounts.models import User
@@ -24,13 +25,23 @@ from circuits.models import (
 )
 from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
-from items.item_view import VIEW_LAYERS, contributions_visible_to
 from items.models import Event, EventVisibility, Item
 
 
 def _with_members(circuits: QuerySet[Circuit]) -> QuerySet[Circuit]:
+    """Members (their users prefetched, not joined, so a V1 member row whose user does not
+    exist still shows), custom roles and pending join requests."""
     return circuits.prefetch_related(
-        Prefetch("members", queryset=CircuitMember.objects.select_related("member"))
+        Prefetch("members", queryset=CircuitMember.objects.order_by("joined_at_ts", "id")),
+        "members__member",
+        Prefetch("custom_roles", queryset=CircuitCustomRole.objects.order_by("role_name")),
+        Prefetch(
+            "join_requests",
+            queryset=CircuitJoinRequest.objects.filter(status=JoinRequestStatus.PENDING).order_by(
+                "created_at_ts", "id"
+            ),
+            to_attr="pending_join_requests",
+        ),
     )
 
 
@@ -51,6 +62,15 @@ def circuits_for_user(
     return _with_members(circuits).order_by("-created_at_ts", "circuit_id")
 
 
+def circuits_of_member(*, member_id: str) -> QuerySet[Circuit]:
+    """Circuits ``member_id`` belongs to (or owns), archived ones left out."""
+    ids = Circuit.objects.filter(Q(members__member_id=member_id) | Q(owner_id=member_id)).values(
+        "circuit_id"
+    )
+    circuits = Circuit.objects.filter(circuit_id__in=ids).exclude(status=CircuitStatus.ARCHIVED)
+    return _with_members(circuits).order_by("-created_at_ts", "circuit_id")
+
+
 def circuit_detail(*, circuit: Circuit) -> Circuit:
     return _with_members(Circuit.objects.filter(pk=circuit.pk)).get()
 
@@ -67,20 +87,34 @@ def circuit_for_join_request(*, circuit_id) -> Circuit:
     return circuit
 
 
-def circuit_items_list(*, circuit: Circuit, viewer: User) -> QuerySet[CircuitItem]:
-    """The circuit's items with what ``viewer``'s view of each needs (``items.item_view``)."""
-    return (
-        CircuitItem.objects.filter(circuit=circuit)
-        .select_related("item")
-        .prefetch_related(
-            "item__identifiers",
+def circuit_items_list(*, circuit: Circuit, with_events: bool = False) -> QuerySet[CircuitItem]:
+    """The circuit's items; ``with_events`` prefetches, as ``item.member_events``, the events
+    a member sees (all but Private ones)."""
+    items = CircuitItem.objects.filter(circuit=circuit).select_related("circuit", "item")
+    if with_events:
+        items = items.prefetch_related(
             Prefetch(
-                "item__contributions",
-                queryset=contributions_visible_to(user=viewer),
-                to_attr=VIEW_LAYERS,
-            ),
+                "item__events",
+                queryset=Event.objects.exclude(visibility=EventVisibility.PRIVATE).order_by(
+                    "timestamp", "event_id"
+                ),
+                to_attr="member_events",
+            )
         )
-        .order_by("-added_at_ts", "id")
+    return items.order_by("-added_at_ts", "id")
+
+
+def pulled_item_get(*, dfid: str) -> Item:
+    """The item a completed pull answers, with its identifiers."""
+    return Item.objects.prefetch_related("identifiers").get(pk=dfid)
+
+
+def item_events_for_member(*, item: Item, user: User) -> list[Event]:
+    """The events of ``item`` a circuit member sees: all but other users' Private ones."""
+    return list(
+        Event.objects.filter(item=item)
+        .filter(~Q(visibility=EventVisibility.PRIVATE) | Q(created_by=user))
+        .order_by("timestamp", "event_id")
     )
 
 
@@ -116,7 +150,19 @@ def circuit_join_requests_list(
 
 
 def circuit_roles_list(*, circuit: Circuit) -> QuerySet[CircuitCustomRole]:
-    return CircuitCustomRole.objects.filter(circuit=circuit).order_by("role_name")
+    """The circuit's custom roles, each with ``member_count`` (members holding it)."""
+    holders = (
+        CircuitMember.objects.filter(circuit=OuterRef("circuit"), role=OuterRef("role_name"))
+        .order_by()
+        .values("circuit")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return (
+        CircuitCustomRole.objects.filter(circuit=circuit)
+        .annotate(member_count=Coalesce(Subquery(holders), 0))
+        .order_by("role_name")
+    )
 
 
 def circuit_role_get(*, circuit: Circuit, role_name: str) -> CircuitCustomRole:
@@ -127,8 +173,11 @@ def circuit_role_get(*, circuit: Circuit, role_name: str) -> CircuitCustomRole:
 
 
 def circuit_pending_item_get(*, circuit: Circuit, pending_item_id) -> CircuitPendingItem:
+    """A pending item by its own id or by the id of the operation waiting on it."""
     pending = (
-        CircuitPendingItem.objects.filter(circuit=circuit, pk=pending_item_id).first()
+        CircuitPendingItem.objects.filter(circuit=circuit)
+        .filter(Q(pk=pending_item_id) | Q(operation_id=pending_item_id))
+        .first()
         if _is_uuid(pending_item_id)
         else None
     )
@@ -148,10 +197,24 @@ def circuit_operation_get(*, circuit: Circuit, operation_id) -> CircuitOperation
     return operation
 
 
+def operation_get(*, operation_id) -> CircuitOperation:
+    """An operation by id alone (the caller's right to it is checked on its circuit)."""
+    operation = (
+        CircuitOperation.objects.filter(pk=operation_id).first() if _is_uuid(operation_id) else None
+    )
+    if operation is None:
+        raise exceptions.NotFound("Operation not found.")
+    return operation
+
+
 def circuit_join_request_pending_get(*, circuit: Circuit, requester_id: str) -> CircuitJoinRequest:
-    join_request = CircuitJoinRequest.objects.filter(
-        circuit=circuit, requester_id=requester_id, status=JoinRequestStatus.PENDING
-    ).first()
+    """The pending request of ``requester_id`` (a user id or, as the engine's scripts send,
+    a username)."""
+    join_request = (
+        CircuitJoinRequest.objects.filter(circuit=circuit, status=JoinRequestStatus.PENDING)
+        .filter(Q(requester_id=requester_id) | Q(requester__username=requester_id))
+        .first()
+    )
     if join_request is None:
         raise exceptions.NotFound("No pending join request from this user.")
     return join_request
@@ -173,43 +236,52 @@ class PublicCircuit:
     circuit: Circuit
     settings: dict
     items: list[Item]
+    member_count: int
+    accessible: bool
 
 
-def _publicly_open(settings: dict | None, now_ts: int) -> bool:
-    if not settings or not settings.get("enabled", True):
-        return False
-    mode = settings.get("access_mode")
-    if mode in ("public", "protected"):
-        return True
-    if mode == "scheduled":
-        public_from = settings.get("public_from_ts")
-        return public_from is not None and public_from <= now_ts
-    return False
+def _public_settings_open(settings: dict | None) -> bool:
+    return (
+        bool(settings)
+        and settings.get("enabled", True)
+        and settings.get("access_mode")
+        in (
+            "public",
+            "protected",
+            "scheduled",
+        )
+    )
 
 
 def circuit_public_get(*, circuit_id, password: str | None) -> PublicCircuit:
-    """The public view of a circuit: 404 unless its public settings make it public now; a
-    protected circuit needs its password (401 when missing, 403 when wrong). Published items
-    come with their Public events only."""
+    """The public page of a circuit: 404 unless it has enabled public settings. Its published
+    items (with their Public events) show when the page is accessible: from the scheduled date
+    on, and for a protected circuit with its password (none given: the page without items;
+    a wrong one: 403)."""
     circuit = (
         Circuit.objects.filter(pk=circuit_id).exclude(status=CircuitStatus.ARCHIVED).first()
         if _is_uuid(circuit_id)
         else None
     )
     settings = circuit.public_settings if circuit is not None else None
-    if circuit is None or not _publicly_open(settings, unix_now()):
-        raise exceptions.NotFound("Circuit not found.")
+    if circuit is None or not _public_settings_open(settings):
+        raise ApiError(
+            "Circuit not found or not public.", code="circuit_not_public", status_code=404
+        )
+    accessible = True
+    if settings.get("access_mode") == "scheduled":
+        public_from = settings.get("public_from_ts")
+        accessible = public_from is not None and public_from <= unix_now()
     if settings.get("access_mode") == "protected":
         if not password:
-            raise ApiError(
-                "This circuit is protected: send its password in X-Circuit-Password.",
-                code="circuit_password_required",
-                status_code=401,
-            )
-        if not check_password(password, settings.get("password_hash") or ""):
+            accessible = False
+        elif not check_password(password, settings.get("password_hash") or ""):
             raise ApiError(
                 "The circuit password is wrong.", code="invalid_circuit_password", status_code=403
             )
+    member_count = CircuitMember.objects.filter(circuit=circuit).count()
+    if not accessible:
+        return PublicCircuit(circuit, settings, [], member_count, False)
     published = settings.get("published_items") or []
     in_circuit = CircuitItem.objects.filter(circuit=circuit, item_id__in=published).values(
         "item_id"
@@ -227,4 +299,4 @@ def circuit_public_get(*, circuit_id, password: str | None) -> PublicCircuit:
         )
         .order_by("-created_at_ts", "dfid")
     )
-    return PublicCircuit(circuit=circuit, settings=settings, items=items)
+    return PublicCircuit(circuit, settings, items, member_count, True)

@@ -314,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "CircuitStatusEnum": "circuits.models.CircuitStatus",
         "OperationTypeEnum": "circuits.models.OperationType",
         "OperationStatusEnum": "circuits.models.OperationStatus",
+        "CircuitPermissionEnum": "circuits.permissions.ALL_PERMISSIONS",
         "ReviewStatusEnum": "circuits.models.PendingItemStatus",
         "ItemStatusEnum": "items.models.ItemStatus",
         "IdentifierTypeEnum": "items.models.IdentifierType",

@@ -12,6 +12,7 @@ from circuits.services.circuits import (
     circuit_update,
 )
 from circuits.services.members import (
+    circuit_join_public,
     circuit_managers,
     join_request_approve,
     join_request_create,
@@ -44,6 +45,7 @@ __all__ = [
     "circuit_archive",
     "circuit_create",
     "circuit_deactivate",
+    "circuit_join_public",
     "circuit_lock",
     "circuit_managers",
     "circuit_pull",

@@ -45,15 +45,26 @@ def _post_action_settings_clean(value: Any) -> dict | None:
 
 
 def _adapter_config_build(
-    *, actor: User, adapter_type: Any, sponsor_adapter_access: bool = False
+    *,
+    actor: User,
+    adapter_type: Any,
+    sponsor_adapter_access: bool = False,
+    requires_approval: bool = False,
+    auto_migrate_existing: bool = False,
 ) -> dict[str, Any]:
     adapter_type = adapter_type_clean(adapter_type)
     tier_check_adapter(user=actor, adapter_type=adapter_type)
-    if not isinstance(sponsor_adapter_access, bool):
-        raise exceptions.ValidationError({"sponsor_adapter_access": ["Must be true or false."]})
+    flags = {
+        "sponsor_adapter_access": sponsor_adapter_access,
+        "requires_approval": requires_approval,
+        "auto_migrate_existing": auto_migrate_existing,
+    }
+    for name, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise exceptions.ValidationError({name: ["Must be true or false."]})
     return {
         "adapter_type": adapter_type,
-        "sponsor_adapter_access": sponsor_adapter_access,
+        **flags,
         "configured_by": actor.pk,
         "configured_at_ts": unix_now(),
     }
@@ -88,6 +99,8 @@ def circuit_create(
             actor=owner,
             adapter_type=adapter_config.get("adapter_type"),
             sponsor_adapter_access=adapter_config.get("sponsor_adapter_access", False),
+            requires_approval=adapter_config.get("requires_approval", False),
+            auto_migrate_existing=adapter_config.get("auto_migrate_existing", False),
         )
     public = None
     if public_settings is not None:
@@ -186,12 +199,22 @@ def circuit_archive(*, circuit: Circuit, actor: User) -> Circuit:
 
 @transaction.atomic
 def circuit_set_adapter(
-    *, circuit: Circuit, actor: User, adapter_type: str, sponsor_adapter_access: bool = False
+    *,
+    circuit: Circuit,
+    actor: User,
+    adapter_type: str,
+    sponsor_adapter_access: bool = False,
+    requires_approval: bool = False,
+    auto_migrate_existing: bool = False,
 ) -> Circuit:
     """Record the storage adapter the circuit's pushes go through. The actor's tier must
     allow the adapter (403 ``tier_limit_exceeded`` naming tier and adapter)."""
     adapter = _adapter_config_build(
-        actor=actor, adapter_type=adapter_type, sponsor_adapter_access=sponsor_adapter_access
+        actor=actor,
+        adapter_type=adapter_type,
+        sponsor_adapter_access=sponsor_adapter_access,
+        requires_approval=requires_approval,
+        auto_migrate_existing=auto_migrate_existing,
     )
     circuit = circuit_lock(circuit=circuit)
     circuit.adapter_config = adapter

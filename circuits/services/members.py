@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 
@@ -245,7 +246,13 @@ def _role_name_clean(role_name: str | None) -> str:
 
 @transaction.atomic
 def role_create(
-    *, circuit: Circuit, actor: User | None, role_name: str, permissions: Iterable[str]
+    *,
+    circuit: Circuit,
+    actor: User | None,
+    role_name: str,
+    permissions: Iterable[str],
+    description: str = "",
+    color: str | None = None,
 ) -> CircuitCustomRole:
     name = _role_name_clean(role_name)
     cleaned = _permissions_clean(permissions)
@@ -255,7 +262,12 @@ def role_create(
     try:
         with transaction.atomic():
             return CircuitCustomRole.objects.create(
-                circuit=circuit, role_name=name, permissions=cleaned
+                circuit=circuit,
+                role_name=name,
+                permissions=cleaned,
+                description=description or "",
+                color=color,
+                created_by=actor.pk if actor is not None else None,
             )
     except IntegrityError as error:
         raise Conflict(f"The circuit already has a role '{name}'.", code="role_exists") from error
@@ -269,8 +281,11 @@ def role_update(
     role: CircuitCustomRole,
     permissions: Iterable[str] | None = None,
     role_name: str | None = None,
+    description: str | None = None,
+    color: str | None = None,
 ) -> CircuitCustomRole:
-    """Change a custom role's permissions and/or name; every member holding it follows."""
+    """Change a custom role's permissions, name, description or colour (what is not given
+    stays); every member holding it follows."""
     role = CircuitCustomRole.objects.select_for_update().get(pk=role.pk)
     _check_control(
         circuit=circuit, actor=actor, permissions=role.permissions or [], target="This role"
@@ -285,7 +300,11 @@ def role_update(
             raise Conflict(
                 f"The circuit already has a role '{role.role_name}'.", code="role_exists"
             )
-    role.save(update_fields=["role_name", "permissions"])
+    if description is not None:
+        role.description = description
+    if color is not None:
+        role.color = color
+    role.save(update_fields=["role_name", "permissions", "description", "color"])
     CircuitMember.objects.filter(circuit=circuit, role=old_name).update(
         role=role.role_name, permissions=role.permissions
     )
@@ -404,3 +423,30 @@ def join_request_reject(*, join_request: CircuitJoinRequest, approver: User) -> 
         data={"circuit_id": str(join_request.circuit_id)},
     )
     return join_request
+
+
+@transaction.atomic
+def circuit_join_public(
+    *, circuit: Circuit, user: User, password: str | None = None, message: str = ""
+) -> CircuitMember | CircuitJoinRequest:
+    """Join a circuit from its public page: it must have enabled public settings (404
+    otherwise); a protected one needs its password (403 when wrong or missing). With
+    ``auto_approve_members`` the user becomes a Member at once; otherwise a join request
+    waits for a manager."""
+    settings = circuit.public_settings or {}
+    if not settings or not settings.get("enabled", True):
+        raise exceptions.NotFound("Circuit not found or not public.")
+    if settings.get("access_mode") == "protected" and not check_password(
+        password or "", settings.get("password_hash") or ""
+    ):
+        raise exceptions.PermissionDenied("The circuit password is missing or wrong.")
+    if not settings.get("auto_approve_members"):
+        return join_request_create(circuit=circuit, requester=user, message=message)
+    if circuit.status != CircuitStatus.ACTIVE:
+        raise Conflict(
+            f"The circuit is {circuit.status} and accepts no new members.",
+            code="circuit_inactive",
+        )
+    if circuit.owner_id == user.pk:
+        raise Conflict("You are already a member of this circuit.", code="already_member")
+    return member_add(circuit=circuit, actor=None, member=user, role=Role.MEMBER)

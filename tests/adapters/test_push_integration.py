@@ -41,7 +41,7 @@ def test_api_push_stores_and_delivers(
         )
         with django_capture_on_commit_callbacks(execute=True):
             response = auth_client.post(circuit_url(local_circuit, f"/push/{item.dfid}"))
-        assert response.status_code == 201, response.content
+        assert response.status_code == 200, response.content
 
         record = StorageHistory.objects.get(item=item)
         assert record.triggered_by == "circuit_push"
@@ -72,7 +72,7 @@ def test_approved_push_is_stored_once(
     item = item_for(member)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(member).post(circuit_url(local_circuit, f"/push/{item.dfid}"))
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     assert not StorageHistory.objects.exists()
 
     pending = CircuitPendingItem.objects.get()
@@ -117,7 +117,7 @@ def test_storage_failing_after_the_push_committed_is_logged_not_raised(
 
     monkeypatch.setattr(backends.LocalStorageAdapter, "store", broken_store)
     response = auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     assert CircuitItem.objects.filter(circuit=circuit, item=item).exists()
     assert not StorageHistory.objects.exists()
     log = Log.objects.get(event_type="storage_failed")

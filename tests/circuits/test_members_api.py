@@ -14,6 +14,12 @@ def membership(circuit, user):
     return CircuitMember.objects.get(circuit=circuit, member=user)
 
 
+def member_row(response, user) -> dict:
+    """The member ``user`` in a CircuitResponse answer."""
+    [row] = [m for m in response.json()["members"] if m["member_id"] == user.pk]
+    return row
+
+
 def notified(user, notification_type):
     return Notification.objects.filter(user=user, notification_type=notification_type).count()
 
@@ -26,8 +32,8 @@ def test_add_member_with_a_built_in_role(auth_client, circuit, other_user, role)
     response = auth_client.post(
         circuit_url(circuit, "/members"), {"member_id": other_user.pk, "role": role}
     )
-    assert response.status_code == 201, response.content
-    assert response.json()["role"] == role
+    assert response.status_code == 200, response.content
+    assert member_row(response, other_user)["role"] == role
     assert set(membership(circuit, other_user).permissions) == set(ROLE_PERMISSIONS[role])
     assert notified(other_user, "member_added") == 1
 
@@ -37,7 +43,7 @@ def test_add_member_errors(auth_client, circuit, other_user):
     assert auth_client.post(add, {"member_id": "user-nobody", "role": "Member"}).status_code == 400
     assert auth_client.post(add, {"member_id": other_user.pk, "role": "Owner"}).status_code == 400
     assert auth_client.post(add, {"member_id": other_user.pk, "role": "Boss"}).status_code == 400
-    assert auth_client.post(add, {"member_id": other_user.pk, "role": "Member"}).status_code == 201
+    assert auth_client.post(add, {"member_id": other_user.pk, "role": "Member"}).status_code == 200
     response = auth_client.post(add, {"member_id": other_user.pk, "role": "Viewer"})
     assert response.status_code == 409
     assert response.json()["error"] == "already_member"
@@ -55,7 +61,7 @@ def test_adding_members_needs_invite(circuit, other_user):
 def test_nobody_grants_permissions_they_do_not_hold(auth_client, circuit, other_user):
     auth_client.post(
         circuit_url(circuit, "/roles"),
-        {"role_name": "Auditor", "permissions": ["Audit", "Pull"]},
+        {"role_name": "Auditor", "permissions": ["Audit", "Pull"], "description": ""},
         format="json",
     )
     admin = member_of(circuit, "Admin")  # Admin lacks Audit
@@ -67,7 +73,7 @@ def test_nobody_grants_permissions_they_do_not_hold(auth_client, circuit, other_
     response = client_for(admin).post(
         circuit_url(circuit, "/members"), {"member_id": other_user.pk, "role": "Member"}
     )
-    assert response.status_code == 201
+    assert response.status_code == 200
 
 
 def test_change_member_role_and_custom_role(auth_client, circuit, other_user):
@@ -75,7 +81,7 @@ def test_change_member_role_and_custom_role(auth_client, circuit, other_user):
     member_path = circuit_url(circuit, f"/members/{other_user.pk}")
     response = auth_client.patch(member_path, {"role": "Admin"}, format="json")
     assert response.status_code == 200
-    assert set(response.json()["permissions"]) == set(ROLE_PERMISSIONS["Admin"])
+    assert set(member_row(response, other_user)["permissions"]) == set(ROLE_PERMISSIONS["Admin"])
     assert notified(other_user, "role_changed") == 1
 
     auth_client.post(
@@ -85,8 +91,9 @@ def test_change_member_role_and_custom_role(auth_client, circuit, other_user):
     )
     response = auth_client.patch(member_path, {"custom_role_name": "Certifier"}, format="json")
     assert response.status_code == 200
-    assert response.json()["role"] == "Certifier"
-    assert response.json()["permissions"] == ["Pull", "Certify"]  # replaced, not added
+    row = member_row(response, other_user)
+    assert (row["role"], row["custom_role_name"]) == ("Member", "Certifier")
+    assert row["permissions"] == ["Pull", "Certify"]  # replaced, not added
     assert auth_client.patch(member_path, {"custom_role_name": "Nope"}).status_code == 400
     assert auth_client.patch(member_path, {}, format="json").status_code == 400
 
@@ -118,7 +125,7 @@ def test_custom_roles_crud(auth_client, circuit):
     response = auth_client.post(
         roles, {"role_name": "Inspector", "permissions": ["Pull", "Certify"]}, format="json"
     )
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert (
         auth_client.post(
             roles, {"role_name": "Inspector", "permissions": ["Pull"]}, format="json"
@@ -148,7 +155,7 @@ def test_editing_a_role_updates_its_holders(auth_client, circuit):
         format="json",
     )
     holder = member_of(circuit, "Inspector")
-    response = auth_client.patch(
+    response = auth_client.put(
         circuit_url(circuit, "/roles/Inspector"),
         {"permissions": ["Pull", "Push", "Certify"], "role_name": "Senior Inspector"},
         format="json",
@@ -166,7 +173,7 @@ def test_role_in_use_cannot_be_deleted(auth_client, circuit):
     assert response.status_code == 409
     assert response.json()["error"] == "role_in_use"
     auth_client.patch(circuit_url(circuit, f"/members/{holder.pk}"), {"role": "Viewer"})
-    assert auth_client.delete(circuit_url(circuit, "/roles/Temp")).status_code == 204
+    assert auth_client.delete(circuit_url(circuit, "/roles/Temp")).status_code == 200
     assert auth_client.delete(circuit_url(circuit, "/roles/Temp")).status_code == 404
 
 
@@ -184,32 +191,32 @@ def test_roles_need_manage_roles(circuit):
 def test_join_request_flow_approved(user, circuit, other_user):
     admin = member_of(circuit, "Admin")
     requester = client_for(other_user)
-    response = requester.post(circuit_url(circuit, "/join-requests"), {"message": "Hi"})
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == "Pending"
+    response = requester.post(circuit_url(circuit, "/requests"), {"message": "Hi"})
+    assert response.status_code == 200, response.content
+    assert response.json()["pending_requests"][0]["status"] == "Pending"
     # Managers (owner and Admin hold ManageMembers) are told.
     assert notified(user, "join_request_received") == 1
     assert notified(admin, "join_request_received") == 1
 
-    again = requester.post(circuit_url(circuit, "/join-requests"), {"message": "Hi?"})
+    again = requester.post(circuit_url(circuit, "/requests"), {"message": "Hi?"})
     assert again.status_code == 409
     assert again.json()["error"] == "join_request_pending"
 
-    pending = client_for(admin).get(circuit_url(circuit, "/join-requests")).json()
+    pending = client_for(admin).get(circuit_url(circuit, "/requests/pending")).json()
     assert [r["requester_id"] for r in pending] == [other_user.pk]
 
     response = client_for(admin).post(
-        circuit_url(circuit, f"/join-requests/{other_user.pk}/approve"), {"role": "Viewer"}
+        circuit_url(circuit, f"/requests/{other_user.pk}/approve"), {"role": "Viewer"}
     )
     assert response.status_code == 200, response.content
     assert membership(circuit, other_user).permissions == ["Pull"]
     assert notified(other_user, "join_request_approved") == 1
     assert CircuitJoinRequest.objects.get().status == JoinRequestStatus.APPROVED
     # Now a member: no more requests, and nothing left to approve.
-    assert requester.post(circuit_url(circuit, "/join-requests")).status_code == 409
+    assert requester.post(circuit_url(circuit, "/requests")).status_code == 409
     assert (
         client_for(admin)
-        .post(circuit_url(circuit, f"/join-requests/{other_user.pk}/approve"))
+        .post(circuit_url(circuit, f"/requests/{other_user.pk}/approve"))
         .status_code
         == 404
     )
@@ -217,40 +224,40 @@ def test_join_request_flow_approved(user, circuit, other_user):
 
 def test_join_request_rejected_then_asked_again(auth_client, circuit, other_user):
     requester = client_for(other_user)
-    requester.post(circuit_url(circuit, "/join-requests"))
-    response = auth_client.post(circuit_url(circuit, f"/join-requests/{other_user.pk}/reject"))
+    requester.post(circuit_url(circuit, "/requests"))
+    response = auth_client.post(circuit_url(circuit, f"/requests/{other_user.pk}/reject"))
     assert response.status_code == 200
-    assert response.json()["status"] == "Rejected"
+    assert response.json()["pending_requests"] == []
+    assert CircuitJoinRequest.objects.get().status == JoinRequestStatus.REJECTED
     assert notified(other_user, "join_request_rejected") == 1
     assert not CircuitMember.objects.filter(circuit=circuit, member=other_user).exists()
-    assert requester.post(circuit_url(circuit, "/join-requests")).status_code == 201
+    assert requester.post(circuit_url(circuit, "/requests")).status_code == 200
 
 
 def test_join_requests_list_is_for_managers_only(circuit, other_user):
-    client_for(other_user).post(circuit_url(circuit, "/join-requests"))
+    client_for(other_user).post(circuit_url(circuit, "/requests"))
     plain = member_of(circuit, "Member")
-    assert client_for(plain).get(circuit_url(circuit, "/join-requests")).status_code == 403
-    assert client_for(other_user).get(circuit_url(circuit, "/join-requests")).status_code == 404
+    pending = circuit_url(circuit, "/requests/pending")
+    assert client_for(plain).get(pending).status_code == 403
+    assert client_for(other_user).get(pending).status_code == 404
     outsider = UserFactory()
-    response = client_for(outsider).post(
-        circuit_url(circuit, f"/join-requests/{other_user.pk}/approve")
-    )
+    response = client_for(outsider).post(circuit_url(circuit, f"/requests/{other_user.pk}/approve"))
     assert response.status_code == 404
 
 
 def test_owner_cannot_ask_to_join(auth_client, circuit):
-    response = auth_client.post(circuit_url(circuit, "/join-requests"))
+    response = auth_client.post(circuit_url(circuit, "/requests"))
     assert response.status_code == 409
     assert response.json()["error"] == "already_member"
 
 
 def test_join_request_for_unknown_circuit_is_404(other_client):
-    path = "/api/circuits/00000000-0000-0000-0000-000000000000/join-requests"
+    path = "/api/circuits/00000000-0000-0000-0000-000000000000/requests"
     assert other_client.post(path).status_code == 404
 
 
 def test_inactive_circuits_take_no_join_requests(auth_client, circuit, other_user):
-    auth_client.post(circuit_url(circuit, "/deactivate"))
-    response = client_for(other_user).post(circuit_url(circuit, "/join-requests"))
+    auth_client.put(circuit_url(circuit, "/deactivate"))
+    response = client_for(other_user).post(circuit_url(circuit, "/requests"))
     assert response.status_code == 409
     assert response.json()["error"] == "circuit_inactive"

@@ -47,37 +47,53 @@ class Endpoint:
 
 ENDPOINTS = [
     Endpoint("get", "/api/circuits", ANY, 200),
-    Endpoint("post", "/api/circuits", ANY, 201, {"name": "Another"}),
+    Endpoint("get", "/api/circuits/list", ANY, 200),
+    Endpoint("get", "/api/circuits/member/{self}", ANY, 200),
+    Endpoint("post", "/api/circuits", ANY, 200, {"name": "Another", "description": "d"}),
     Endpoint("get", "{c}", MEMBER, 200),
+    Endpoint("put", "{c}", "ManagePermissions", 200, {"description": "new"}),
     Endpoint("patch", "{c}", "ManagePermissions", 200, {"description": "new"}),
     Endpoint("delete", "{c}", "Delete", 204),
-    Endpoint("post", "{c}/deactivate", "ManagePermissions", 200),
-    Endpoint("post", "{c}/members", "Invite", 201, {"member_id": "{newcomer}", "role": "Viewer"}),
+    Endpoint("put", "{c}/deactivate", "ManagePermissions", 200, {}),
+    Endpoint("post", "{c}/members", "Invite", 200, {"member_id": "{newcomer}", "role": "Viewer"}),
     Endpoint("patch", "{c}/members/{target}", "ManageMembers", 200, {"role": "Member"}),
     Endpoint("delete", "{c}/members/{target}", "ManageMembers", 204),
     Endpoint("get", "{c}/roles", MEMBER, 200),
-    Endpoint("post", "{c}/roles", "ManageRoles", 201, {"role_name": "New", "permissions": []}),
-    Endpoint("patch", "{c}/roles/Inspector", "ManageRoles", 200, {"permissions": []}),
-    Endpoint("delete", "{c}/roles/Inspector", "ManageRoles", 204),
-    Endpoint("get", "{c}/join-requests", "ManageMembers", 200),
-    Endpoint("post", "{c}/join-requests", JOIN, 201, {"message": "hello"}),
-    Endpoint("post", "{c}/join-requests/{requester}/approve", "ManageMembers", 200),
-    Endpoint("post", "{c}/join-requests/{requester}/reject", "ManageMembers", 200),
-    Endpoint("post", "{c}/push/{own_item}", "Push", 201),
-    Endpoint("post", "{c}/push-local", "Push", 201, {"local_id": "{own_local}"}),
-    Endpoint("post", "{c}/pull/{item_to_pull}", "Pull", 201),
+    Endpoint(
+        "post",
+        "{c}/roles",
+        "ManageRoles",
+        200,
+        {"role_name": "New", "permissions": [], "description": ""},
+    ),
+    Endpoint("put", "{c}/roles/Inspector", "ManageRoles", 200, {"permissions": []}),
+    Endpoint("delete", "{c}/roles/Inspector", "ManageRoles", 200),
+    Endpoint("get", "{c}/requests/pending", "ManageMembers", 200),
+    Endpoint("post", "{c}/requests", JOIN, 200, {"message": "hello"}),
+    Endpoint("post", "{c}/requests/{requester}/approve", "ManageMembers", 200, {"role": "Member"}),
+    Endpoint("post", "{c}/requests/{requester}/reject", "ManageMembers", 200, {}),
+    Endpoint("post", "{c}/push/{own_item}", "Push", 200, {}),
+    Endpoint("post", "{c}/push/batch", "Push", 200, {"items": [{"dfid": "{own_item}"}]}),
+    Endpoint("post", "{c}/push-local", "Push", 200, {"local_id": "{own_local}"}),
+    Endpoint("post", "{c}/pull/{item_to_pull}", "Pull", 200, {}),
     Endpoint("get", "{c}/items", MEMBER, 200),
     Endpoint("get", "{c}/operations", MEMBER, 200),
+    Endpoint("get", "{c}/operations/pending", MEMBER, 200),
     Endpoint("get", "{c}/operations/{pull_op}", MEMBER, 200),
-    Endpoint("post", "{c}/operations/{pull_op}/approve", "ManageMembers", 200),
-    Endpoint("post", "{c}/operations/{pull_op}/reject", "ManageMembers", 200),
+    Endpoint("post", "/api/circuits/operations/{pull_op}/approve", "ManageMembers", 200, {}),
+    Endpoint("post", "/api/circuits/operations/{pull_op}/reject", "ManageMembers", 200, {}),
     Endpoint("get", "{c}/pending-items", "ManageMembers", 200),
-    Endpoint("post", "{c}/pending-items/{pending}/approve", "ManageMembers", 200),
-    Endpoint("post", "{c}/pending-items/{pending}/reject", "ManageMembers", 200),
+    Endpoint("post", "{c}/pending-items/{pending}/approve", "ManageMembers", 200, {}),
+    Endpoint("post", "{c}/pending-items/{pending}/reject", "ManageMembers", 200, {}),
     Endpoint("get", "{c}/adapter", MEMBER, 200),
     Endpoint("put", "{c}/adapter", "ManagePermissions", 200, {"adapter_type": "local"}),
-    Endpoint("get", "{c}/public-settings", MEMBER, 200),
-    Endpoint("put", "{c}/public-settings", "ManagePermissions", 200, {"access_mode": "public"}),
+    Endpoint(
+        "put",
+        "{c}/public-settings",
+        "ManagePermissions",
+        200,
+        {"public_settings": {"access_mode": "public"}},
+    ),
     Endpoint("get", "{c}/activities", MEMBER, 200),
 ]
 
@@ -165,6 +181,8 @@ def fill(value, ids):
         return value.format(**ids)
     if isinstance(value, dict):
         return {key: fill(inner, ids) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [fill(inner, ids) for inner in value]
     return value
 
 
@@ -174,7 +192,12 @@ def test_permission_matrix(world):
     for caller in CALLERS:
         client, owner_of_items = client_of(world, caller)
         own_item, own_local = world["own"][owner_of_items]
-        ids = {**world["ids"], "own_item": own_item.dfid, "own_local": own_local.local_id}
+        ids = {
+            **world["ids"],
+            "own_item": own_item.dfid,
+            "own_local": own_local.local_id,
+            "self": world["callers"].get(caller, world["callers"]["Owner"]).pk,
+        }
         for endpoint in ENDPOINTS:
             path = fill(endpoint.path, ids)
             body = fill(endpoint.body, ids)
@@ -191,6 +214,6 @@ def test_permission_matrix(world):
 
 
 def test_public_view_needs_no_login_but_a_public_circuit(world):
-    path = f"/api/public/circuits/{world['circuit'].circuit_id}"
+    path = f"/api/circuits/{world['circuit'].circuit_id}/public"
     assert APIClient().get(path).status_code == 404
     assert client_for(world["callers"]["Owner"]).get(path).status_code == 404

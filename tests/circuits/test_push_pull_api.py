@@ -65,7 +65,7 @@ def test_push_completes_at_once(
     before = credits(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "Completed"
     assert body["operation_type"] == "Push"
@@ -158,7 +158,7 @@ def test_push_with_approval_waits_then_is_approved(
     item = item_for(member, enriched_data={"breed": "Nelore"})
     member_credits = credits(member)
     response = client_for(member).post(circuit_url(circuit, f"/push/{item.dfid}"))
-    assert response.status_code == 201
+    assert response.status_code == 200
     operation_id = response.json()["operation_id"]
     assert response.json()["status"] == "Pending"
     assert not CircuitItem.objects.exists()
@@ -168,22 +168,24 @@ def test_push_with_approval_waits_then_is_approved(
     ).exists()
 
     owner = client_for(user)
-    pending = owner.get(circuit_url(circuit, "/pending-items")).json()
+    pending = owner.get(circuit_url(circuit, "/pending-items")).json()["data"]
     assert len(pending) == 1
     assert pending[0]["dfid"] == item.dfid
-    assert pending[0]["enriched_data"] == {"breed": "Nelore"}
-    assert pending[0]["identifiers"][0]["key"] == "sisbov"
-    assert pending[0]["operation_id"] == operation_id
+    assert pending[0]["item_preview"]["enriched_data"] == {"breed": "Nelore"}
+    assert pending[0]["item_preview"]["identifiers"][0]["key"] == "sisbov"
+    assert pending[0]["pending_id"] == pending[0]["operation_id"] == operation_id
     assert client_for(member).get(circuit_url(circuit, "/pending-items")).status_code == 403
 
     owner_credits = credits(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = owner.post(circuit_url(circuit, f"/pending-items/{pending[0]['id']}/approve"))
     assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["status"] == "Completed"
-    assert body["approver_id"] == user.pk
-    assert body["approved_at_ts"] is not None
+    body = response.json()["data"]
+    assert body["status"] == "active"
+    assert body["approved_by"] == user.pk
+    assert body["approved_at"] is not None
+    operation = CircuitOperation.objects.get(pk=operation_id)
+    assert (operation.status, operation.approver_id) == ("Completed", user.pk)
     assert CircuitItem.objects.filter(circuit=circuit, item=item).exists()
     assert credits(member) == member_credits - 3  # the requester pays
     assert credits(user) == owner_credits
@@ -191,7 +193,7 @@ def test_push_with_approval_waits_then_is_approved(
     assert Notification.objects.filter(user=member, notification_type="item_approved").exists()
     again = owner.post(circuit_url(circuit, f"/pending-items/{pending[0]['id']}/approve"))
     assert again.status_code == 409
-    assert int(owner.get(circuit_url(circuit, "/pending-items"))["X-Total-Count"]) == 0
+    assert owner.get(circuit_url(circuit, "/pending-items"))["X-Total-Count"] == "0"
 
 
 def test_rejected_push_changes_nothing(user, circuit):
@@ -206,8 +208,9 @@ def test_rejected_push_changes_nothing(user, circuit):
         {"reason": "missing vaccination"},
     )
     assert response.status_code == 200
-    assert response.json()["status"] == "Rejected"
-    assert response.json()["rejection_reason"] == "missing vaccination"
+    assert response.json() == {"success": True, "message": "Item rejected"}
+    operation = CircuitOperation.objects.get()
+    assert (operation.status, operation.rejection_reason) == ("Rejected", "missing vaccination")
     assert not CircuitItem.objects.exists()
     assert not Activity.objects.exists()
     assert credits(member) == member_credits
@@ -215,7 +218,7 @@ def test_rejected_push_changes_nothing(user, circuit):
     assert "missing vaccination" in note.message
     # It can be pushed again after the decision.
     again = client_for(member).post(circuit_url(circuit, f"/push/{item.dfid}"))
-    assert again.status_code == 201
+    assert again.status_code == 200
     assert CircuitPendingItem.objects.get().status == "Pending"
 
 
@@ -249,7 +252,7 @@ def test_approval_through_the_operation(user, circuit):
     operation_id = (
         client_for(member).post(circuit_url(circuit, f"/push/{item.dfid}")).json()["operation_id"]
     )
-    response = client_for(user).post(circuit_url(circuit, f"/operations/{operation_id}/approve"))
+    response = client_for(user).post(f"/api/circuits/operations/{operation_id}/approve")
     assert response.status_code == 200
     assert response.json()["status"] == "Completed"
     assert CircuitPendingItem.objects.get().status == "Approved"
@@ -273,8 +276,9 @@ def test_push_local_creates_then_enriches(
     before = credits(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = push_local(client_for(user), circuit, local, enriched_data={"breed": "Angus"})
-    assert response.status_code == 201, response.content
-    body = response.json()
+    assert response.status_code == 200, response.content
+    assert response.json()["success"] is True
+    body = response.json()["data"]
     assert body["status"] == "NewItemCreated"
     assert body["local_id"] == local.local_id
     assert body["dfid"].startswith("DFID-")
@@ -290,9 +294,9 @@ def test_push_local_creates_then_enriches(
 
     other_local = local_item_for(second, tag, contextual("lot", "L9"))
     response = push_local(client_for(second), circuit, other_local)
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == "ExistingItemEnriched"
-    assert response.json()["dfid"] == item.dfid
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["status"] == "ExistingItemEnriched"
+    assert response.json()["data"]["dfid"] == item.dfid
     assert CircuitItem.objects.filter(circuit=circuit).count() == 1
     assert Activity.objects.filter(circuit=circuit).count() == 2
 
@@ -332,7 +336,7 @@ def test_push_local_identifiers_sent_with_the_push_count(user):
     circuit = CircuitFactory(owner=user, alias_config={"required_canonical": ["sisbov"]})
     local = local_item_for(user, contextual())
     response = push_local(client_for(user), circuit, local, identifiers=[canonical()])
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
 
 
 def test_auto_apply_namespace_fills_the_circuit_namespace(user):
@@ -351,8 +355,8 @@ def test_auto_apply_namespace_fills_the_circuit_namespace(user):
         local,
         identifiers=[{"key": "lot", "value": "C-1"}],
     )
-    assert response.status_code == 201, response.content
-    item = Item.objects.get(pk=response.json()["dfid"])
+    assert response.status_code == 200, response.content
+    item = Item.objects.get(pk=response.json()["data"]["dfid"])
     assert [(i.namespace, i.key) for i in item.identifiers.all()] == [("cafe", "lot")]
 
 
@@ -360,9 +364,9 @@ def test_fingerprint_lands_equal_contextual_items_on_one_dfid(user):
     circuit = CircuitFactory(owner=user, alias_config={"use_fingerprint": True})
     first = push_local(client_for(user), circuit, local_item_for(user, contextual("lot", "A1")))
     second = push_local(client_for(user), circuit, local_item_for(user, contextual("lot", "A1")))
-    assert first.json()["status"] == "NewItemCreated"
-    assert second.json()["status"] == "ExistingItemEnriched"
-    assert second.json()["dfid"] == first.json()["dfid"]
+    assert first.json()["data"]["status"] == "NewItemCreated"
+    assert second.json()["data"]["status"] == "ExistingItemEnriched"
+    assert second.json()["data"]["dfid"] == first.json()["data"]["dfid"]
 
 
 def test_push_local_conflict_keeps_the_conflict_and_fails_the_operation(user, circuit):
@@ -386,15 +390,15 @@ def test_push_local_with_approval_tokenizes_on_approval(user, circuit):
     member = member_of(circuit, "Member")
     local = local_item_for(member, canonical(), enriched_data={"a": 1})
     response = push_local(client_for(member), circuit, local, enriched_data={"b": 2})
-    assert response.status_code == 201
-    assert response.json()["status"] == "PendingApproval"
-    assert response.json()["dfid"] is None
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "PendingApproval"
+    assert response.json()["data"]["dfid"] is None
     assert LidDfidMapping.objects.get(local_id=local.local_id).item_id == local.dfid
     pending = CircuitPendingItem.objects.get()
     assert pending.enriched_data == {"a": 1, "b": 2}
     response = client_for(user).post(circuit_url(circuit, f"/pending-items/{pending.pk}/approve"))
     assert response.status_code == 200, response.content
-    dfid = response.json()["dfid"]
+    dfid = response.json()["data"]["dfid"]
     assert dfid.startswith("DFID-")
     assert Item.objects.get(pk=dfid).enriched_data == {"a": 1, "b": 2}
     assert LidDfidMapping.objects.get(local_id=local.local_id).item_id == dfid
@@ -408,9 +412,10 @@ def test_pull_takes_the_item_out(auth_client, user, circuit):
     auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
     before = credits(user)
     response = auth_client.post(circuit_url(circuit, f"/pull/{item.dfid}"))
-    assert response.status_code == 201
-    assert response.json()["status"] == "Completed"
-    assert response.json()["operation_type"] == "Pull"
+    assert response.status_code == 200
+    assert response.json()["item"]["dfid"] == item.dfid
+    assert response.json()["operation"]["status"] == "Completed"
+    assert response.json()["operation"]["operation_type"] == "Pull"
     assert not CircuitItem.objects.exists()
     assert credits(user) == before - 3
     assert Event.objects.filter(item=item, event_type="PulledFromCircuit").exists()
@@ -426,9 +431,10 @@ def test_pull_with_approval(user, circuit):
     require_approval(circuit, pull=True)
     viewer = member_of(circuit, "Viewer")
     response = client_for(viewer).post(circuit_url(circuit, f"/pull/{item.dfid}"))
-    assert response.status_code == 201
-    assert response.json()["status"] == "Pending"
-    operation_id = response.json()["operation_id"]
+    assert response.status_code == 200
+    assert response.json()["operation"]["status"] == "Pending"
+    assert (response.json()["item"], response.json()["events"]) == (None, [])
+    operation_id = response.json()["operation"]["operation_id"]
     assert CircuitItem.objects.exists()
     duplicate = client_for(viewer).post(circuit_url(circuit, f"/pull/{item.dfid}"))
     assert duplicate.status_code == 409
@@ -436,9 +442,9 @@ def test_pull_with_approval(user, circuit):
     assert [o["operation_id"] for o in pending_ops.json()] == [operation_id]
 
     viewer_credits = credits(viewer)
-    denied = client_for(viewer).post(circuit_url(circuit, f"/operations/{operation_id}/approve"))
+    denied = client_for(viewer).post(f"/api/circuits/operations/{operation_id}/approve")
     assert denied.status_code == 403
-    response = client_for(user).post(circuit_url(circuit, f"/operations/{operation_id}/approve"))
+    response = client_for(user).post(f"/api/circuits/operations/{operation_id}/approve")
     assert response.status_code == 200
     assert response.json()["status"] == "Completed"
     assert response.json()["approver_id"] == user.pk
@@ -450,11 +456,10 @@ def test_pull_rejected(user, circuit):
     item = item_for(user)
     client_for(user).post(circuit_url(circuit, f"/push/{item.dfid}"))
     require_approval(circuit, pull=True)
-    operation_id = (
-        client_for(user).post(circuit_url(circuit, f"/pull/{item.dfid}")).json()["operation_id"]
-    )
+    pulled = client_for(user).post(circuit_url(circuit, f"/pull/{item.dfid}"))
+    operation_id = pulled.json()["operation"]["operation_id"]
     response = client_for(user).post(
-        circuit_url(circuit, f"/operations/{operation_id}/reject"), {"reason": "keep it"}
+        f"/api/circuits/operations/{operation_id}/reject", {"reason": "keep it"}
     )
     assert response.status_code == 200
     assert response.json()["status"] == "Rejected"
@@ -486,16 +491,12 @@ def test_items_operations_and_activities_lists(auth_client, user, circuit):
     items = auth_client.get(circuit_url(circuit, "/items")).json()
     assert len(items) == 1
     assert items[0]["dfid"] == item.dfid
-    assert items[0]["enriched_data"] == {"breed": "Gir"}
-    assert items[0]["identifiers"][0]["key"] == "sisbov"
+    assert items[0]["pushed_by"] == user.pk
     operations = auth_client.get(circuit_url(circuit, "/operations")).json()
     assert operations[0]["status"] == "Completed"
-    assert (
-        int(auth_client.get(circuit_url(circuit, "/operations?status=Pending"))["X-Total-Count"])
-        == 0
-    )
+    assert auth_client.get(circuit_url(circuit, "/operations?status=Pending")).json() == []
     activities = auth_client.get(circuit_url(circuit, "/activities")).json()
-    assert activities[0]["dfids"] == [item.dfid]
+    assert activities[0]["item_dfids"] == [item.dfid]
     operation_id = operations[0]["operation_id"]
     detail = auth_client.get(circuit_url(circuit, f"/operations/{operation_id}"))
     assert detail.json()["dfid"] == item.dfid
@@ -507,7 +508,7 @@ def test_no_approval_in_an_inactive_circuit(user, circuit):
     item = item_for(member)
     client_for(member).post(circuit_url(circuit, f"/push/{item.dfid}"))
     pending = CircuitPendingItem.objects.get()
-    client_for(user).post(circuit_url(circuit, "/deactivate"))
+    client_for(user).put(circuit_url(circuit, "/deactivate"))
     response = client_for(user).post(circuit_url(circuit, f"/pending-items/{pending.pk}/approve"))
     assert response.status_code == 409
     assert response.json()["error"] == "circuit_inactive"

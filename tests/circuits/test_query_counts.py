@@ -8,6 +8,7 @@ from accounts.models import User
 from circuits.models import (
     Activity,
     Circuit,
+    CircuitCustomRole,
     CircuitItem,
     CircuitJoinRequest,
     CircuitMember,
@@ -15,7 +16,7 @@ from circuits.models import (
     CircuitPendingItem,
 )
 from circuits.permissions import ALL_PERMISSIONS
-from items.models import Item, ItemIdentifier
+from items.models import Event, Item, ItemIdentifier
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,17 @@ def fill(circuit: Circuit, count: int, tag: str) -> None:
     CircuitJoinRequest.objects.bulk_create(
         CircuitJoinRequest(circuit=circuit, requester=user) for user in make_users(f"{tag}j", count)
     )
+    CircuitCustomRole.objects.bulk_create(
+        CircuitCustomRole(circuit=circuit, role_name=f"role{n}", permissions=["Pull"])
+        for n in range(count)
+    )
+    CircuitMember.objects.bulk_create(
+        CircuitMember(circuit=circuit, member=user, role=f"role{n}", permissions=["Pull"])
+        for n, user in enumerate(make_users(f"{tag}r", count))
+    )
+    Event.objects.bulk_create(
+        Event(item=item, event_type="Created", visibility="CircuitOnly") for item in items
+    )
 
 
 def queries_for(client, path: str) -> int:
@@ -91,7 +103,17 @@ def queries_for(client, path: str) -> int:
 
 @pytest.mark.parametrize(
     "suffix",
-    ["", "/items", "/operations", "/activities", "/pending-items", "/join-requests", "/roles"],
+    [
+        "",
+        "/items",
+        "/items?include_events=true",
+        "/operations",
+        "/operations/pending",
+        "/activities",
+        "/pending-items",
+        "/requests/pending",
+        "/roles",
+    ],
 )
 def test_circuit_detail_and_lists_do_not_grow_with_rows(user, suffix):
     small, large = make_circuit(user, "small"), make_circuit(user, "large")
@@ -112,3 +134,15 @@ def test_circuit_list_does_not_grow_with_circuits_or_members(user):
         fill(make_circuit(user, f"l{n}"), 3 if n % 2 else 10, f"l{n}")
     assert int(client.get("/api/circuits?limit=100")["X-Total-Count"]) == 30
     assert queries_for(client, "/api/circuits?limit=100") == small_count
+
+
+def test_circuits_of_a_member_do_not_grow_with_circuits_or_members(user):
+    client = client_for(user)
+    path = f"/api/circuits/member/{user.pk}"
+    for n in range(3):
+        fill(make_circuit(user, f"s{n}"), 3, f"s{n}")
+    small_count = queries_for(client, path)
+    for n in range(27):
+        fill(make_circuit(user, f"l{n}"), 3 if n % 2 else 10, f"l{n}")
+    assert len(client.get(path).json()) == 30
+    assert queries_for(client, path) == small_count

@@ -36,16 +36,16 @@ def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit
         },
         format="json",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     circuit = f"/api/circuits/{response.json()['circuit_id']}"
 
     # Its farmer is invited; the packer of the other organisation asks to join.
     assert (
         owner.post(f"{circuit}/members", {"member_id": farmer.pk, "role": "Member"}).status_code
-        == 201
+        == 200
     )
-    assert packer.post(f"{circuit}/join-requests", {"message": "We buy here"}).status_code == 201
-    response = owner.post(f"{circuit}/join-requests/{buyer.pk}/approve", {"role": "Member"})
+    assert packer.post(f"{circuit}/requests", {"message": "We buy here"}).status_code == 200
+    response = owner.post(f"{circuit}/requests/{buyer.pk}/approve", {"role": "Member"})
     assert response.status_code == 200, response.content
 
     before = {"coop": balance(owner), "farmer": balance(farm), "buyer": balance(packer)}
@@ -62,15 +62,15 @@ def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit
     assert local.status_code == 201, local.content
     first_local_id = local.json()["local_id"]
     pushed = farm.post(f"{circuit}/push-local", {"local_id": first_local_id}, format="json")
-    assert pushed.status_code == 201, pushed.content
-    assert pushed.json()["status"] == "PendingApproval"
-    assert pushed.json()["dfid"] is None
+    assert pushed.status_code == 200, pushed.content
+    assert pushed.json()["data"]["status"] == "PendingApproval"
+    assert pushed.json()["data"]["dfid"] is None
 
     # The owner approves it: the local item is tokenized to a new DFID.
-    [pending] = owner.get(f"{circuit}/pending-items").json()
-    approved = owner.post(f"{circuit}/pending-items/{pending['id']}/approve")
+    [pending] = owner.get(f"{circuit}/pending-items").json()["data"]
+    approved = owner.post(f"{circuit}/pending-items/{pending['pending_id']}/approve")
     assert approved.status_code == 200, approved.content
-    dfid = approved.json()["dfid"]
+    dfid = approved.json()["data"]["dfid"]
     assert dfid.startswith("DFID-")
     mapping = farm.get(f"/api/items/mapping/{first_local_id}").json()
     assert mapping == {"local_id": first_local_id, "dfid": dfid, "status": "Tokenized"}
@@ -83,27 +83,28 @@ def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit
     )
     second_local_id = local.json()["local_id"]
     pushed = packer.post(f"{circuit}/push-local", {"local_id": second_local_id}, format="json")
-    assert pushed.json()["status"] == "PendingApproval"
-    [pending] = owner.get(f"{circuit}/pending-items").json()
-    approved = owner.post(f"{circuit}/pending-items/{pending['id']}/approve")
+    assert pushed.json()["data"]["status"] == "PendingApproval"
+    [pending] = owner.get(f"{circuit}/pending-items").json()["data"]
+    approved = owner.post(f"{circuit}/pending-items/{pending['pending_id']}/approve")
     assert approved.status_code == 200, approved.content
-    assert approved.json()["dfid"] == dfid  # the same animal, the same DFID
+    assert approved.json()["data"]["dfid"] == dfid  # the same animal, the same DFID
 
     # One item in the circuit, enriched by both organisations, visible to both.
     items = owner.get(f"{circuit}/items").json()
-    assert len(items) == 1
-    assert items[0]["dfid"] == dfid
-    assert items[0]["enriched_data"] == {"breed": "Nelore", "carcass_weight_kg": 280}
-    assert farm.get(f"/api/items/{dfid}").status_code == 200
+    assert [row["dfid"] for row in items] == [dfid]
+    enriched = farm.get(f"/api/items/{dfid}").json()
+    assert enriched["enriched_data"] == {"breed": "Nelore", "carcass_weight_kg": 280}
     assert packer.get(f"/api/items/{dfid}").status_code == 200
 
     # Activities: one push each, the first created the DFID, the second enriched it.
     activities = owner.get(f"{circuit}/activities").json()
-    by_member = {a["performed_by"]: a for a in activities}
+    by_member = {a["user_id"]: a for a in activities}
     assert set(by_member) == {farmer.pk, buyer.pk}
     assert by_member[farmer.pk]["details"]["result"] == "NewItemCreated"
     assert by_member[buyer.pk]["details"]["result"] == "ExistingItemEnriched"
-    assert all(a["dfids"] == [dfid] and a["details"]["approver_id"] == coop.pk for a in activities)
+    assert all(
+        a["item_dfids"] == [dfid] and a["details"]["approver_id"] == coop.pk for a in activities
+    )
     operations = owner.get(f"{circuit}/operations?status=Completed").json()
     assert len(operations) == 2
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_adapter_get_and_put(auth_client, user, circuit):
     response = auth_client.get(circuit_url(circuit, "/adapter"))
     assert response.status_code == 200
-    assert response.json()["adapter_type"] is None
+    assert response.json()["adapter_type"] == "none"
     response = auth_client.put(
         circuit_url(circuit, "/adapter"),
         {"adapter_type": "ipfs-ipfs", "sponsor_adapter_access": True},
@@ -78,13 +78,19 @@ def publish(circuit, user, **settings):
 def test_public_settings_password_is_hashed_and_never_returned(auth_client, circuit):
     response = auth_client.put(
         circuit_url(circuit, "/public-settings"),
-        {"access_mode": "protected", "password": "open sesame", "display_name": "Valley"},
+        {
+            "public_settings": {
+                "access_mode": "protected",
+                "access_password": "open sesame",
+                "public_name": "Valley",
+            }
+        },
         format="json",
     )
     assert response.status_code == 200, response.content
     assert "open sesame" not in response.content.decode()
-    assert "password_hash" not in response.json()
-    assert response.json()["has_password"] is True
+    assert "password_hash" not in response.content.decode()
+    assert response.json()["data"]["public_settings"]["has_password"] is True
     circuit.refresh_from_db()
     stored = circuit.public_settings["password_hash"]
     assert stored and "open sesame" not in stored
@@ -94,7 +100,7 @@ def test_public_settings_password_is_hashed_and_never_returned(auth_client, circ
     # Saved again without a password: the hash is kept.
     auth_client.put(
         circuit_url(circuit, "/public-settings"),
-        {"access_mode": "protected", "display_name": "Valley 2"},
+        {"public_settings": {"access_mode": "protected", "public_name": "Valley 2"}},
         format="json",
     )
     circuit.refresh_from_db()
@@ -103,13 +109,19 @@ def test_public_settings_password_is_hashed_and_never_returned(auth_client, circ
 
 def test_public_settings_validation(auth_client, user, circuit):
     path = circuit_url(circuit, "/public-settings")
-    assert auth_client.put(path, {"access_mode": "secret"}, format="json").status_code == 400
-    assert auth_client.put(path, {"access_mode": "protected"}, format="json").status_code == 400
-    assert auth_client.put(path, {"access_mode": "scheduled"}, format="json").status_code == 400
+    for settings in ({"access_mode": "secret"}, {"access_mode": "protected"}):
+        response = auth_client.put(path, {"public_settings": settings}, format="json")
+        assert response.status_code == 400
+    response = auth_client.put(path, {"access_mode": "public"}, format="json")
+    assert response.status_code == 400  # the settings go inside "public_settings"
+    response = auth_client.put(
+        path, {"public_settings": {"access_mode": "scheduled"}}, format="json"
+    )
+    assert response.status_code == 400
     outsider_item = item_for(user)
     response = auth_client.put(
         path,
-        {"access_mode": "public", "published_items": [outsider_item.dfid]},
+        {"public_settings": {"access_mode": "public", "published_items": [outsider_item.dfid]}},
         format="json",
     )
     assert response.status_code == 400
@@ -134,51 +146,76 @@ def test_public_view_shows_branding_and_public_events_of_published_items(
     response = auth_client.put(
         circuit_url(circuit, "/public-settings"),
         {
-            "access_mode": "public",
-            "display_name": "Valley beef",
-            "primary_color": "#006400",
-            "published_items": [published.dfid],
+            "public_settings": {
+                "access_mode": "public",
+                "public_name": "Valley beef",
+                "primary_color": "#006400",
+                "published_items": [published.dfid],
+            }
         },
         format="json",
     )
     assert response.status_code == 200, response.content
 
-    response = api_client.get(f"/api/public/circuits/{circuit.circuit_id}")
+    response = api_client.get(circuit_url(circuit, "/public"))
     assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["branding"]["display_name"] == "Valley beef"
-    assert body["branding"]["primary_color"] == "#006400"
-    assert [item["dfid"] for item in body["items"]] == [published.dfid]
-    events = body["items"][0]["events"]
+    body = response.json()["data"]
+    assert body["public_name"] == "Valley beef"
+    assert body["primary_color"] == "#006400"
+    assert [item["dfid"] for item in body["published_items_with_events"]] == [published.dfid]
+    events = body["published_items_with_events"][0]["events"]
     assert events and all(e["event_type"] != "PushedToCircuit" for e in events)  # CircuitOnly
     assert {"note": "vaccinated"} in [e["metadata"] for e in events]
     assert {"note": "private"} not in [e["metadata"] for e in events]
 
 
 def test_public_view_is_404_when_not_public(api_client, user, circuit):
-    assert api_client.get(f"/api/public/circuits/{circuit.circuit_id}").status_code == 404
-    assert api_client.get("/api/public/circuits/nope").status_code == 404
+    assert api_client.get(circuit_url(circuit, "/public")).status_code == 404
+    assert api_client.get("/api/circuits/nope/public").status_code == 404
     publish(circuit, user, access_mode="public", enabled=False)
-    assert api_client.get(f"/api/public/circuits/{circuit.circuit_id}").status_code == 404
+    response = api_client.get(circuit_url(circuit, "/public"))
+    assert response.status_code == 404
+    assert response.json()["error"] == "circuit_not_public"
 
 
 def test_public_view_scheduled(api_client, user, circuit):
-    publish(circuit, user, access_mode="scheduled", public_from="2999-01-01T00:00:00Z")
-    assert api_client.get(f"/api/public/circuits/{circuit.circuit_id}").status_code == 404
-    publish(circuit, user, access_mode="scheduled", public_from="2020-01-01T00:00:00Z")
-    assert api_client.get(f"/api/public/circuits/{circuit.circuit_id}").status_code == 200
+    item = item_for(user)
+    client_for(user).post(circuit_url(circuit, f"/push/{item.dfid}"))
+    publish(
+        circuit,
+        user,
+        access_mode="scheduled",
+        public_from="2999-01-01T00:00:00Z",
+        published_items=[item.dfid],
+    )
+    early = api_client.get(circuit_url(circuit, "/public"))
+    assert early.status_code == 200
+    assert early.json()["data"]["is_currently_accessible"] is False
+    assert early.json()["data"]["published_items"] == []
+    publish(
+        circuit,
+        user,
+        access_mode="scheduled",
+        public_from="2020-01-01T00:00:00Z",
+        published_items=[item.dfid],
+    )
+    open_now = api_client.get(circuit_url(circuit, "/public")).json()["data"]
+    assert open_now["is_currently_accessible"] is True
+    assert open_now["published_items"] == [item.dfid]
 
 
 def test_public_view_protected(api_client, user, circuit):
     publish(circuit, user, access_mode="protected", password="open sesame")
-    path = f"/api/public/circuits/{circuit.circuit_id}"
+    path = circuit_url(circuit, "/public")
     missing = api_client.get(path)
-    assert missing.status_code == 401
-    assert missing.json()["error"] == "circuit_password_required"
+    assert missing.status_code == 200
+    assert missing.json()["data"]["requires_password"] is True
+    assert missing.json()["data"]["is_currently_accessible"] is False
     wrong = api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="guess")
     assert wrong.status_code == 403
     assert wrong.json()["error"] == "invalid_circuit_password"
-    assert api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="open sesame").status_code == 200
+    right = api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="open sesame")
+    assert right.json()["data"]["is_currently_accessible"] is True
     assert api_client.get(path, {"password": "open sesame"}).status_code == 200
 
 
@@ -186,13 +223,15 @@ def test_public_view_ignores_a_bad_token(user, circuit):
     publish(circuit, user, access_mode="public")
     client = client_for(user)
     client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
-    assert client.get(f"/api/public/circuits/{circuit.circuit_id}").status_code == 200
+    assert client.get(circuit_url(circuit, "/public")).status_code == 200
 
 
 def test_public_settings_need_manage_permissions(circuit):
     admin = member_of(circuit, "Admin")
     response = client_for(admin).put(
-        circuit_url(circuit, "/public-settings"), {"access_mode": "public"}, format="json"
+        circuit_url(circuit, "/public-settings"),
+        {"public_settings": {"access_mode": "public"}},
+        format="json",
     )
     assert response.status_code == 403
 
@@ -202,7 +241,7 @@ def test_wrong_passwords_are_limited(api_client, user, circuit):
 
     cache.clear()
     publish(circuit, user, access_mode="protected", password="open sesame")
-    path = f"/api/public/circuits/{circuit.circuit_id}"
+    path = circuit_url(circuit, "/public")
     for _ in range(10):
         assert api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="guess").status_code == 403
     response = api_client.get(path, HTTP_X_CIRCUIT_PASSWORD="open sesame")

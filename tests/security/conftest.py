@@ -88,7 +88,7 @@ def world(db, settings) -> World:
     ok(
         client.put(
             f"/api/circuits/{circuit_id}/public-settings",
-            {"access_mode": "protected", "password": CIRCUIT_PASSWORD},
+            {"public_settings": {"access_mode": "protected", "access_password": CIRCUIT_PASSWORD}},
             format="json",
         )
     )

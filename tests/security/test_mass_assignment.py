@@ -166,18 +166,22 @@ def test_item_update_cannot_change_owner_status_or_hash(auth_client, user, other
 
 
 def test_circuit_creation_and_update_ignore_owner_and_status(auth_client, user, other_user):
+    stolen = auth_client.post(
+        "/api/circuits", {"name": "Traders", "owner_id": other_user.user_id}, format="json"
+    )
+    assert stolen.status_code == 403  # owner_id may only name the caller
     response = auth_client.post(
         "/api/circuits",
         {
             "name": "Traders",
-            "owner_id": other_user.user_id,
+            "owner_id": user.user_id,
             "owner": other_user.user_id,
             "status": "Archived",
             "circuit_id": "00000000-0000-4000-8000-000000000002",
         },
         format="json",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     circuit_id = response.json()["circuit_id"]
     auth_client.patch(
         f"/api/circuits/{circuit_id}",

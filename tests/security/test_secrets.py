@@ -110,7 +110,7 @@ def test_auth_answers_hold_no_password_or_hash(world, api_client, path, body):
 
 def test_circuit_answers_hide_the_access_password_and_its_hash(world, api_client):
     circuit = world.owner_client.get(f"/api/circuits/{world.ids['circuit_id']}")
-    public = api_client.get(f"/api/public/circuits/{world.ids['circuit_id']}")
+    public = api_client.get(f"/api/circuits/{world.ids['circuit_id']}/public")
 
     for response in (circuit, public):
         text = response.content.decode()

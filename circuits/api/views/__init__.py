@@ -1,4 +1,2 @@
-from circuits.api.views.circuits import CircuitViewSet
-from circuits.api.views.public import PublicCircuitView
-
-__all__ = ["CircuitViewSet", "PublicCircuitView"]
+"""Views of ``/api/circuits``, one viewset per resource; ``circuits.api.urls`` maps the
+earlier engine's route table onto them."""
