@@ -35,7 +35,7 @@ def permissions_of(circuit, user) -> list[str]:
 
 
 def test_admin_cannot_edit_a_role_holding_permissions_it_lacks(circuit, admin_client):
-    response = admin_client.patch(
+    response = admin_client.put(
         circuit_url(circuit, "/roles/Auditor"), {"permissions": ["Pull"]}, format="json"
     )
     assert response.status_code == 403, response.content
@@ -80,7 +80,7 @@ def test_the_owner_may_change_demote_and_remove_anyone(circuit, auth_client, aud
         == 200
     )
     assert (
-        auth_client.patch(
+        auth_client.put(
             circuit_url(circuit, "/roles/Auditor"), {"permissions": ["Pull"]}, format="json"
         ).status_code
         == 200
