@@ -166,12 +166,12 @@ def test_pending_approval_links_the_pushers_layer_only(owner, stranger, owned, t
         {"local_id": local.local_id},
         format="json",
     )
-    assert response.status_code == 201 and response.json()["status"] == "PendingApproval"
-    pending = client.get(f"/api/circuits/{circuit.circuit_id}/pending-items").json()
-    pending_id = pending[0]["id"]
+    assert response.status_code == 200 and response.json()["data"]["status"] == "PendingApproval"
+    pending = client.get(f"/api/circuits/{circuit.circuit_id}/pending-items").json()["data"]
+    pending_id = pending[0]["pending_id"]
     approved = client.post(f"/api/circuits/{circuit.circuit_id}/pending-items/{pending_id}/approve")
     assert approved.status_code == 200, approved.content
-    assert approved.json()["dfid"] == owned.dfid
+    assert approved.json()["data"]["dfid"] == owned.dfid
     assert_no_owner_data(approved.json(), owner)
     assert_untouched(owned)
     assert ItemContribution.objects.get(item=owned, contributor=stranger).enriched_data == {
