@@ -58,6 +58,11 @@ urlpatterns = [
         circuits({"put": "public_settings"}),
         "circuit-public-settings",
     ),
+    route(
+        rf"{CIRCUIT}/visibility/toggle",
+        circuits({"put": "toggle_visibility"}),
+        "circuit-visibility-toggle",
+    ),
     route(rf"{CIRCUIT}/adapter", circuits({"get": "adapter", "put": "adapter"}), "circuit-adapter"),
     route(rf"{CIRCUIT}/items", circuits({"get": "items"}), "circuit-items"),
     route(rf"{CIRCUIT}/activities", circuits({"get": "activities"}), "circuit-activities"),

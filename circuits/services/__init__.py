@@ -9,6 +9,7 @@ from circuits.services.circuits import (
     circuit_require_active,
     circuit_set_adapter,
     circuit_set_public_settings,
+    circuit_toggle_visibility,
     circuit_update,
 )
 from circuits.services.members import (
@@ -54,6 +55,7 @@ __all__ = [
     "circuit_require_active",
     "circuit_set_adapter",
     "circuit_set_public_settings",
+    "circuit_toggle_visibility",
     "circuit_update",
     "join_request_approve",
     "join_request_create",

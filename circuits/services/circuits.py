@@ -174,6 +174,21 @@ def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
 
 
 @transaction.atomic
+def circuit_toggle_visibility(*, circuit: Circuit, actor: User) -> Circuit:
+    """Flip ``permissions.allow_public_visibility`` (under the row lock, so two toggles at
+    once flip twice)."""
+    circuit = circuit_lock(circuit=circuit)
+    if circuit.status == CircuitStatus.ARCHIVED:
+        raise Conflict("An archived circuit cannot be changed.", code="circuit_archived")
+    flags = circuit_permissions_clean(None, current=circuit.permissions)
+    flags["allow_public_visibility"] = not flags["allow_public_visibility"]
+    circuit.permissions = flags
+    circuit.last_modified_ts = unix_now()
+    circuit.save(update_fields=["permissions", "last_modified_ts", "updated_at"])
+    return circuit
+
+
+@transaction.atomic
 def circuit_deactivate(*, circuit: Circuit, actor: User) -> Circuit:
     """Set the circuit Inactive: it keeps its members and items but accepts no push or pull."""
     circuit = circuit_lock(circuit=circuit)

@@ -55,6 +55,7 @@ ENDPOINTS = [
     Endpoint("patch", "{c}", "ManagePermissions", 200, {"description": "new"}),
     Endpoint("delete", "{c}", "Delete", 204),
     Endpoint("put", "{c}/deactivate", "ManagePermissions", 200, {}),
+    Endpoint("put", "{c}/visibility/toggle", "ManagePermissions", 200),
     Endpoint("post", "{c}/members", "Invite", 200, {"member_id": "{newcomer}", "role": "Viewer"}),
     Endpoint("patch", "{c}/members/{target}", "ManageMembers", 200, {"role": "Member"}),
     Endpoint("delete", "{c}/members/{target}", "ManageMembers", 204),

@@ -249,6 +249,25 @@ def test_deactivate_circuit_is_a_put(owner_client, circuit):
     assert owner_client.post(circuit_url(circuit, "/deactivate"), {}).status_code == 405
 
 
+def test_visibility_toggle(owner_client, circuit):
+    first, second = both_slash_forms(
+        owner_client, "put", circuit_url(circuit, "/visibility/toggle")
+    )
+    assert first.status_code == second.status_code == 200, first.content
+    assert first.json() == {
+        "success": True,
+        "circuit_id": str(circuit.pk),
+        "name": circuit.name,
+        "visibility": "public",
+        "allow_public_visibility": True,
+    }
+    assert second.json()["visibility"] == "private"
+    circuit.refresh_from_db()
+    assert circuit.permissions["allow_public_visibility"] is False
+    member = client_for(member_of(circuit, "Admin"))
+    assert member.put(circuit_url(circuit, "/visibility/toggle")).status_code == 403
+
+
 def test_public_settings_take_the_engine_body(owner_client, user, circuit):
     response = owner_client.put(
         circuit_url(circuit, "/public-settings"),

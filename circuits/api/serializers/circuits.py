@@ -396,3 +396,11 @@ class CircuitEnvelopeSerializer(serializers.Serializer):
 class MessageEnvelopeSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     message = serializers.CharField()
+
+
+class VisibilityToggleSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    circuit_id = serializers.UUIDField()
+    name = serializers.CharField()
+    visibility = serializers.CharField(help_text="public or private.")
+    allow_public_visibility = serializers.BooleanField()

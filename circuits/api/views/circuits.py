@@ -16,12 +16,13 @@ from circuits.api.serializers.circuits import (
     CircuitSerializer,
     CircuitUpdateSerializer,
     PublicSettingsUpdateSerializer,
+    VisibilityToggleSerializer,
 )
 from circuits.api.serializers.operations import ActivitySerializer, CircuitItemSerializer
 from circuits.api.views.base import CircuitScopedViewSet, status_param
 from circuits.models import Circuit, CircuitStatus
 from circuits.permissions import Permission
-from defarm.api.envelopes import success_data
+from defarm.api.envelopes import success_data, success_with
 from defarm.api.identity import caller_named_check
 
 
@@ -186,6 +187,24 @@ class CircuitViewSet(CircuitScopedViewSet):
             circuit=self.circuit(Permission.MANAGE_PERMISSIONS), actor=request.user
         )
         return Response(circuit_response(circuit))
+
+    @extend_schema(
+        summary="Toggle a circuit's public visibility",
+        description="Flips `permissions.allow_public_visibility`. Needs ManagePermissions.",
+        request=None,
+        responses=VisibilityToggleSerializer,
+    )
+    def toggle_visibility(self, request: Request, circuit_id: str) -> Response:
+        circuit = services.circuit_toggle_visibility(
+            circuit=self.circuit(Permission.MANAGE_PERMISSIONS), actor=request.user
+        )
+        public = bool(circuit.permissions.get("allow_public_visibility"))
+        return success_with(
+            circuit_id=str(circuit.pk),
+            name=circuit.name,
+            visibility="public" if public else "private",
+            allow_public_visibility=public,
+        )
 
     @extend_schema(
         summary="Replace a circuit's public settings",
