@@ -3,7 +3,11 @@ from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
 
-from defarm.api.exceptions import database_unavailable_response, error_body
+from defarm.api.exceptions import (
+    database_error_is_outage,
+    database_unavailable_response,
+    error_body,
+)
 
 
 class DatabaseUnavailableMiddleware:
@@ -16,7 +20,9 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if isinstance(exception, (OperationalError, InterfaceError)) and database_error_is_outage(
+            exception
+        ):
             return database_unavailable_response()
         return None
 

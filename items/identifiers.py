@@ -21,6 +21,10 @@ KNOWN_NAMESPACES = (
     "generic",
 )
 CONTEXTUAL_SCOPES = ("user", "organization", "circuit")
+# Identifiers live in btree indexes ((key, value), (namespace, key, value)), whose entries
+# PostgreSQL caps at 2,704 bytes: 128 + 512 characters of up to 4 bytes each stay under it.
+IDENTIFIER_KEY_MAX_LENGTH = 128
+IDENTIFIER_VALUE_MAX_LENGTH = 512
 KNOWN_REGISTRIES = ("sisbov", "cpf", "cnpj", "car", "nirf", "ie", "rfid")
 
 
@@ -125,6 +129,23 @@ def identifier_parse(raw: Any, *, namespace_default: str | None = None) -> Ident
         raise exceptions.ValidationError({"identifiers": ["Each identifier is an object."]})
     key = str(raw.get("key") or "").strip()
     value = str(raw.get("value") if raw.get("value") is not None else "").strip()
+    if len(key) > IDENTIFIER_KEY_MAX_LENGTH:
+        raise exceptions.ValidationError(
+            {
+                "identifiers": [
+                    f"Identifier key {key[:40]}...: at most {IDENTIFIER_KEY_MAX_LENGTH} characters."
+                ]
+            }
+        )
+    if len(value) > IDENTIFIER_VALUE_MAX_LENGTH:
+        raise exceptions.ValidationError(
+            {
+                "identifiers": [
+                    f"Identifier {key}: the value is at most {IDENTIFIER_VALUE_MAX_LENGTH} "
+                    f"characters ({len(value)} sent)."
+                ]
+            }
+        )
     label = f"{key or '?'}={value or '?'}"
     if not key or not value:
         raise exceptions.ValidationError(

@@ -70,6 +70,29 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return body
 
 
+# SQLSTATE classes that mean the database cannot be reached or is not serving: connection
+# exceptions (08), insufficient resources (53: too many connections, disk full), operator
+# intervention (57P: shutting down, starting up). Any other database error is the request's
+# own problem (54: a value too large for an index) or a bug, never an outage.
+OUTAGE_SQLSTATE_PREFIXES = ("08", "53", "57P")
+
+
+def database_error_sqlstate(exc: Exception) -> str | None:
+    """The SQLSTATE of a database error (psycopg's, kept as the Django error's cause)."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(exc, "sqlstate", None)
+
+
+def database_error_is_outage(exc: Exception) -> bool:
+    """Whether ``exc`` says the database is unavailable (not that one statement failed)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = database_error_sqlstate(exc)
+    return sqlstate is None or sqlstate.startswith(OUTAGE_SQLSTATE_PREFIXES)
+
+
 def database_unavailable_response() -> JsonResponse:
     return JsonResponse(
         error_body("database_unavailable", "The database is not answering; try again shortly."),
@@ -103,7 +126,7 @@ def _first_message(details: dict[str, Any]) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, (OperationalError, InterfaceError)) and database_error_is_outage(exc):
         logger.error("Database unavailable: %s", exc)
         set_rollback()
         return Response(
@@ -111,7 +134,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=503,
             headers={"Retry-After": "5"},
         )
-    if isinstance(exc, DataError):
+    if isinstance(exc, DataError) or (database_error_sqlstate(exc) or "").startswith("54"):
         # Input the database cannot hold (a NUL character, a number out of range) is the
         # client's error, not a server error.
         logger.warning("Value refused by the database: %s", exc)
@@ -119,7 +142,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body(
                 "validation_error",
-                "A value cannot be stored: out of range, too long, or containing NUL characters.",
+                "A value cannot be stored: out of range, too long (to store or to index), or "
+                "containing NUL characters.",
             ),
             status=400,
         )

@@ -5,7 +5,11 @@ from datetime import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from items.identifiers import CONTEXTUAL_SCOPES
+from items.identifiers import (
+    CONTEXTUAL_SCOPES,
+    IDENTIFIER_KEY_MAX_LENGTH,
+    IDENTIFIER_VALUE_MAX_LENGTH,
+)
 from items.item_view import item_view
 from items.models import (
     ConflictResolution,
@@ -22,9 +26,12 @@ from items.services import ConflictStrategy, MergeStrategy
 
 
 class IdentifierInputSerializer(serializers.Serializer):
-    namespace = serializers.CharField(required=False, help_text="Default `generic`.")
-    key = serializers.CharField(help_text="For canonical ids, the registry (sisbov, cpf, ...).")
-    value = serializers.CharField()
+    namespace = serializers.CharField(required=False, max_length=50, help_text="Default `generic`.")
+    key = serializers.CharField(
+        max_length=IDENTIFIER_KEY_MAX_LENGTH,
+        help_text="For canonical ids, the registry (sisbov, cpf, ...).",
+    )
+    value = serializers.CharField(max_length=IDENTIFIER_VALUE_MAX_LENGTH)
     id_type = serializers.ChoiceField(
         choices=IdentifierType.choices, required=False, default=IdentifierType.CONTEXTUAL
     )
@@ -163,9 +170,9 @@ class ItemMergeSerializer(serializers.Serializer):
 
 
 class SplitIdentifierSerializer(serializers.Serializer):
-    namespace = serializers.CharField(required=False)
-    key = serializers.CharField()
-    value = serializers.CharField()
+    namespace = serializers.CharField(required=False, max_length=50)
+    key = serializers.CharField(max_length=IDENTIFIER_KEY_MAX_LENGTH)
+    value = serializers.CharField(max_length=IDENTIFIER_VALUE_MAX_LENGTH)
 
 
 class ItemSplitSerializer(serializers.Serializer):
@@ -252,6 +259,10 @@ class ReceiptIdentifierSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReceiptIdentifier
         fields = ["key", "value"]
+        extra_kwargs = {
+            "key": {"max_length": IDENTIFIER_KEY_MAX_LENGTH},
+            "value": {"max_length": IDENTIFIER_VALUE_MAX_LENGTH},
+        }
 
 
 class ReceiptSerializer(serializers.ModelSerializer):
