@@ -298,6 +298,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "defarm.api.schema.add_error_responses",
+        "defarm.api.schema_docs.document_sections",
     ],
     # One enum component per set of choices, named after what it is (not after the field).
     "ENUM_NAME_OVERRIDES": {
