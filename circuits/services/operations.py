@@ -622,6 +622,18 @@ def _pending_operation(pending_item: CircuitPendingItem, user_id: str) -> Circui
     )
 
 
+def approval_check_separation_of_duties(
+    *, circuit: Circuit, requester_id: str, approver: User
+) -> None:
+    """A manager does not approve their own push or pull: a second manager or the circuit's
+    owner does. The owner may approve their own request (a circuit they run alone must still
+    work, and the owner holds every permission anyway)."""
+    if approver.pk == requester_id and approver.pk != circuit.owner_id:
+        raise exceptions.PermissionDenied(
+            "You asked for this operation: another manager or the circuit's owner approves it."
+        )
+
+
 def pending_item_approve(*, pending_item: CircuitPendingItem, approver: User) -> CircuitOperation:
     """Approve a pushed item waiting in the circuit: a local item is tokenized now, then the
     push completes (charged to the member who pushed it).
@@ -647,6 +659,9 @@ def _pending_item_approve(
     pending_item = _pending_item_lock(pending_item)
     circuit_require_active(circuit=circuit)
     requester = User.objects.get(pk=pending_item.pushed_by)
+    approval_check_separation_of_duties(
+        circuit=circuit, requester_id=requester.pk, approver=approver
+    )
     operation = _pending_operation(pending_item, requester.pk)
     after = _AfterCommit()
     item = pending_item.item
@@ -788,6 +803,9 @@ def _pull_approve(*, operation: CircuitOperation, approver: User) -> CircuitOper
     circuit = circuit_lock(circuit=Circuit(pk=operation.circuit_id))
     operation = _operation_lock(operation)
     circuit_require_active(circuit=circuit)
+    approval_check_separation_of_duties(
+        circuit=circuit, requester_id=operation.requester_id, approver=approver
+    )
     item = Item.objects.filter(pk=operation.dfid).first()
     if item is None:
         raise exceptions.NotFound(f"Item {operation.dfid} not found.")
