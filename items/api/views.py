@@ -301,6 +301,7 @@ class EventViewSet(
         body.is_valid(raise_exception=True)
         data = body.validated_data
         item = selectors.item_get_visible(user=request.user, dfid=data["dfid"])
+        services.event_author_check(user=request.user, item=item)
         event, created = services.event_submit(
             item=item,
             event_type=data["event_type"],

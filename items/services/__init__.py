@@ -4,7 +4,12 @@ from items.selectors import item_get_visible, items_visible_to
 from items.services.conflicts import ConflictStrategy, conflict_resolve
 from items.services.data_lake import data_lake_resolve_one, data_lake_resolve_pending
 from items.services.dfid import dfid_issue, dfids_issue
-from items.services.events import event_record, event_submit, events_record_many
+from items.services.events import (
+    event_author_check,
+    event_record,
+    event_submit,
+    events_record_many,
+)
 from items.services.items import (
     item_create,
     item_deprecate,
@@ -38,6 +43,7 @@ __all__ = [
     "data_lake_resolve_pending",
     "dfid_issue",
     "dfids_issue",
+    "event_author_check",
     "event_record",
     "event_submit",
     "events_record_many",

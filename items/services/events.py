@@ -57,6 +57,30 @@ def _stored_metadata(metadata: dict[str, Any], source: str) -> dict[str, Any]:
     return {**metadata, "source": source} if source else dict(metadata)
 
 
+def event_author_check(*, user: User, item: Item) -> None:
+    """Adding an event to an item is writing to it: its owner may, and a member holding Push
+    in a circuit that holds it. Seeing the item through Pull only (or as staff) is reading:
+    403."""
+    from circuits.models import CircuitItem, CircuitMember
+    from circuits.permissions import Permission
+
+    if item.created_by_id == user.pk:
+        return
+    holding_circuits = CircuitItem.objects.filter(item=item).values("circuit_id")
+    owns_a_holder = CircuitItem.objects.filter(item=item, circuit__owner=user).exists()
+    may_push = any(
+        Permission.PUSH in (permissions or [])
+        for permissions in CircuitMember.objects.filter(
+            member=user, circuit_id__in=holding_circuits
+        ).values_list("permissions", flat=True)
+    )
+    if not (owns_a_holder or may_push):
+        raise exceptions.PermissionDenied(
+            "Only the item's owner or a member holding Push in a circuit that holds the item "
+            "may add events to it."
+        )
+
+
 def event_submit(
     *,
     item: Item | None,
