@@ -25,10 +25,16 @@ def test_landing_page_then_the_admin_shows_the_seeded_items(page, staff):
     page.click("input[type=submit]")
     page.wait_for_selector("#content-main")
 
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/admin/items/item/")
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(7)  # two farms and five head of cattle
     expect(page.locator("#result_list")).to_contain_text("DFID-")
+    table_width, room = page.evaluate(
+        "[document.querySelector('#result_list').scrollWidth,"
+        " document.querySelector('#changelist .results').clientWidth]"
+    )
+    assert table_width <= room, "the items list fits a 1280-pixel screen"
 
     page.fill("#searchbar", "BR510792500001")
     page.press("#searchbar", "Enter")
