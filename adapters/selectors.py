@@ -16,7 +16,7 @@ from adapters.backends import (
     StorageAdapter,
     UnavailableStorageAdapter,
 )
-from adapters.models import AdapterConfig, StorageHistory
+from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
 from defarm.timeutils import unix_now
 
 MASK = "********"
@@ -168,6 +168,32 @@ def storage_history_for_item(*, item) -> QuerySet[StorageHistory]:
     return StorageHistory.objects.filter(item=item).order_by("-stored_at_ts", "-created_at", "-id")
 
 
+def storage_history_visible(*, item, user: User) -> QuerySet[StorageHistory]:
+    """The item's storage records ``user`` may read (newest first). What a circuit stored is
+    the item as that circuit holds it (the layers shared with it), so only its members (and
+    staff) see where; manual migrations store the creator's layer, which the caller of this
+    already sees (``item_get_for_storage``)."""
+    records = storage_history_for_item(item=item)
+    if user.is_admin:
+        return records
+    from circuits.models import CircuitMember
+
+    circuits = [
+        str(circuit_id)
+        for circuit_id in CircuitMember.objects.filter(member=user).values_list(
+            "circuit_id", flat=True
+        )
+    ]
+    return records.filter(Q(triggered_by_id__in=circuits) | Q(triggered_by=StorageTrigger.MANUAL))
+
+
+def storage_history_public(*, item) -> QuerySet[StorageHistory]:
+    """The records of what public circuits publishing the item stored (newest first)."""
+    return storage_history_for_item(item=item).filter(
+        triggered_by_id__in=[str(circuit_id) for circuit_id in item.public_circuit_ids]
+    )
+
+
 def storage_history_primary(*, item) -> StorageHistory | None:
     """The item's current primary location: its newest active storage record."""
     return storage_history_for_item(item=item).filter(is_active=True).first()
@@ -197,10 +223,11 @@ def storage_history_statistics(*, user: User) -> dict[str, Any]:
 
 
 def item_get_for_storage(*, user: User, dfid: str):
-    """The item ``dfid`` when ``user`` may see it; 404 otherwise."""
+    """The item ``dfid`` when ``user`` may see it and its creator's layer (where the item row
+    was stored is the creator's data); 404 otherwise."""
     from items.selectors import item_get_visible
 
-    return item_get_visible(user=user, dfid=dfid)
+    return item_get_visible(user=user, dfid=dfid, require_base=True)
 
 
 def _public_settings_open(public_settings: dict[str, Any] | None) -> bool:
@@ -225,9 +252,15 @@ def item_get_public(*, dfid: str):
     from circuits.models import CircuitItem
 
     holdings = CircuitItem.objects.filter(item_id=dfid).select_related("circuit", "item")
+    item = None
+    public_circuit_ids = []
     for holding in holdings:
         public_settings = holding.circuit.public_settings or {}
         published = public_settings.get("published_items") or []
         if _public_settings_open(public_settings) and dfid in published:
-            return holding.item
-    raise NotFound(f"Item {dfid} is not published in a public circuit.")
+            item = holding.item
+            public_circuit_ids.append(holding.circuit_id)
+    if item is None:
+        raise NotFound(f"Item {dfid} is not published in a public circuit.")
+    item.public_circuit_ids = public_circuit_ids  # what storage_history_public shows
+    return item

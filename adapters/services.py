@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
@@ -152,29 +153,42 @@ def adapter_config_delete(*, admin: User, config: AdapterConfig) -> None:
 # --- Storing items ------------------------------------------------------------------------------
 
 
-def item_storage_snapshot(*, item) -> dict[str, Any]:
+def item_storage_snapshot(*, item, circuit_id=None) -> dict[str, Any]:
     """What a store writes: the item's identity, identifiers and data, and its public events
-    (oldest first). Private and circuit-only events stay out of storage that others may read."""
+    (oldest first). Private and circuit-only events stay out of storage that others may read.
+
+    Stored for a circuit (``circuit_id``), it is the item as that circuit holds it: only the
+    contribution layers shared with the circuit, and only the public events of their parties.
+    Otherwise it is the item row, its creator's layer."""
+    from items.item_view import item_view_for_circuit, item_view_snapshot
     from items.models import Event, EventVisibility
     from items.services import item_snapshot
 
-    events = [
-        {
-            "event_id": str(event.event_id),
-            "event_type": event.event_type,
-            "timestamp": event.timestamp,
-            "metadata": event.metadata,
-        }
-        for event in Event.objects.filter(item=item, visibility=EventVisibility.PUBLIC).order_by(
-            "timestamp", "event_id"
-        )
-    ]
+    events = Event.objects.filter(item=item, visibility=EventVisibility.PUBLIC)
+    if circuit_id is None:
+        content, item_hash = item_snapshot(item=item), item.item_hash
+    else:
+        view = item_view_for_circuit(item=item, circuit_id=circuit_id)
+        content, item_hash = item_view_snapshot(view), view.item_hash
+        parties = {layer.contributor_id for layer in view.layers if layer.contributor_id}
+        authors = Q(created_by__in=parties)
+        if any(layer.is_base for layer in view.layers):
+            authors |= Q(created_by__isnull=True)  # the item's own, written by DeFarm
+        events = events.filter(authors)
     return {
         "dfid": item.dfid,
         "status": item.status,
-        "item_hash": item.item_hash,
-        **item_snapshot(item=item),
-        "events": events,
+        "item_hash": item_hash,
+        **content,
+        "events": [
+            {
+                "event_id": str(event.event_id),
+                "event_type": event.event_type,
+                "timestamp": event.timestamp,
+                "metadata": event.metadata,
+            }
+            for event in events.order_by("timestamp", "event_id")
+        ],
     }
 
 
@@ -191,8 +205,10 @@ def item_store(
     triggered_by: StorageTrigger,
     triggered_by_id: str | None,
     metadata: dict[str, Any] | None = None,
+    circuit_id=None,
 ) -> StorageHistory | None:
-    """Write the item's current snapshot through ``adapter_type`` and record where.
+    """Write the item's current snapshot (as circuit ``circuit_id`` holds it, when given)
+    through ``adapter_type`` and record where.
 
     ``none`` stores nothing and returns None. An adapter that cannot store raises
     (AdapterNotConfigured, StorageFailed) and nothing is recorded. Storing the same snapshot
@@ -201,7 +217,7 @@ def item_store(
     backend = storage_adapter_for(adapter_type=adapter_type)
     if backend is None:
         return None
-    snapshot = item_storage_snapshot(item=item)
+    snapshot = item_storage_snapshot(item=item, circuit_id=circuit_id)
     location = backend.store(snapshot)
     primary = storage_history_primary(item=item)
     if (
@@ -252,6 +268,7 @@ def item_store_for_circuit(*, circuit, item, user=None, operation=None) -> Stora
         triggered_by=StorageTrigger.CIRCUIT_PUSH,
         triggered_by_id=str(circuit.circuit_id),
         metadata=metadata,
+        circuit_id=circuit.circuit_id,
     )
 
 
@@ -296,7 +313,7 @@ def item_storage_migrate(
         description=f"Storage migration of {item.dfid} to {adapter_type}",
     )
     backend = storage_adapter_for(adapter_type=adapter_type)
-    snapshot = item_storage_snapshot(item=item)
+    snapshot = item_storage_snapshot(item=item, circuit_id=circuit.circuit_id if circuit else None)
     location = backend.store(snapshot)
     start, end = _events_range(snapshot)
     return StorageHistory.objects.create(

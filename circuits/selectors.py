@@ -25,6 +25,7 @@ from circuits.models import (
 )
 from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
+from items.item_view import events_shared_with_circuit
 from items.models import Event, EventVisibility, Item
 
 
@@ -89,15 +90,15 @@ def circuit_for_join_request(*, circuit_id) -> Circuit:
 
 def circuit_items_list(*, circuit: Circuit, with_events: bool = False) -> QuerySet[CircuitItem]:
     """The circuit's items; ``with_events`` prefetches, as ``item.member_events``, the events
-    a member sees (all but Private ones)."""
+    a member sees: all but Private ones, of the parties whose layers the circuit shares."""
     items = CircuitItem.objects.filter(circuit=circuit).select_related("circuit", "item")
     if with_events:
         items = items.prefetch_related(
             Prefetch(
                 "item__events",
-                queryset=Event.objects.exclude(visibility=EventVisibility.PRIVATE).order_by(
-                    "timestamp", "event_id"
-                ),
+                queryset=Event.objects.exclude(visibility=EventVisibility.PRIVATE)
+                .filter(events_shared_with_circuit(circuit_id=circuit.pk))
+                .order_by("timestamp", "event_id"),
                 to_attr="member_events",
             )
         )
@@ -110,9 +111,13 @@ def pulled_item_get(*, dfid: str) -> Item:
 
 
 def item_events_for_member(*, item: Item, user: User) -> list[Event]:
-    """The events of ``item`` a circuit member sees: all but other users' Private ones."""
+    """The events of ``item`` a circuit member sees: all but other users' Private ones, and of
+    the item's creator only when the member sees the creator's layer (``events_visible_to``)."""
+    from items.selectors import events_visible_to
+
     return list(
-        Event.objects.filter(item=item)
+        events_visible_to(user=user)
+        .filter(item=item)
         .filter(~Q(visibility=EventVisibility.PRIVATE) | Q(created_by=user))
         .order_by("timestamp", "event_id")
     )
@@ -291,9 +296,9 @@ def circuit_public_get(*, circuit_id, password: str | None) -> PublicCircuit:
         .prefetch_related(
             Prefetch(
                 "events",
-                queryset=Event.objects.filter(visibility=EventVisibility.PUBLIC).order_by(
-                    "-timestamp", "event_id"
-                ),
+                queryset=Event.objects.filter(visibility=EventVisibility.PUBLIC)
+                .filter(events_shared_with_circuit(circuit_id=circuit.pk))
+                .order_by("-timestamp", "event_id"),
                 to_attr="public_events",
             )
         )

@@ -102,6 +102,20 @@ def contributions_visible_to(*, user: User) -> QuerySet[ItemContribution]:
     )
 
 
+def events_shared_with_circuit(*, circuit_id: Any) -> Q:
+    """Events (a filter on ``Event``) a circuit shows of its items: those written by the
+    parties whose layers are shared with it, DeFarm's own (no author) when the base layer is,
+    and the circuit's own CircuitOnly events."""
+    shared = contributions_shared_with_circuit(circuit_id=circuit_id).filter(
+        item_id=OuterRef("item_id")
+    )
+    return (
+        Exists(shared.filter(contributor_id=OuterRef("created_by_id")))
+        | Q(created_by__isnull=True) & Exists(shared.filter(is_base=True))
+        | Q(visibility="CircuitOnly", metadata__circuit_id=str(circuit_id))
+    )
+
+
 def contributions_shared_with_circuit(*, circuit_id: Any) -> QuerySet[ItemContribution]:
     """Layers shared with one circuit (what its public view and its storage show)."""
     held = CircuitItem.objects.filter(item_id=OuterRef("item_id"), circuit_id=circuit_id)
@@ -250,10 +264,19 @@ def item_view(*, item: Item, viewer: User) -> ItemView:
     )
 
 
+def items_with_circuit_views(items: QuerySet[Item], *, circuit_id: Any) -> QuerySet[Item]:
+    """``items`` with what ``item_view_for_circuit`` needs: two queries for any number."""
+    return items.prefetch_related(
+        "identifiers", layers_prefetch(contributions_shared_with_circuit(circuit_id=circuit_id))
+    )
+
+
 def item_view_for_circuit(*, item: Item, circuit_id: Any) -> ItemView:
     """``item`` as circuit ``circuit_id`` holds it: the layers shared with the circuit, with
     nobody's person ids in clear (what its public view and its storage show)."""
-    layers = list(contributions_shared_with_circuit(circuit_id=circuit_id).filter(item=item))
+    layers = getattr(item, VIEW_LAYERS, None)
+    if layers is None:
+        layers = list(contributions_shared_with_circuit(circuit_id=circuit_id).filter(item=item))
     return item_view_merge(item=item, layers=layers, rows=item.identifiers.all(), viewer_id=None)
 
 
@@ -272,3 +295,15 @@ def item_view_snapshot(view: ItemView) -> dict[str, Any]:
         ],
         "enriched_data": view.enriched_data or {},
     }
+
+
+def events_of_layers(*, events: Iterable[Any], view: ItemView) -> list[Any]:
+    """Of ``events`` (of the view's item), those written by the parties of its layers (and
+    DeFarm's own, without an author, when the base layer is among them)."""
+    parties = {layer.contributor_id for layer in view.layers if layer.contributor_id}
+    with_base = any(layer.is_base for layer in view.layers)
+    return [
+        event
+        for event in events
+        if event.created_by_id in parties or (event.created_by_id is None and with_base)
+    ]

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework import exceptions
 
 from accounts.models import User
@@ -141,14 +141,25 @@ def user_circuit_ids(*, user: User) -> list[str]:
 
 def events_visible_to(*, user: User) -> QuerySet[Event]:
     """Events of items ``user`` sees: Public ones, their own Private ones, and CircuitOnly ones
-    of circuits they belong to. Staff see all."""
+    of circuits they belong to. Staff see all.
+
+    The item's creator's Public events (its Created and Enriched events name its identifiers
+    and data) belong to the base layer: they are shown only to who may see that layer, so a
+    party that reaches the item through its own contribution or circuit never reads them."""
     events = Event.objects.all()
     if user.is_admin:
         return events
     visible_items = items_visible_to(user=user).values("dfid")
+    base_visible = Exists(
+        contributions_visible_to(user=user).filter(item_id=OuterRef("item_id"), is_base=True)
+    )
+    by_creator = Exists(
+        Item.objects.filter(dfid=OuterRef("item_id"), created_by=OuterRef("created_by"))
+    )
+    by_another_party = Q(created_by__isnull=False) & ~by_creator
     return events.filter(Q(item__in=visible_items) | Q(created_by=user)).filter(
         Q(created_by=user)
-        | Q(visibility=EventVisibility.PUBLIC)
+        | Q(visibility=EventVisibility.PUBLIC) & (base_visible | by_another_party)
         | Q(
             visibility=EventVisibility.CIRCUIT_ONLY,
             metadata__circuit_id__in=user_circuit_ids(user=user),

@@ -48,8 +48,9 @@ from adapters.selectors import (
     adapter_types_for_user,
     item_get_for_storage,
     item_get_public,
-    storage_history_for_item,
+    storage_history_public,
     storage_history_statistics,
+    storage_history_visible,
 )
 from adapters.services import (
     adapter_config_create,
@@ -308,10 +309,14 @@ class AdapterConfigViewSet(
         return success_with(message="Default adapter set successfully")
 
 
-def storage_history_data(*, item, public: bool = False) -> dict:
-    """The engine's StorageHistoryResponse of ``item``: its records newest first, its primary
-    location, and when it was first and last stored."""
-    records = list(storage_history_for_item(item=item))
+def storage_history_data(*, item, user=None, public: bool = False) -> dict:
+    """The engine's StorageHistoryResponse of ``item``: the records ``user`` may read (public:
+    those of the circuits publishing it) newest first, its primary location, and when it was
+    first and last stored."""
+    if public:
+        records = list(storage_history_public(item=item))
+    else:
+        records = list(storage_history_visible(item=item, user=user))
     primary = next((record for record in records if record.is_active), None)
     serializer_class = PublicStorageRecordSerializer if public else StorageRecordSerializer
     context = {"primary_id": primary.pk if primary else None}
@@ -336,7 +341,7 @@ class StorageHistoryView(APIView):
     )
     def get(self, request, dfid: str):
         item = item_get_for_storage(user=request.user, dfid=dfid)
-        return success_data(storage_history_data(item=item))
+        return success_data(storage_history_data(item=item, user=request.user))
 
 
 class PublicStorageHistoryView(APIView):
@@ -376,7 +381,9 @@ class StorageLocationsView(APIView):
             raise serializers.ValidationError({"dfid": ["Must name the item in the path."]})
         item = item_get_for_storage(user=request.user, dfid=dfid)
         locations = list(
-            storage_history_for_item(item=item).values_list("storage_location", flat=True)
+            storage_history_visible(item=item, user=request.user).values_list(
+                "storage_location", flat=True
+            )
         )
         return success_with(dfid=item.dfid, locations=locations, count=len(locations))
 
@@ -493,7 +500,7 @@ class ItemStorageHistoryView(APIView):
     )
     def get(self, request, dfid: str):
         item = item_get_for_storage(user=request.user, dfid=dfid)
-        records = storage_history_for_item(item=item)
+        records = storage_history_visible(item=item, user=request.user)
         return success_with(
             dfid=item.dfid, records=ItemStorageRecordSerializer(records, many=True).data
         )

@@ -43,6 +43,7 @@ from circuits.services.members import circuit_managers
 from defarm.api.exceptions import ApiError, Conflict
 from defarm.timeutils import unix_now
 from items.identifiers import Identifier, identifiers_parse
+from items.item_view import item_view, item_view_snapshot
 from items.models import (
     DEFAULT_NAMESPACE,
     LOCAL_DFID_PREFIX,
@@ -408,7 +409,7 @@ def circuit_push(*, circuit: Circuit, user: User, dfid: str) -> CircuitOperation
         circuit=circuit, user=user, operation_type=OperationType.PUSH, dfid=item.pk
     )
     if (circuit.permissions or {}).get("require_approval_for_push"):
-        snapshot = item_snapshot(item=item)
+        snapshot = item_view_snapshot(item_view(item=item, viewer=user))  # what the pusher sees
         _pending_item_create(
             circuit=circuit,
             item=item,

@@ -6,7 +6,7 @@ import factory
 
 from circuits.models import Circuit, CircuitItem, CircuitMember
 from circuits.permissions import ALL_PERMISSIONS, ROLE_PERMISSIONS, Role
-from items.models import Event, Item, ItemIdentifier
+from items.models import Event, Item, ItemContribution, ItemIdentifier
 from tests.accounts.factories import UserFactory
 
 
@@ -24,6 +24,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     def identifiers(item, create, extracted, **kwargs):
         if create:
             ItemIdentifier.objects.create(item=item, key="ear_tag", value=f"BR-{item.dfid[-8:]}")
+            ItemContribution.objects.create(item=item, contributor=item.created_by, is_base=True)
 
 
 class EventFactory(factory.django.DjangoModelFactory):

@@ -131,6 +131,7 @@ def test_stellar_without_network_refuses_and_records_nothing(user):
 
 def test_storage_history_lists_newest_first_with_primary(auth_client, user, local_circuit):
     item = ItemFactory(created_by=user)
+    circuit_hold(local_circuit, item)
     push_signal(local_circuit, item, user)
     EventFactory(item=item)
     push_signal(local_circuit, item, user)

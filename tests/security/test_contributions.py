@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from circuits.models import Circuit
 from circuits.services import circuit_create, member_add
-from items.models import Item, ItemContribution, ItemIdentifier
+from items.models import Event, Item, ItemContribution, ItemIdentifier
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
 from tests.items.factories import canonical, contextual, item_for, local_item_for
@@ -204,3 +204,152 @@ def test_receipt_resolved_by_the_data_lake_links_the_senders_layer(owner, strang
     seen = own_view(client, owned.dfid)
     assert_no_owner_data(seen, owner)
     assert [i["key"] for i in seen["identifiers"]] == ["sisbov"]
+
+
+def test_a_strangers_enrichment_event_is_private_to_it(owner, stranger, owned, tag):
+    client_for(stranger).post(
+        "/api/items", {"identifiers": [tag, contextual("pen", "P6")]}, format="json"
+    )
+    event = Event.objects.get(item=owned, event_type="Enriched")
+    assert event.visibility == "Private" and event.created_by_id == stranger.pk
+    owner_events = client_for(owner).get(f"/api/items/{owned.dfid}/events").json()
+    assert "P6" not in json.dumps(owner_events)
+    stranger_events = client_for(stranger).get(f"/api/items/{owned.dfid}/events").json()
+    assert_no_owner_data(stranger_events, owner)
+
+
+def test_push_local_into_own_circuit_never_reveals_or_changes_the_item(
+    owner, stranger, owned, tag, django_capture_on_commit_callbacks
+):
+    circuit = _strangers_circuit(stranger)
+    local = local_item_for(stranger, tag, enriched_data={"price_brl": 3})
+    client = client_for(stranger)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/circuits/{circuit.circuit_id}/push-local",
+            {"local_id": local.local_id, "enriched_data": {"pen": "P7"}},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["dfid"] == owned.dfid
+    assert response.json()["status"] == "ExistingItemEnriched"
+    assert_untouched(owned)
+    layer = ItemContribution.objects.get(item=owned, contributor=stranger)
+    assert layer.circuit_id == circuit.circuit_id
+    assert layer.enriched_data == {"price_brl": 3, "pen": "P7"}
+    # the item is now in the stranger's circuit: its members see the stranger's layer only
+    assert_no_owner_data(own_view(client, owned.dfid), owner)
+    items = client.get(f"/api/circuits/{circuit.circuit_id}/items").json()
+    assert_no_owner_data(items, owner)
+    assert client.get(f"/api/items/{owned.dfid}/storage-history").status_code == 404
+    assert_no_owner_data(client.get(f"/api/items/{owned.dfid}/events").json(), owner)
+    assert client.get(f"/api/items/{owned.dfid}").json()["enriched_data"] == {
+        "price_brl": 3,
+        "pen": "P7",
+    }
+
+
+def test_pushing_a_visible_item_snapshots_the_pushers_view(owner, stranger, owned, tag):
+    """A contributor may push the DFID into its circuit; the snapshot waiting for approval
+    is what the contributor sees, not the owner's data."""
+    client = client_for(stranger)
+    client.post("/api/items", {"identifiers": [tag]}, format="json")
+    circuit = _strangers_circuit(stranger, require_approval_for_push=True)
+    response = client.post(f"/api/circuits/{circuit.circuit_id}/push/{owned.dfid}")
+    assert response.status_code in (200, 201), response.content
+    pending = client.get(f"/api/circuits/{circuit.circuit_id}/pending-items").json()
+    assert_no_owner_data(pending, owner)
+    assert_untouched(owned)
+
+
+# --- what circuits store and publish ------------------------------------------------------------
+
+
+def test_a_strangers_circuit_stores_and_publishes_only_the_strangers_layer(
+    owner, stranger, owned, tag, django_capture_on_commit_callbacks
+):
+    from adapters.backends import LocalStorageAdapter
+    from adapters.models import StorageHistory
+    from adapters.selectors import local_store_root
+    from circuits.services import circuit_set_public_settings
+
+    circuit = circuit_create(
+        owner=stranger, name="Stranger's showcase", adapter_config={"adapter_type": "local"}
+    )
+    circuit_set_public_settings(
+        circuit=circuit,
+        actor=stranger,
+        public_settings={"access_mode": "public", "auto_publish_pushed_items": True},
+    )
+    local = local_item_for(stranger, tag, enriched_data={"price_brl": 5})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(stranger).post(
+            f"/api/circuits/{circuit.circuit_id}/push-local",
+            {"local_id": local.local_id},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    record = StorageHistory.objects.get(item=owned, triggered_by_id=str(circuit.circuit_id))
+    stored = json.loads(LocalStorageAdapter(local_store_root()).retrieve(record.storage_location))
+    assert_no_owner_data(stored, owner)
+    assert stored["enriched_data"] == {"price_brl": 5}
+    # published: anyone reads it, and reads the stranger's layer only
+    public = client_for(UserFactory()).get(f"/api/public/circuits/{circuit.circuit_id}")
+    assert public.status_code == 200, public.content
+    assert_no_owner_data(public.json(), owner)
+    public_storage = client_for(UserFactory()).get(
+        f"/api/public/items/{owned.dfid}/storage-history"
+    )
+    assert [r["id"] for r in public_storage.json()] == [str(record.id)]
+    # the owner does not learn where the stranger's circuit stored the stranger's data
+    owner_storage = client_for(owner).get(f"/api/items/{owned.dfid}/storage-history").json()
+    assert str(record.id) not in json.dumps(owner_storage)
+
+
+# --- the per-viewer merge costs no query per row ------------------------------------------------
+
+
+def _shared_items_with_layers(owner, partner, circuit, count):
+    """``count`` items of ``owner`` pushed into ``circuit``, each with a layer of ``partner``
+    (shared with the circuit) and one of a stranger (not shared)."""
+    from circuits.services import circuit_push
+
+    stranger = UserFactory()
+    for _ in range(count):
+        tag = canonical()
+        item = item_for(owner, tag, contextual("cpf", "52998224725", namespace="generic"))
+        circuit_push(circuit=circuit, user=owner, dfid=item.dfid)
+        for party in (partner, stranger):
+            item_for(party, tag, contextual("pen", party.username), enriched_data={"n": 1})
+        partner_layer = ItemContribution.objects.get(item=item, contributor=partner)
+        partner_layer.circuit = circuit
+        partner_layer.save(update_fields=["circuit"])
+
+
+@pytest.mark.parametrize("path", ["/api/items", "/api/items?identifier_key=sisbov", "circuit"])
+def test_item_lists_merge_layers_in_a_constant_number_of_queries(path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import TransactionType
+    from accounts.services.credits import credits_add
+
+    owner, partner = UserFactory(), UserFactory()
+    credits_add(user=owner, amount=1000, transaction_type=TransactionType.GRANT, description="")
+    circuit = circuit_create(owner=owner, name="Merge cost")
+    member_add(circuit=circuit, actor=None, member=partner, role="Member")
+    url = f"/api/circuits/{circuit.circuit_id}/items" if path == "circuit" else path
+    client = client_for(partner)
+    _shared_items_with_layers(owner, partner, circuit, 3)
+    with CaptureQueriesContext(connection) as few:
+        body = client.get(url).json()
+    assert len(body) == 3
+    assert all(
+        {"pen"} <= {i["key"] for i in item["identifiers"]}
+        and any(i["value"] == "•••••••24725" for i in item["identifiers"])
+        for item in body
+    )
+    _shared_items_with_layers(owner, partner, circuit, 27)
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(url).json()) == 30
+    assert len(many) == len(few)
