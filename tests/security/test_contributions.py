@@ -19,7 +19,7 @@ from tests.items.factories import canonical, contextual, item_for, local_item_fo
 pytestmark = pytest.mark.django_db
 
 SECRET_LOT = "LOT-OWNER-ONLY-7731"
-SECRET_DATA = {"buyer": "Frigorifico Sul", "price_brl": 9120}
+SECRET_DATA = {"buyer": "Frigorifico Sul", "price_brl": 73915286}
 OWNER_CPF = "529.982.247-25"
 
 
@@ -67,7 +67,7 @@ def assert_untouched(item: Item) -> None:
 def assert_no_owner_data(body, owner) -> None:
     text = json.dumps(body)
     assert SECRET_LOT not in text
-    assert "Frigorifico" not in text and "9120" not in text
+    assert "Frigorifico" not in text and "73915286" not in text
     assert "52998224725" not in text
     assert owner.pk not in text
 
