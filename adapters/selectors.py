@@ -171,8 +171,8 @@ def storage_history_for_item(*, item) -> QuerySet[StorageHistory]:
 def storage_history_visible(*, item, user: User) -> QuerySet[StorageHistory]:
     """The item's storage records ``user`` may read (newest first). What a circuit stored is
     the item as that circuit holds it (the layers shared with it), so only its members (and
-    staff) see where; manual migrations store the creator's layer, which the caller of this
-    already sees (``item_get_for_storage``)."""
+    staff) see where; manual migrations (and records that name no circuit) hold the creator's
+    layer, which the caller of this already sees (``item_get_for_storage``)."""
     records = storage_history_for_item(item=item)
     if user.is_admin:
         return records
@@ -184,7 +184,11 @@ def storage_history_visible(*, item, user: User) -> QuerySet[StorageHistory]:
             "circuit_id", flat=True
         )
     ]
-    return records.filter(Q(triggered_by_id__in=circuits) | Q(triggered_by=StorageTrigger.MANUAL))
+    return records.filter(
+        Q(triggered_by_id__in=circuits)
+        | Q(triggered_by=StorageTrigger.MANUAL)
+        | Q(triggered_by_id__isnull=True)  # written before records named their circuit
+    )
 
 
 def storage_history_public(*, item) -> QuerySet[StorageHistory]:

@@ -297,10 +297,10 @@ def test_a_strangers_circuit_stores_and_publishes_only_the_strangers_layer(
     public = client_for(UserFactory()).get(f"/api/public/circuits/{circuit.circuit_id}")
     assert public.status_code == 200, public.content
     assert_no_owner_data(public.json(), owner)
-    public_storage = client_for(UserFactory()).get(
-        f"/api/public/items/{owned.dfid}/storage-history"
-    )
-    assert [r["id"] for r in public_storage.json()] == [str(record.id)]
+    public_storage = client_for(UserFactory()).get(f"/api/public/storage-history/{owned.dfid}")
+    assert public_storage.status_code == 200, public_storage.content
+    assert str(record.id) in json.dumps(public_storage.json())
+    assert len(public_storage.json()["data"]["storage_records"]) == 1
     # the owner does not learn where the stranger's circuit stored the stranger's data
     owner_storage = client_for(owner).get(f"/api/items/{owned.dfid}/storage-history").json()
     assert str(record.id) not in json.dumps(owner_storage)
