@@ -1,6 +1,7 @@
 """Logging of API-key requests and their rate-limit headers."""
 
 import logging
+import time
 
 from django.db import DatabaseError
 
@@ -18,7 +19,9 @@ class ApiKeyUsageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        started = time.perf_counter()
         response = self.get_response(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         api_key = getattr(request, "defarm_api_key", None)
         if api_key is None:
             return response
@@ -36,6 +39,7 @@ class ApiKeyUsageMiddleware:
                 method=request.method,
                 status_code=response.status_code,
                 ip_address=client_ip(request),
+                response_time_ms=round(elapsed_ms, 3),
             )
         except DatabaseError:
             logger.exception("Could not record the use of API key %s", api_key.pk)

@@ -189,6 +189,17 @@ class ApiKeyPermission(models.TextChoices):
     ADMIN = "admin"
 
 
+class OrganizationType(models.TextChoices):
+    """The kind of organisation an API key is issued for (recorded, shown in answers)."""
+
+    ADMIN = "Admin"
+    PRODUCER = "Producer"
+    ASSOCIATION = "Association"
+    ENTERPRISE = "Enterprise"
+    GOVERNMENT = "Government"
+    EXTERNAL = "External"
+
+
 class ApiKey(models.Model):
     key_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     user = models.ForeignKey(
@@ -198,6 +209,20 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=20, editable=False)
     permissions = TextArrayField(default=list)
+    custom_permissions = models.JSONField(
+        default=dict,
+        db_default={},
+        blank=True,
+        help_text="Named permissions of the key's own (name -> true/false), kept for the client.",
+    )
+    organization_type = models.CharField(
+        max_length=50,
+        choices=OrganizationType.choices,
+        default=OrganizationType.EXTERNAL,
+        db_default=OrganizationType.EXTERNAL,
+    )
+    organization_id = models.UUIDField(null=True, blank=True)
+    notes = models.TextField(null=True, blank=True)
     rate_limit_per_minute = models.IntegerField(null=True, blank=True)
     rate_limit_per_hour = models.IntegerField(null=True, blank=True)
     rate_limit_per_day = models.IntegerField(null=True, blank=True)
@@ -228,6 +253,9 @@ class ApiKeyUsage(models.Model):
     status_code = models.IntegerField()
     timestamp_ts = models.BigIntegerField(default=unix_now)
     ip_address = models.CharField(max_length=50, null=True, blank=True)
+    response_time_ms = models.FloatField(
+        null=True, blank=True, help_text="How long DeFarm took to answer, in milliseconds."
+    )
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:

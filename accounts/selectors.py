@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import (
     ApiKey,
@@ -13,7 +14,13 @@ from accounts.models import (
     Notification,
     User,
 )
-from accounts.tiers import CreditOperation, operation_cost, tier_limits
+from accounts.tiers import (
+    CreditOperation,
+    operation_cost,
+    tier_canonical,
+    tier_limits,
+)
+from audit.models import AdminAction
 from defarm.timeutils import unix_now
 
 SECONDS_PER_DAY = 86_400
@@ -24,21 +31,71 @@ def user_credits(*, user: User) -> int:
     return balance or 0
 
 
+def user_credit_balance(*, user: User) -> dict[str, Any]:
+    """The balance, the tier and when the balance last changed."""
+    balance = CreditBalance.objects.filter(user=user).first()
+    return {
+        "credits": balance.credits if balance else 0,
+        "tier": user.tier,
+        "last_updated": balance.updated_at if balance else user.updated_at,
+    }
+
+
+# Adapter types whose writes go to a main network (paid); the tiers offering one are the
+# "premium adapter" tiers.
+PREMIUM_ADAPTER_TYPES = frozenset(
+    {"stellar_mainnet-ipfs", "ethereum_goerli-ipfs", "polygon-arweave"}
+)
+
+
 def user_limits(*, user: User) -> dict[str, Any]:
+    """The tier's limits as they apply to ``user``: items per month, circuits owned, requests
+    per hour per key, adapter types and how long audit rows are kept. DeFarm limits nothing
+    else (null = no limit)."""
     from accounts.services.tiers import user_available_adapters
+    from adapters.registry import ADAPTER_TYPES
+    from audit.services.trail import AUDIT_RETENTION_DAYS
 
     limits = tier_limits(user.tier)
     adapters = user_available_adapters(user=user)
     return {
-        "items_per_month": limits.items_per_month,
-        "circuits_owned": limits.circuits_owned,
-        "api_requests_per_hour": limits.api_requests_per_hour,
-        "adapters": list(adapters) if adapters is not None else None,
+        "max_items_per_month": limits.items_per_month,
+        "max_circuits": limits.circuits_owned,
+        "max_storage_locations": None,
+        "max_api_requests_per_hour": limits.api_requests_per_hour,
+        "max_workspace_members": None,
+        "can_use_premium_adapters": adapters is None
+        or bool(PREMIUM_ADAPTER_TYPES.intersection(adapters)),
+        "max_audit_retention_days": AUDIT_RETENTION_DAYS[tier_canonical(user.tier)],
+        "priority_support": False,
+        "available_adapters": list(adapters if adapters is not None else ADAPTER_TYPES),
     }
 
 
+def user_profile(*, user: User) -> dict[str, Any]:
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "email": user.email,
+        "tier": user.tier,
+        "credits": user_credits(user=user),
+        "status": user.status,
+        "is_admin": user.is_admin,
+        "created_at_ts": user.created_at_ts,
+        "workspace_id": user.workspace_id,
+        "subscription": None,
+        "limits": user_limits(user=user),
+    }
+
+
+# Operations the earlier engine listed a price for that DeFarm does not charge.
+UNCHARGED_OPERATIONS = ("audit_export", "premium_adapter_usage", "api_request")
+
+
 def user_operation_costs(*, user: User) -> dict[str, int]:
-    return {operation.value: operation_cost(user.tier, operation) for operation in CreditOperation}
+    """What each operation costs ``user`` in credits (0 for those DeFarm does not charge)."""
+    costs = {operation.value: operation_cost(user.tier, operation) for operation in CreditOperation}
+    return {**costs, **dict.fromkeys(UNCHARGED_OPERATIONS, 0)}
 
 
 def credit_transactions_for(*, user: User) -> QuerySet[CreditTransaction]:
@@ -47,8 +104,14 @@ def credit_transactions_for(*, user: User) -> QuerySet[CreditTransaction]:
     )
 
 
-def notifications_for(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:
+def notifications_for(
+    *, user: User, unread: bool | None = None, since_ts: int | None = None
+) -> QuerySet[Notification]:
+    """The notifications of ``user``, newest first: unread (or read) ones only, created at
+    or after ``since_ts``."""
     notifications = Notification.objects.filter(user=user)
+    if since_ts is not None:
+        notifications = notifications.filter(created_at_ts__gte=since_ts)
     if unread is True:
         notifications = notifications.filter(is_read=False)
     elif unread is False:
@@ -60,20 +123,35 @@ def notifications_unread_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, is_read=False).count()
 
 
-def api_keys_for(*, user: User) -> QuerySet[ApiKey]:
+def api_keys_for(*, user: User, include_inactive: bool = True) -> QuerySet[ApiKey]:
+    """The keys of ``user`` with ``usage_count`` (requests logged with each)."""
+    usage_count = (
+        ApiKeyUsage.objects.filter(key=OuterRef("pk"))
+        .order_by()
+        .values("key")
+        .annotate(count=Count("usage_id"))
+        .values("count")
+    )
+    keys = ApiKey.objects.filter(user=user)
+    if not include_inactive:
+        keys = keys.filter(is_active=True)
     return (
-        ApiKey.objects.filter(user=user).select_related("user").order_by("-created_at_ts", "key_id")
+        keys.select_related("user")
+        .annotate(usage_count=Coalesce(Subquery(usage_count), 0))
+        .order_by("-created_at_ts", "key_id")
     )
 
 
 def api_key_usage_summary(*, api_key: ApiKey, days: int = 30) -> dict[str, Any]:
-    """Totals over all time and per-day counts (UTC days) over the last ``days`` days."""
+    """Totals over all time (requests, errors, mean answer time) and per-day counts (UTC
+    days) over the last ``days`` days."""
     usage = ApiKeyUsage.objects.filter(key=api_key)
     totals = usage.aggregate(
         total_requests=Count("usage_id"),
         error_requests=Count("usage_id", filter=Q(status_code__gte=400)),
         first_used_at_ts=Min("timestamp_ts"),
         last_used_at_ts=Max("timestamp_ts"),
+        avg_response_time_ms=Avg("response_time_ms"),
     )
     since = (unix_now() // SECONDS_PER_DAY - days + 1) * SECONDS_PER_DAY
     per_day = (
@@ -102,12 +180,20 @@ def api_key_usage_summary(*, api_key: ApiKey, days: int = 30) -> dict[str, Any]:
 
 def users_for_staff(
     *,
+    username: str | None = None,
+    email: str | None = None,
     tier: str | None = None,
     status: str | None = None,
     is_admin: bool | None = None,
     search: str | None = None,
 ) -> QuerySet[User]:
+    """Accounts for staff, by username or e-mail part, tier (either spelling V1 rows hold),
+    status, staff rights or a one-box search."""
     users = User.objects.select_related("credit_balance")
+    if username:
+        users = users.filter(username__icontains=username)
+    if email:
+        users = users.filter(email__icontains=email)
     if tier:
         users = users.filter(tier=tier)
     if status:
@@ -122,3 +208,10 @@ def users_for_staff(
             | Q(workspace_id__icontains=search)
         )
     return users.order_by("username")
+
+
+def admin_actions_for_staff(*, admin_id: str | None = None) -> QuerySet[AdminAction]:
+    actions = AdminAction.objects.select_related("admin")
+    if admin_id:
+        actions = actions.filter(admin_id=admin_id)
+    return actions.order_by("-performed_at_ts", "action_id")

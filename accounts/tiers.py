@@ -62,9 +62,18 @@ OPERATION_COSTS: dict[str, dict[CreditOperation, int]] = {
 SIGNUP_CREDITS = 100
 
 
+_TIERS_BY_LOWER = {tier.lower(): tier for tier in Tier.values}
+
+
+def tier_canonical(tier: str | None) -> str:
+    """The tier as DeFarm spells it: the earlier engine wrote ``basic``, ``enterprise`` ...
+    in ``user_accounts.tier``; those are the same tiers. Unknown values count as Basic."""
+    return _TIERS_BY_LOWER.get(str(tier or "").strip().lower(), Tier.BASIC)
+
+
 def tier_limits(tier: str) -> TierLimits:
-    return TIER_LIMITS.get(tier, TIER_LIMITS[Tier.BASIC])
+    return TIER_LIMITS[tier_canonical(tier)]
 
 
 def operation_cost(tier: str, operation: CreditOperation) -> int:
-    return OPERATION_COSTS.get(tier, OPERATION_COSTS[Tier.BASIC])[operation]
+    return OPERATION_COSTS[tier_canonical(tier)][operation]

@@ -52,7 +52,7 @@ def main() -> int:
     raw_key = seed_api_key(
         database.url, user, permissions=("read",), rate_limit_per_minute=arguments.limit
     )
-    requests = [Request("GET", "/api/users/me/credits", headers={"X-API-Key": raw_key})]
+    requests = [Request("GET", "/users/me/credits/balance", headers={"X-API-Key": raw_key})]
 
     return run(database, requests, arguments, total)
 

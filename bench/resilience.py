@@ -2,7 +2,7 @@
 
 A throw-away PostgreSQL instance (initdb in a temporary folder, its own port; the machine's
 PostgreSQL is never touched) serves DeFarm under gunicorn (2 workers). Client threads write
-(POST /api/items, each with a new canonical identifier) and read (GET /api/users/me) while
+(POST /api/items, each with a new canonical identifier) and read (GET /users/me/profile) while
 PostgreSQL is stopped for a while and started again; gunicorn is never restarted. Checked:
 
 - while the database is down, every answer is a JSON 503 ``database_unavailable`` (no 500, no
@@ -133,7 +133,7 @@ def client_loop(port: int, token: str, worker: int, recorder: Recorder, stop: th
             )
             method, path = "POST", "/api/items"
         else:
-            body, method, path = None, "GET", "/api/users/me"
+            body, method, path = None, "GET", "/users/me/profile"
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("circuits.api.urls")),
     path("api/", include("adapters.api.urls")),
     path("audit/audit/", include("audit.api.urls")),
+    path("", include("accounts.api.root_urls")),
 ]
 
 handler400 = "defarm.views.bad_request"

@@ -13,6 +13,7 @@ from accounts.models import (
     ApiKeyPermission,
     ApiKeyRateCounter,
     ApiKeyUsage,
+    OrganizationType,
 )
 from defarm.admin_site import (
     BigTableAdmin,
@@ -53,10 +54,13 @@ class ApiKeyCreationForm(forms.ModelForm):
     allowed_endpoints = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One per line."
     )
+    organization_type = forms.ChoiceField(
+        choices=OrganizationType.choices, initial=OrganizationType.EXTERNAL, required=False
+    )
 
     class Meta:
         model = ApiKey
-        fields = ["user", "name"]
+        fields = ["user", "name", "notes"]
 
 
 class ApiKeyChangeForm(forms.ModelForm):
@@ -69,6 +73,7 @@ class ApiKeyChangeForm(forms.ModelForm):
         fields = [
             "name",
             "permissions",
+            "notes",
             "rate_limit_per_minute",
             "rate_limit_per_hour",
             "rate_limit_per_day",
@@ -105,7 +110,7 @@ class ApiKeyAdmin(DefarmModelAdmin):
     search_fields = ["name", "=key_prefix", "=user__username", "=user__user_id"]
     ordering = ["-created_at_ts", "key_id"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["key_id", "user", "prefix", "is_active", "related"]
+    readonly_fields = ["key_id", "user", "prefix", "organization_type", "is_active", "related"]
     inlines = [ApiKeyUsageInline]
     actions = ["revoke"]
     change_form_template = "admin/accounts/apikey/change_form.html"
@@ -120,7 +125,9 @@ class ApiKeyAdmin(DefarmModelAdmin):
             return [
                 "user",
                 "name",
+                "organization_type",
                 "permissions",
+                "notes",
                 "rate_limit_per_minute",
                 "rate_limit_per_hour",
                 "rate_limit_per_day",
@@ -133,7 +140,9 @@ class ApiKeyAdmin(DefarmModelAdmin):
             "user",
             "name",
             "prefix",
+            "organization_type",
             "permissions",
+            "notes",
             "is_active",
             "rate_limit_per_minute",
             "rate_limit_per_hour",
@@ -182,6 +191,8 @@ class ApiKeyAdmin(DefarmModelAdmin):
                 user=data["user"],
                 name=data["name"],
                 permissions=data["permissions"],
+                organization_type=data.get("organization_type") or OrganizationType.EXTERNAL,
+                notes=data.get("notes") or None,
                 rate_limit_per_minute=data.get("rate_limit_per_minute"),
                 rate_limit_per_hour=data.get("rate_limit_per_hour"),
                 rate_limit_per_day=data.get("rate_limit_per_day"),

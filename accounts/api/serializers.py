@@ -1,15 +1,28 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.fields import (
+    NotificationTypeField,
+    UnixRFC3339Field,
+    organization_type_field,
+    rfc3339_from_unix,
+    tier_field,
+    user_status_field,
+)
 from accounts.models import (
     ApiKey,
     ApiKeyPermission,
     CreditTransaction,
     Notification,
+    OrganizationType,
     Tier,
     User,
     UserStatus,
 )
+from accounts.selectors import user_limits
+from accounts.tiers import tier_limits
 from accounts.validators import USERNAME_PATTERN, USERNAME_RULE
+from adapters.api.fields import AdapterTypeField
 from audit.models import AdminAction
 
 # --- Authentication and the current user --------------------------------------------------
@@ -30,44 +43,72 @@ class LoginSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="JWT (HS256), valid 24 hours.")
     user_id = serializers.CharField()
     workspace_id = serializers.CharField(allow_null=True)
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.IntegerField(help_text="Unix seconds when the token expires.")
 
 
-class LimitsSerializer(serializers.Serializer):
-    items_per_month = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
-    circuits_owned = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
-    api_requests_per_hour = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
-    adapters = serializers.ListField(
-        child=serializers.CharField(), allow_null=True, help_text="null = every adapter type"
+class ProfileLimitsSerializer(serializers.Serializer):
+    max_items_per_month = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
+    max_circuits = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
+    max_storage_locations = serializers.IntegerField(
+        allow_null=True, help_text="null: DeFarm does not limit storage locations."
+    )
+    max_api_requests_per_hour = serializers.IntegerField(
+        allow_null=True, help_text="Default per API key; null = unlimited."
+    )
+    max_workspace_members = serializers.IntegerField(
+        allow_null=True, help_text="null: DeFarm does not limit workspace members."
+    )
+    can_use_premium_adapters = serializers.BooleanField(
+        help_text="Whether a main-network adapter (paid writes) is available."
+    )
+    max_audit_retention_days = serializers.IntegerField(
+        help_text="Days the account's audit trail rows are kept."
+    )
+    priority_support = serializers.BooleanField()
+    available_adapters = serializers.ListField(
+        child=serializers.CharField(), help_text="The adapter types the account may use."
     )
 
 
-class MeSerializer(serializers.Serializer):
+class ProfileSerializer(serializers.Serializer):
     user_id = serializers.CharField()
     username = serializers.CharField()
     email = serializers.EmailField()
-    tier = serializers.CharField()
-    status = serializers.CharField()
+    tier = tier_field(read_only=True)
+    credits = serializers.IntegerField()
+    status = user_status_field(read_only=True)
     is_admin = serializers.BooleanField()
+    created_at = UnixRFC3339Field(source="created_at_ts")
     workspace_id = serializers.CharField(allow_null=True)
-    credits = serializers.IntegerField()
-    limits = LimitsSerializer()
+    subscription = serializers.JSONField(
+        allow_null=True, help_text="Always null: DeFarm has no subscriptions."
+    )
+    limits = ProfileLimitsSerializer()
 
 
-class CreditsSerializer(serializers.Serializer):
+class CreditBalanceSerializer(serializers.Serializer):
     credits = serializers.IntegerField()
-    tier = serializers.CharField()
+    tier = tier_field(read_only=True)
+    last_updated = serializers.DateTimeField(help_text="When the balance last changed.")
 
 
 class CreditCostsSerializer(serializers.Serializer):
-    tier = serializers.CharField()
-    costs = serializers.DictField(child=serializers.IntegerField())
+    item_creation = serializers.IntegerField()
+    circuit_operation = serializers.IntegerField()
+    storage_migration = serializers.IntegerField()
+    audit_export = serializers.IntegerField(help_text="0: DeFarm does not charge for it.")
+    premium_adapter_usage = serializers.IntegerField(help_text="0: DeFarm does not charge for it.")
+    api_request = serializers.IntegerField(help_text="0: DeFarm does not charge for it.")
+    tier = tier_field(read_only=True)
 
 
 class CreditTransactionSerializer(serializers.ModelSerializer):
+    timestamp = UnixRFC3339Field(source="created_at_ts")
+    description = serializers.SerializerMethodField()
+
     class Meta:
         model = CreditTransaction
         fields = [
@@ -75,30 +116,63 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
             "amount",
             "transaction_type",
             "description",
+            "timestamp",
             "balance_after",
-            "created_at_ts",
         ]
         read_only_fields = fields
+
+    def get_description(self, ledger_row: CreditTransaction) -> str:
+        return ledger_row.description or ""
+
+
+class CreditHistorySerializer(serializers.Serializer):
+    transactions = CreditTransactionSerializer(many=True)
+    total_credits = serializers.IntegerField(help_text="The current balance.")
 
 
 # --- API keys ---------------------------------------------------------------------------------
 
 
-def _permissions_field(**kwargs) -> serializers.ListField:
-    valid = ", ".join(ApiKeyPermission.values)
-    return serializers.ListField(
-        child=serializers.ChoiceField(
-            choices=ApiKeyPermission.choices,
-            error_messages={
-                "invalid_choice": f'"{{input}}" is not a permission; valid values: {valid}.'
-            },
-        ),
-        **kwargs,
+class ApiKeyPermissionsSerializer(serializers.Serializer):
+    """The engine's permission object: ``read`` = safe methods, ``write`` = changes,
+    ``admin`` = staff routes (staff only); ``custom`` is kept for the client's own use."""
+
+    read = serializers.BooleanField(default=False)
+    write = serializers.BooleanField(default=False)
+    admin = serializers.BooleanField(default=False)
+    custom = serializers.DictField(child=serializers.BooleanField(), default=dict)
+
+    def to_representation(self, api_key: ApiKey):
+        granted = set(api_key.permissions or ())
+        return {
+            "read": ApiKeyPermission.READ in granted,
+            "write": ApiKeyPermission.WRITE in granted,
+            "admin": ApiKeyPermission.ADMIN in granted,
+            "custom": dict(api_key.custom_permissions or {}),
+        }
+
+    @staticmethod
+    def as_service_arguments(permissions: dict) -> dict:
+        return {
+            "permissions": [name for name in ApiKeyPermission.values if permissions.get(name)],
+            "custom_permissions": permissions.get("custom") or {},
+        }
+
+
+class ApiKeyMetadataSerializer(serializers.ModelSerializer):
+    """The engine's ``ApiKeyMetadata``, and DeFarm's limits and restrictions beside it."""
+
+    id = serializers.UUIDField(source="key_id", read_only=True)
+    organization_type = organization_type_field(read_only=True)
+    permissions = ApiKeyPermissionsSerializer(source="*", read_only=True)
+    last_used_at = UnixRFC3339Field(source="last_used_at_ts")
+    usage_count = serializers.SerializerMethodField()
+    rate_limit_per_hour = serializers.SerializerMethodField(
+        help_text="Requests per hour: the key's own limit, else its owner's tier default; "
+        "null = unlimited."
     )
-
-
-class ApiKeySerializer(serializers.ModelSerializer):
-    permissions = _permissions_field(read_only=True)
+    created_at = UnixRFC3339Field(source="created_at_ts")
+    expires_at = UnixRFC3339Field(source="expires_at_ts")
     allowed_ips = serializers.ListField(
         child=serializers.CharField(), read_only=True, allow_null=True
     )
@@ -109,55 +183,85 @@ class ApiKeySerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiKey
         fields = [
-            "key_id",
+            "id",
             "name",
             "key_prefix",
+            "organization_type",
+            "organization_id",
             "permissions",
-            "rate_limit_per_minute",
+            "is_active",
+            "last_used_at",
+            "usage_count",
             "rate_limit_per_hour",
+            "rate_limit_per_minute",
             "rate_limit_per_day",
             "allowed_ips",
             "allowed_endpoints",
-            "expires_at_ts",
-            "is_active",
-            "last_used_at_ts",
-            "created_at_ts",
+            "notes",
+            "created_at",
+            "expires_at",
         ]
         read_only_fields = fields
 
+    def get_usage_count(self, api_key: ApiKey) -> int:
+        return getattr(api_key, "usage_count", 0)
 
-class ApiKeyCreatedSerializer(ApiKeySerializer):
-    api_key = serializers.CharField(
-        read_only=True, help_text="The key itself, shown only in this answer."
-    )
+    def get_rate_limit_per_hour(self, api_key: ApiKey) -> int | None:
+        if api_key.rate_limit_per_hour is not None:
+            return api_key.rate_limit_per_hour
+        return tier_limits(api_key.user.tier).api_requests_per_hour
 
-    class Meta(ApiKeySerializer.Meta):
-        fields = ["api_key", *ApiKeySerializer.Meta.fields]
-        read_only_fields = fields
+
+class ApiKeyListEntrySerializer(serializers.Serializer):
+    metadata = ApiKeyMetadataSerializer(source="*")
+
+
+class ApiKeyCreatedSerializer(serializers.Serializer):
+    api_key = serializers.CharField(help_text="The key itself, shown only in this answer.")
+    metadata = ApiKeyMetadataSerializer()
+    warning = serializers.CharField()
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
-    permissions = _permissions_field(required=False, allow_empty=False, default=["read"])
-    rate_limit_per_minute = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    organization_type = organization_type_field(default=OrganizationType.EXTERNAL)
+    organization_id = serializers.UUIDField(required=False, allow_null=True)
+    permissions = ApiKeyPermissionsSerializer(required=False, help_text="Default: read only.")
+    allowed_endpoints = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        allow_null=True,
+        help_text="Paths the key may call (`*` wildcard); empty or null = all.",
+    )
+    allowed_ips = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        allow_null=True,
+        help_text="Addresses or CIDR ranges the key may be used from; empty or null = any.",
+    )
     rate_limit_per_hour = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    rate_limit_per_minute = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     rate_limit_per_day = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     expires_in_days = serializers.IntegerField(
         min_value=1, max_value=3650, required=False, allow_null=True
     )
-    allowed_ips = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, allow_null=True
-    )
-    allowed_endpoints = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, allow_null=True
-    )
+    notes = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    def to_service_arguments(self) -> dict:
+        data = dict(self.validated_data)
+        permissions = data.pop("permissions", None)
+        if permissions is not None:
+            data.update(ApiKeyPermissionsSerializer.as_service_arguments(permissions))
+        return data
 
 
 class ApiKeyUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
-    permissions = _permissions_field(required=False, allow_empty=False)
-    rate_limit_per_minute = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    permissions = ApiKeyPermissionsSerializer(required=False)
+    is_active = serializers.BooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     rate_limit_per_hour = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    rate_limit_per_minute = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     rate_limit_per_day = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     allowed_ips = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, allow_null=True
@@ -165,6 +269,13 @@ class ApiKeyUpdateSerializer(serializers.Serializer):
     allowed_endpoints = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, allow_null=True
     )
+
+    def to_service_arguments(self) -> dict:
+        data = dict(self.validated_data)
+        permissions = data.pop("permissions", None)
+        if permissions is not None:
+            data.update(ApiKeyPermissionsSerializer.as_service_arguments(permissions))
+        return data
 
 
 class ApiKeyUsageDaySerializer(serializers.Serializer):
@@ -175,44 +286,103 @@ class ApiKeyUsageDaySerializer(serializers.Serializer):
 
 class ApiKeyUsageSerializer(serializers.Serializer):
     total_requests = serializers.IntegerField()
-    error_requests = serializers.IntegerField()
-    first_used_at_ts = serializers.IntegerField(allow_null=True)
-    last_used_at_ts = serializers.IntegerField(allow_null=True)
-    days = serializers.IntegerField()
-    per_day = ApiKeyUsageDaySerializer(many=True)
+    successful_requests = serializers.IntegerField()
+    failed_requests = serializers.IntegerField(help_text="Answers with a status of 400 or more.")
+    avg_response_time_ms = serializers.FloatField(
+        help_text="Mean time DeFarm took to answer the key's requests (0 before any)."
+    )
+    last_used_at = serializers.CharField(allow_null=True, help_text="RFC 3339")
+    daily_usage = ApiKeyUsageDaySerializer(many=True)
+
+    def to_representation(self, summary):
+        return {
+            "total_requests": summary["total_requests"],
+            "successful_requests": summary["total_requests"] - summary["error_requests"],
+            "failed_requests": summary["error_requests"],
+            "avg_response_time_ms": round(summary["avg_response_time_ms"] or 0.0, 3),
+            "last_used_at": rfc3339_from_unix(summary["last_used_at_ts"]),
+            "daily_usage": [
+                {
+                    "date": day["date"].isoformat(),
+                    "requests": day["requests"],
+                    "errors": day["errors"],
+                }
+                for day in summary["per_day"]
+            ],
+        }
 
 
 # --- Notifications ------------------------------------------------------------------------
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="notification_id", read_only=True)
+    notification_type = NotificationTypeField()
+    read = serializers.BooleanField(source="is_read", read_only=True)
+    timestamp = UnixRFC3339Field(source="created_at_ts")
+    read_at = UnixRFC3339Field(source="read_at_ts")
+
     class Meta:
         model = Notification
         fields = [
-            "notification_id",
+            "id",
+            "user_id",
             "notification_type",
             "title",
             "message",
+            "read",
+            "timestamp",
             "data",
-            "is_read",
-            "read_at_ts",
-            "created_at_ts",
+            "read_at",
         ]
         read_only_fields = fields
 
 
-class CountSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+class NotificationQuerySerializer(serializers.Serializer):
+    since = serializers.IntegerField(required=False, min_value=0)
+    unread_only = serializers.BooleanField(required=False, default=False)
+
+
+class NotificationListSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    data = NotificationSerializer(many=True)
+    count = serializers.IntegerField(help_text="Notifications in this answer.")
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    data = NotificationSerializer()
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    marked_read = serializers.IntegerField()
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    unread_count = serializers.IntegerField()
 
 
 # --- Staff ----------------------------------------------------------------------------------
 
 
 class StaffUserSerializer(serializers.ModelSerializer):
-    available_adapters = serializers.ListField(
-        child=serializers.CharField(), read_only=True, allow_null=True
-    )
+    """The engine's ``UserResponse``."""
+
+    tier = tier_field(read_only=True)
+    status = user_status_field(read_only=True)
     credits = serializers.SerializerMethodField()
+    created_at = UnixRFC3339Field(source="created_at_ts")
+    updated_at = serializers.DateTimeField(read_only=True)
+    last_login = UnixRFC3339Field(source="last_login_ts")
+    limits = serializers.SerializerMethodField()
+    available_adapters = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="The account's own adapter list; null = the tier's defaults.",
+    )
 
     class Meta:
         model = User
@@ -222,18 +392,39 @@ class StaffUserSerializer(serializers.ModelSerializer):
             "email",
             "tier",
             "status",
+            "credits",
+            "created_at",
+            "updated_at",
+            "last_login",
             "is_admin",
             "workspace_id",
+            "limits",
             "available_adapters",
-            "credits",
-            "last_login_ts",
-            "created_at_ts",
         ]
         read_only_fields = fields
 
     def get_credits(self, user: User) -> int:
         balance = getattr(user, "credit_balance", None)
         return balance.credits if balance is not None else 0
+
+    @extend_schema_field(ProfileLimitsSerializer)
+    def get_limits(self, user: User) -> dict:
+        return ProfileLimitsSerializer(user_limits(user=user)).data
+
+
+class StaffUserQuerySerializer(serializers.Serializer):
+    username = serializers.CharField(required=False, max_length=255)
+    email = serializers.CharField(required=False, max_length=255)
+    tier = tier_field(required=False)
+    status = user_status_field(required=False)
+    is_admin = serializers.BooleanField(required=False, allow_null=True, default=None)
+    search = serializers.CharField(required=False, max_length=255)
+
+
+class StaffUserListSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    users = StaffUserSerializer(many=True)
+    count = serializers.IntegerField(help_text="Accounts in this answer.")
 
 
 class StaffUserCreateSerializer(serializers.Serializer):
@@ -242,27 +433,58 @@ class StaffUserCreateSerializer(serializers.Serializer):
     )
     email = serializers.EmailField(max_length=255)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    tier = tier_field(default=Tier.BASIC)
+    initial_credits = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, help_text="Default: 100 welcome credits."
+    )
+    workspace_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
     workspace_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    tier = serializers.ChoiceField(choices=Tier.choices, default=Tier.BASIC)
-    status = serializers.ChoiceField(choices=UserStatus.choices, default=UserStatus.ACTIVE)
+    status = user_status_field(default=UserStatus.ACTIVE)
     is_admin = serializers.BooleanField(default=False)
 
 
+class StaffUserCreatedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    user_id = serializers.CharField()
+    username = serializers.CharField()
+
+
 class StaffUserUpdateSerializer(serializers.Serializer):
-    tier = serializers.ChoiceField(choices=Tier.choices, required=False)
-    status = serializers.ChoiceField(choices=UserStatus.choices, required=False)
+    tier = tier_field(required=False)
+    status = user_status_field(required=False)
+    credits = serializers.IntegerField(
+        required=False, min_value=0, help_text="The new balance (not an amount to add)."
+    )
     is_admin = serializers.BooleanField(required=False)
     available_adapters = serializers.ListField(
-        child=serializers.CharField(max_length=100),
+        child=AdapterTypeField(),
         required=False,
         allow_null=True,
         help_text="null or [] = the tier's defaults",
     )
 
 
+class StaffUserUpdatedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    changes = serializers.CharField(help_text="`field: old -> new`, comma-separated.")
+
+
 class StaffCreditsSerializer(serializers.Serializer):
     amount = serializers.IntegerField(help_text="Positive: a grant; negative: a penalty.")
     reason = serializers.CharField(max_length=500)
+    operation_type = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="Accepted and ignored."
+    )
+
+
+class StaffCreditsResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    amount = serializers.IntegerField()
+    balance_after = serializers.IntegerField()
+    transaction_id = serializers.UUIDField()
 
 
 class StaffBulkCreditsSerializer(serializers.Serializer):
@@ -274,22 +496,106 @@ class StaffBulkCreditsSerializer(serializers.Serializer):
 
 
 class StaffBulkCreditsResultSerializer(serializers.Serializer):
-    granted = serializers.IntegerField()
-    amount = serializers.IntegerField()
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    successful = serializers.ListField(child=serializers.CharField())
+    failed = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
+        help_text="`[user_id, reason]` pairs.",
+    )
+    total_users = serializers.IntegerField()
+    successful_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+
+
+# DeFarm's admin action types and the engine's AdminActionType each is rendered as; other
+# types are rendered in the same PascalCase style.
+ADMIN_ACTION_TYPE_RENDERING = {
+    "user_create": "UserCreated",
+    "user_update": "UserUpdated",
+    "user_set_tier": "TierChanged",
+    "user_set_admin": "UserUpdated",
+    "user_set_adapters": "UserUpdated",
+    "credits_adjust": "CreditsAdjusted",
+    "credits_bulk_grant": "BulkCreditsGranted",
+    "adapter_config_create": "AdapterCreated",
+    "adapter_config_update": "AdapterUpdated",
+    "adapter_config_delete": "AdapterDeleted",
+}
+STATUS_ACTION_RENDERING = {
+    UserStatus.SUSPENDED: "UserSuspended",
+    UserStatus.BANNED: "UserBanned",
+}
+# Action types whose target is an account (else it is another resource).
+USER_TARGET_ACTION_TYPES = frozenset(
+    {
+        "user_create",
+        "user_update",
+        "user_set_status",
+        "user_set_tier",
+        "user_set_admin",
+        "user_set_adapters",
+        "credits_adjust",
+        "api_key_create",
+        "api_key_update",
+        "api_key_revoke",
+    }
+)
 
 
 class AdminActionSerializer(serializers.ModelSerializer):
+    """The engine's ``AdminAction``."""
+
+    admin_user_id = serializers.CharField(source="admin_id", read_only=True)
     admin_username = serializers.CharField(source="admin.username", read_only=True)
+    action_type = serializers.SerializerMethodField()
+    target_user_id = serializers.SerializerMethodField()
+    target_resource_id = serializers.SerializerMethodField()
+    details = serializers.SerializerMethodField()
+    timestamp = UnixRFC3339Field(source="performed_at_ts")
+    ip_address = serializers.SerializerMethodField(help_text="Not recorded: always null.")
 
     class Meta:
         model = AdminAction
         fields = [
             "action_id",
-            "admin_id",
+            "admin_user_id",
             "admin_username",
             "action_type",
-            "target_id",
-            "action_data",
-            "performed_at_ts",
+            "target_user_id",
+            "target_resource_id",
+            "details",
+            "timestamp",
+            "ip_address",
         ]
         read_only_fields = fields
+
+    def get_action_type(self, action: AdminAction) -> str:
+        if action.action_type == "user_set_status":
+            data = action.action_data or {}
+            if data.get("to") in STATUS_ACTION_RENDERING:
+                return STATUS_ACTION_RENDERING[data["to"]]
+            if data.get("from") == UserStatus.BANNED:
+                return "UserUnbanned"
+            return "UserUpdated"
+        rendered = ADMIN_ACTION_TYPE_RENDERING.get(action.action_type)
+        return rendered or "".join(part.title() for part in action.action_type.split("_"))
+
+    def get_target_user_id(self, action: AdminAction) -> str | None:
+        return action.target_id if action.action_type in USER_TARGET_ACTION_TYPES else None
+
+    def get_target_resource_id(self, action: AdminAction) -> str | None:
+        return None if action.action_type in USER_TARGET_ACTION_TYPES else action.target_id
+
+    def get_details(self, action: AdminAction) -> dict:
+        data = action.action_data
+        return data if isinstance(data, dict) else {"value": data} if data is not None else {}
+
+    def get_ip_address(self, action: AdminAction) -> str | None:
+        return None
+
+
+class AdminActionListSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    actions = AdminActionSerializer(many=True)
+    count = serializers.IntegerField(help_text="Actions in this answer.")

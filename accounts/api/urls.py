@@ -13,17 +13,5 @@ urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),
-    re_path(r"^users/me/?$", views.MeView.as_view(), name="users-me"),
-    re_path(r"^users/me/credits/?$", views.MyCreditsView.as_view(), name="users-me-credits"),
-    re_path(
-        r"^users/me/credits/history/?$",
-        views.MyCreditHistoryView.as_view(),
-        name="users-me-credits-history",
-    ),
-    re_path(
-        r"^users/me/credits/costs/?$",
-        views.MyCreditCostsView.as_view(),
-        name="users-me-credits-costs",
-    ),
     *router.urls,
 ]

@@ -1,8 +1,13 @@
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -16,9 +21,10 @@ from accounts.services import notifications as notification_services
 from accounts.services import staff as staff_services
 from accounts.services.users import user_login, user_register
 from accounts.tokens import SessionExpired, jwt_issue, jwt_session_started_at
-from audit.models import AdminAction
 from defarm.api.authentication import JWTAuthentication
+from defarm.api.envelopes import success_data, success_with
 from defarm.api.exceptions import ApiError
+from defarm.api.pagination import LimitOffsetPagination
 from defarm.api.permissions import ApiKeysReadOnly, IsStaff
 from defarm.api.throttling import AuthRateThrottle
 
@@ -39,9 +45,16 @@ def _token_body(user: User, *, session_started_at: int | None = None) -> dict:
             "token": token,
             "user_id": user.user_id,
             "workspace_id": user.workspace_id,
-            "expires_at": expires_at,
+            "expires_at": int(expires_at.timestamp()),
         }
     ).data
+
+
+def _with_paging_headers(response: Response, paginator) -> Response:
+    """``X-Total-Count`` and ``Link`` of a page answered inside an envelope."""
+    for name, value in paginator.get_headers().items():
+        response[name] = value
+    return response
 
 
 def _bool_param(value: str | None) -> bool | None:
@@ -57,6 +70,20 @@ def _bool_param(value: str | None) -> bool | None:
 
 # --- Authentication -------------------------------------------------------------------------
 
+REGISTER_EXAMPLE = OpenApiExample(
+    "Register",
+    value={
+        "username": "farmer_joe",
+        "password": "Str0ng-pass!",
+        "email": "joe@example.com",
+        "workspace_name": "joes-farm",
+    },
+    request_only=True,
+)
+LOGIN_EXAMPLE = OpenApiExample(
+    "Log in", value={"username": "farmer_joe", "password": "Str0ng-pass!"}, request_only=True
+)
+
 
 class RegisterView(APIView):
     authentication_classes = []
@@ -65,15 +92,18 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=serializers.RegisterSerializer,
-        responses={201: serializers.TokenSerializer},
+        responses={200: serializers.TokenSerializer},
+        examples=[REGISTER_EXAMPLE],
         auth=[],
         summary="Create an account (100 welcome credits) and get a token",
+        description="409 `conflict` when the username or e-mail is taken; 400 when the "
+        "password is weaker than 8 characters with upper and lower case, a digit and a symbol.",
     )
     def post(self, request):
         data = serializers.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_register(**data.validated_data)
-        return Response(_token_body(user), status=status.HTTP_201_CREATED)
+        return Response(_token_body(user))
 
 
 class LoginView(APIView):
@@ -84,8 +114,12 @@ class LoginView(APIView):
     @extend_schema(
         request=serializers.LoginSerializer,
         responses={200: serializers.TokenSerializer},
+        examples=[LOGIN_EXAMPLE],
         auth=[],
         summary="Exchange a username and password for a token",
+        description="401 `invalid_credentials` for an unknown user or a wrong password; 403 "
+        "`account_inactive` when the account is not Active. `workspace_id` in the body is "
+        "accepted and ignored.",
     )
     def post(self, request):
         data = serializers.LoginSerializer(data=request.data)
@@ -110,103 +144,194 @@ class RefreshView(APIView):
         return Response(_token_body(request.user, session_started_at=started))
 
 
-# --- The current user -------------------------------------------------------------------------
+# --- The current user: profile and credits (mounted at the root, as the engine did) -----------
 
 
-class MeView(APIView):
-    @extend_schema(responses=serializers.MeSerializer)
+class MyProfileView(APIView):
+    @extend_schema(
+        responses=serializers.ProfileSerializer,
+        summary="The caller's account, balance and tier limits",
+    )
     def get(self, request):
-        user = request.user
-        body = {
-            "user_id": user.user_id,
-            "username": user.username,
-            "email": user.email,
-            "tier": user.tier,
-            "status": user.status,
-            "is_admin": user.is_admin,
-            "workspace_id": user.workspace_id,
-            "credits": selectors.user_credits(user=user),
-            "limits": selectors.user_limits(user=user),
-        }
-        return Response(serializers.MeSerializer(body).data)
+        profile = selectors.user_profile(user=request.user)
+        return Response(serializers.ProfileSerializer(profile).data)
 
 
-class MyCreditsView(APIView):
-    @extend_schema(responses=serializers.CreditsSerializer)
+class CurrentCreditUserView(MyProfileView):
+    @extend_schema(
+        responses=serializers.ProfileSerializer,
+        summary="The caller's account, balance and tier limits (same as /users/me/profile)",
+        description="The path the earlier engine's front-end read the same answer from.",
+    )
     def get(self, request):
-        body = {"credits": selectors.user_credits(user=request.user), "tier": request.user.tier}
-        return Response(serializers.CreditsSerializer(body).data)
+        return super().get(request)
+
+
+class MyCreditBalanceView(APIView):
+    @extend_schema(
+        responses=serializers.CreditBalanceSerializer,
+        summary="The caller's credit balance",
+    )
+    def get(self, request):
+        balance = selectors.user_credit_balance(user=request.user)
+        return Response(serializers.CreditBalanceSerializer(balance).data)
 
 
 class MyCreditCostsView(APIView):
-    @extend_schema(responses=serializers.CreditCostsSerializer)
+    @extend_schema(
+        responses=serializers.CreditCostsSerializer,
+        summary="What each operation costs the caller, by tier",
+    )
     def get(self, request):
-        body = {
+        costs = {
+            **selectors.user_operation_costs(user=request.user),
             "tier": request.user.tier,
-            "costs": selectors.user_operation_costs(user=request.user),
         }
-        return Response(serializers.CreditCostsSerializer(body).data)
+        return Response(serializers.CreditCostsSerializer(costs).data)
 
 
-class MyCreditHistoryView(generics.ListAPIView):
-    serializer_class = serializers.CreditTransactionSerializer
+class CreditHistoryPagination(LimitOffsetPagination):
+    default_limit = 50
 
-    def get_queryset(self):
-        return selectors.credit_transactions_for(user=self.request.user)
+
+class MyCreditHistoryView(APIView):
+    pagination_class = CreditHistoryPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Rows (default 50)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+        ],
+        responses=serializers.CreditHistorySerializer,
+        summary="The caller's credit ledger, newest first",
+        description="`X-Total-Count` gives the number of ledger rows and `Link` the "
+        "neighbouring pages.",
+    )
+    def get(self, request):
+        paginator = self.pagination_class()
+        rows = paginator.paginate_queryset(
+            selectors.credit_transactions_for(user=request.user), request, view=self
+        )
+        body = {
+            "transactions": rows,
+            "total_credits": selectors.user_credits(user=request.user),
+        }
+        return _with_paging_headers(
+            Response(serializers.CreditHistorySerializer(body).data), paginator
+        )
 
 
 # --- Notifications ----------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread (or read).")
-        ]
-    )
-)
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(viewsets.GenericViewSet):
     serializer_class = serializers.NotificationSerializer
     lookup_field = "notification_id"
     lookup_value_regex = UUID_PATTERN
     filter_backends = []
 
     def get_queryset(self):
-        unread = _bool_param(self.request.query_params.get("unread"))
-        return selectors.notifications_for(user=self.request.user, unread=unread)
+        return selectors.notifications_for(user=self.request.user)
 
-    @extend_schema(request=None, responses=serializers.NotificationSerializer)
-    @action(detail=True, methods=["post"])
-    def read(self, request, notification_id=None):
-        notification = get_object_or_404(
-            selectors.notifications_for(user=request.user), pk=notification_id
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since", OpenApiTypes.INT, description="Only those created at or after (Unix s)."
+            ),
+            OpenApiParameter("unread_only", OpenApiTypes.BOOL, description="Only unread ones."),
+        ],
+        responses=serializers.NotificationListSerializer,
+        summary="The caller's notifications, newest first",
+        description="`count` is the number in this answer; `X-Total-Count` the number "
+        "matching, `Link` the neighbouring pages.",
+    )
+    def list(self, request):
+        params = serializers.NotificationQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        notifications = selectors.notifications_for(
+            user=request.user,
+            unread=True if params.validated_data.get("unread_only") else None,
+            since_ts=params.validated_data.get("since"),
         )
+        paginator = self.paginator
+        page = paginator.paginate_queryset(notifications, request, view=self)
+        data = serializers.NotificationSerializer(page, many=True).data
+        response = success_data(data, count=len(data))
+        return _with_paging_headers(response, paginator)
+
+    @extend_schema(
+        request=None,
+        responses=serializers.NotificationReadSerializer,
+        summary="Mark one notification read",
+    )
+    @action(detail=True, methods=["patch"])
+    def read(self, request, notification_id=None):
+        notification = self.get_object()
         notification = notification_services.notification_mark_read(notification=notification)
-        return Response(serializers.NotificationSerializer(notification).data)
+        return success_data(serializers.NotificationSerializer(notification).data)
 
-    @extend_schema(request=None, responses=serializers.CountSerializer)
-    @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request):
+    @extend_schema(
+        request=None,
+        responses=serializers.MarkedReadSerializer,
+        summary="Mark all the caller's notifications read",
+    )
+    @action(detail=False, methods=["patch"], url_path="mark-all-read")
+    def mark_all_read(self, request):
         changed = notification_services.notifications_mark_all_read(user=request.user)
-        return Response({"count": changed})
+        return success_with(marked_read=changed)
 
-    @extend_schema(responses=serializers.CountSerializer)
+    @extend_schema(
+        responses=serializers.UnreadCountSerializer,
+        summary="How many of the caller's notifications are unread",
+    )
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
-        return Response({"count": selectors.notifications_unread_count(user=request.user)})
+        return success_with(unread_count=selectors.notifications_unread_count(user=request.user))
 
 
 # --- API keys -------------------------------------------------------------------------------
 
+API_KEY_CREATE_EXAMPLE = OpenApiExample(
+    "Create a key",
+    value={
+        "name": "ERP sync",
+        "organization_type": "Producer",
+        "permissions": {"read": True, "write": True, "admin": False, "custom": {}},
+        "rate_limit_per_hour": 1000,
+        "expires_in_days": 30,
+        "notes": "Nightly export",
+    },
+    request_only=True,
+)
+API_KEY_UPDATE_EXAMPLE = OpenApiExample(
+    "Rename and widen a key",
+    value={
+        "name": "ERP sync (write)",
+        "permissions": {"read": True, "write": True, "admin": False, "custom": {}},
+        "rate_limit_per_hour": 2000,
+        "notes": "Now also pushes items",
+    },
+    request_only=True,
+)
+API_KEY_WARNING = "Save this API key securely. You won't be able to see it again."
+
 
 @extend_schema_view(
-    create=extend_schema(
-        request=serializers.ApiKeyCreateSerializer,
-        responses={201: serializers.ApiKeyCreatedSerializer},
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "include_inactive",
+                OpenApiTypes.BOOL,
+                description="Also revoked and deactivated keys (default false).",
+            )
+        ],
+        responses=serializers.ApiKeyListEntrySerializer(many=True),
+        summary="The caller's API keys",
     ),
-    partial_update=extend_schema(
-        request=serializers.ApiKeyUpdateSerializer, responses=serializers.ApiKeySerializer
+    retrieve=extend_schema(
+        responses=serializers.ApiKeyMetadataSerializer, summary="One of the caller's API keys"
     ),
+    destroy=extend_schema(summary="Delete one of the caller's API keys"),
 )
 class ApiKeyViewSet(
     mixins.ListModelMixin,
@@ -214,51 +339,87 @@ class ApiKeyViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = serializers.ApiKeySerializer
+    serializer_class = serializers.ApiKeyMetadataSerializer
     permission_classes = [IsAuthenticated, ApiKeysReadOnly]
     lookup_field = "key_id"
     lookup_value_regex = UUID_PATTERN
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.api_keys_for(user=self.request.user)
+        include_inactive = True
+        if self.action == "list":
+            include_inactive = bool(_bool_param(self.request.query_params.get("include_inactive")))
+        return selectors.api_keys_for(user=self.request.user, include_inactive=include_inactive)
 
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.ApiKeyListEntrySerializer
+        return serializers.ApiKeyMetadataSerializer
+
+    def _metadata(self, key_id) -> dict:
+        api_key = selectors.api_keys_for(user=self.request.user).get(pk=key_id)
+        return serializers.ApiKeyMetadataSerializer(api_key).data
+
+    @extend_schema(
+        request=serializers.ApiKeyCreateSerializer,
+        responses={200: serializers.ApiKeyCreatedSerializer},
+        examples=[API_KEY_CREATE_EXAMPLE],
+        summary="Create an API key (the key is shown only in this answer)",
+        description="Only staff may create keys with `admin`; others get 403.",
+    )
     def create(self, request):
         data = serializers.ApiKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        api_key, raw_key = api_key_services.api_key_create(user=request.user, **data.validated_data)
-        api_key.api_key = raw_key
-        return Response(
-            serializers.ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED
+        api_key, raw_key = api_key_services.api_key_create(
+            user=request.user, **data.to_service_arguments()
         )
+        body = {
+            "api_key": raw_key,
+            "metadata": self._metadata(api_key.pk),
+            "warning": API_KEY_WARNING,
+        }
+        return Response(body)
 
+    @extend_schema(
+        request=serializers.ApiKeyUpdateSerializer,
+        responses=serializers.ApiKeyMetadataSerializer,
+        examples=[API_KEY_UPDATE_EXAMPLE],
+        summary="Change an API key's name, permissions, notes, limits or activity",
+    )
     def partial_update(self, request, key_id=None):
         api_key = self.get_object()
         data = serializers.ApiKeyUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        api_key = api_key_services.api_key_update(api_key=api_key, **data.validated_data)
-        return Response(serializers.ApiKeySerializer(api_key).data)
+        api_key_services.api_key_update(api_key=api_key, **data.to_service_arguments())
+        return Response(self._metadata(api_key.pk))
 
     def perform_destroy(self, instance):
         api_key_services.api_key_delete(api_key=instance)
 
-    @extend_schema(request=None, responses=serializers.ApiKeySerializer)
+    @extend_schema(
+        request=None,
+        responses=serializers.ApiKeyMetadataSerializer,
+        summary="Revoke an API key at once (it stays listed, inactive)",
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request, key_id=None):
-        api_key = api_key_services.api_key_revoke(api_key=self.get_object(), actor=request.user)
-        return Response(serializers.ApiKeySerializer(api_key).data)
+        api_key_services.api_key_revoke(api_key=self.get_object(), actor=request.user)
+        return Response(self._metadata(key_id))
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("days", OpenApiTypes.INT, description="Per-day window (1-366).")
+            OpenApiParameter(
+                "days", OpenApiTypes.INT, description="Days of daily_usage (1-366, default 7)."
+            )
         ],
         responses=serializers.ApiKeyUsageSerializer,
+        summary="How much an API key was used",
     )
     @action(detail=True, methods=["get"])
     def usage(self, request, key_id=None):
         api_key = self.get_object()
         try:
-            days = int(request.query_params.get("days", 30))
+            days = int(request.query_params.get("days", 7))
         except ValueError:
             days = 0
         if not 1 <= days <= 366:
@@ -269,61 +430,146 @@ class ApiKeyViewSet(
 
 # --- Staff ----------------------------------------------------------------------------------
 
+STAFF_USER_CREATE_EXAMPLE = OpenApiExample(
+    "Create an account",
+    value={
+        "username": "coop_manager",
+        "email": "manager@coop.example",
+        "password": "Str0ng-pass!",
+        "tier": "Professional",
+        "initial_credits": 500,
+        "workspace_id": "coop-workspace",
+    },
+    request_only=True,
+)
+STAFF_USER_UPDATE_EXAMPLE = OpenApiExample(
+    "Upgrade an account",
+    value={
+        "tier": "Enterprise",
+        "status": "Active",
+        "credits": 5000,
+        "available_adapters": ["ipfs-ipfs", "StellarTestnetIpfs"],
+    },
+    request_only=True,
+)
+STAFF_CREDITS_EXAMPLE = OpenApiExample(
+    "Grant credits", value={"amount": 250, "reason": "Pilot programme"}, request_only=True
+)
+STAFF_BULK_CREDITS_EXAMPLE = OpenApiExample(
+    "Grant credits to several accounts",
+    value={"user_ids": ["user-1f0c...", "user-9a7b..."], "amount": 100, "reason": "Harvest bonus"},
+    request_only=True,
+)
+
+
+class StaffUserPagination(LimitOffsetPagination):
+    default_limit = 50
+
+
+def _user_snapshot(user: User) -> dict:
+    return {
+        "tier": user.tier,
+        "status": user.status,
+        "credits": selectors.user_credits(user=user),
+        "is_admin": user.is_admin,
+        "adapters": ", ".join(user.available_adapters or ()) or "tier defaults",
+    }
+
+
+def _changes_text(before: dict, after: dict) -> str:
+    """The engine's change summary: ``"tier: Basic -> Professional, credits: 100 -> 500"``."""
+    return ", ".join(
+        f"{field}: {before[field]} -> {after[field]}"
+        for field in before
+        if before[field] != after[field]
+    )
+
 
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("tier", OpenApiTypes.STR),
-            OpenApiParameter("status", OpenApiTypes.STR),
+            OpenApiParameter("username", OpenApiTypes.STR, description="Part of the username."),
+            OpenApiParameter("email", OpenApiTypes.STR, description="Part of the e-mail."),
+            OpenApiParameter("tier", OpenApiTypes.STR, description="Basic, Professional, ..."),
+            OpenApiParameter("status", OpenApiTypes.STR, description="Active, Suspended, ..."),
             OpenApiParameter("is_admin", OpenApiTypes.BOOL),
-            OpenApiParameter("search", OpenApiTypes.STR, description="username, e-mail or id"),
-        ]
-    ),
-    create=extend_schema(
-        request=serializers.StaffUserCreateSerializer,
-        responses={201: serializers.StaffUserSerializer},
-    ),
-    partial_update=extend_schema(
-        request=serializers.StaffUserUpdateSerializer, responses=serializers.StaffUserSerializer
+            OpenApiParameter(
+                "search",
+                OpenApiTypes.STR,
+                description="Part of the username, e-mail, user id or workspace (DeFarm's "
+                "one-box search beside the engine's per-field filters).",
+            ),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Rows (default 50)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+        ],
+        responses=serializers.StaffUserListSerializer,
+        summary="Accounts, filtered (staff)",
+        description="`count` is the number in this answer; `X-Total-Count` the number "
+        "matching, `Link` the neighbouring pages.",
     ),
 )
-class StaffUserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class StaffUserViewSet(viewsets.GenericViewSet):
     serializer_class = serializers.StaffUserSerializer
     permission_classes = [IsStaff]
     lookup_field = "user_id"
+    lookup_value_regex = "[^/]+"
     filter_backends = []
+    pagination_class = StaffUserPagination
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.users_for_staff(
-            tier=params.get("tier"),
-            status=params.get("status"),
-            is_admin=_bool_param(params.get("is_admin")),
-            search=params.get("search"),
-        )
+        return selectors.users_for_staff()
 
     def _user(self, user_id: str) -> User:
         return get_object_or_404(User.objects.select_related("credit_balance"), pk=user_id)
 
+    def list(self, request):
+        params = serializers.StaffUserQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        users = selectors.users_for_staff(**params.validated_data)
+        page = self.paginator.paginate_queryset(users, request, view=self)
+        data = serializers.StaffUserSerializer(page, many=True).data
+        response = success_with(users=data, count=len(data))
+        return _with_paging_headers(response, self.paginator)
+
+    @extend_schema(
+        request=serializers.StaffUserCreateSerializer,
+        responses=serializers.StaffUserCreatedSerializer,
+        examples=[STAFF_USER_CREATE_EXAMPLE],
+        summary="Create an account (staff)",
+        description="Without `initial_credits` the account gets the usual 100 welcome credits.",
+    )
     def create(self, request):
         data = serializers.StaffUserCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = staff_services.user_create_by_admin(admin=request.user, **data.validated_data)
-        return Response(
-            serializers.StaffUserSerializer(self._user(user.pk)).data,
-            status=status.HTTP_201_CREATED,
+        return success_with(
+            message="User created successfully", user_id=user.user_id, username=user.username
         )
 
-    def partial_update(self, request, user_id=None):
+    @extend_schema(
+        request=serializers.StaffUserUpdateSerializer,
+        responses=serializers.StaffUserUpdatedSerializer,
+        examples=[STAFF_USER_UPDATE_EXAMPLE],
+        summary="Change an account's tier, status, balance, staff rights or adapters (staff)",
+        description="Only the fields sent change; `credits` sets the balance (the difference "
+        "is a Grant or Penalty ledger row).",
+    )
+    def update(self, request, user_id=None):
         user = self._user(user_id)
-        data = serializers.StaffUserUpdateSerializer(data=request.data, partial=True)
+        data = serializers.StaffUserUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        before = _user_snapshot(user)
         staff_services.user_update_by_admin(admin=request.user, user=user, **data.validated_data)
-        return Response(serializers.StaffUserSerializer(self._user(user_id)).data)
+        after = _user_snapshot(self._user(user_id))
+        return success_with(
+            message="User updated successfully", changes=_changes_text(before, after)
+        )
 
     @extend_schema(
         request=serializers.StaffCreditsSerializer,
-        responses=serializers.CreditTransactionSerializer,
+        responses=serializers.StaffCreditsResultSerializer,
+        examples=[STAFF_CREDITS_EXAMPLE],
+        summary="Grant (positive) or remove (negative) credits (staff)",
     )
     @action(detail=True, methods=["post"])
     def credits(self, request, user_id=None):
@@ -331,42 +577,80 @@ class StaffUserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = serializers.StaffCreditsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ledger_row = staff_services.credits_adjust(
-            admin=request.user, user=user, **data.validated_data
+            admin=request.user,
+            user=user,
+            amount=data.validated_data["amount"],
+            reason=data.validated_data["reason"],
         )
-        return Response(serializers.CreditTransactionSerializer(ledger_row).data)
+        return success_with(
+            message="Credits adjusted successfully",
+            amount=ledger_row.amount,
+            balance_after=ledger_row.balance_after,
+            transaction_id=str(ledger_row.pk),
+        )
 
     @extend_schema(
         request=serializers.StaffBulkCreditsSerializer,
         responses=serializers.StaffBulkCreditsResultSerializer,
+        examples=[STAFF_BULK_CREDITS_EXAMPLE],
+        summary="Grant credits to several accounts (staff)",
+        description="Unknown accounts are listed in `failed`; the others get the grant.",
     )
-    @action(detail=False, methods=["post"], url_path="credits/bulk")
-    def credits_bulk(self, request):
+    @action(detail=False, methods=["post"], url_path="credits/bulk-grant")
+    def credits_bulk_grant(self, request):
         data = serializers.StaffBulkCreditsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user_ids = set(data.validated_data["user_ids"])
+        requested = list(dict.fromkeys(data.validated_data["user_ids"]))
         with transaction.atomic():
-            users = list(User.objects.filter(pk__in=user_ids))
-            missing = user_ids - {user.pk for user in users}
-            if missing:
-                raise ApiError(
-                    "Some users do not exist.",
-                    code="not_found",
-                    status_code=404,
-                    details={"user_ids": sorted(missing)},
+            users = list(User.objects.filter(pk__in=requested))
+            found = {user.pk for user in users}
+            if users:
+                staff_services.credits_bulk_grant(
+                    admin=request.user,
+                    users=users,
+                    amount=data.validated_data["amount"],
+                    reason=data.validated_data["reason"],
                 )
-            rows = staff_services.credits_bulk_grant(
-                admin=request.user,
-                users=users,
-                amount=data.validated_data["amount"],
-                reason=data.validated_data["reason"],
-            )
-        return Response({"granted": len(rows), "amount": data.validated_data["amount"]})
+        successful = [user_id for user_id in requested if user_id in found]
+        failed = [[user_id, "User not found"] for user_id in requested if user_id not in found]
+        return success_with(
+            message="Bulk credit grant completed",
+            successful=successful,
+            failed=failed,
+            total_users=len(requested),
+            successful_count=len(successful),
+            failed_count=len(failed),
+        )
 
 
-class AdminActionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AdminActionPagination(LimitOffsetPagination):
+    default_limit = 100
+
+
+class AdminActionViewSet(viewsets.GenericViewSet):
     serializer_class = serializers.AdminActionSerializer
     permission_classes = [IsStaff]
     filter_backends = []
+    pagination_class = AdminActionPagination
 
     def get_queryset(self):
-        return AdminAction.objects.select_related("admin").order_by("-performed_at_ts", "action_id")
+        return selectors.admin_actions_for_staff(
+            admin_id=self.request.query_params.get("admin_id") or None
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("admin_id", OpenApiTypes.STR, description="Only this staff user's."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Rows (default 100)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+        ],
+        responses=serializers.AdminActionListSerializer,
+        summary="Changes made by staff, newest first",
+        description="`count` is the number in this answer; `X-Total-Count` the number "
+        "matching, `Link` the neighbouring pages.",
+    )
+    def list(self, request):
+        page = self.paginator.paginate_queryset(self.get_queryset(), request, view=self)
+        data = serializers.AdminActionSerializer(page, many=True).data
+        response = success_with(actions=data, count=len(data))
+        return _with_paging_headers(response, self.paginator)

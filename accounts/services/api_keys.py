@@ -4,6 +4,7 @@ import hashlib
 import ipaddress
 import secrets
 import string
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from rest_framework import exceptions
 
-from accounts.models import ApiKey, ApiKeyPermission, ApiKeyUsage, User
+from accounts.models import ApiKey, ApiKeyPermission, ApiKeyUsage, OrganizationType, User
 from audit.services import admin_action_record
 from defarm.timeutils import unix_now
 
@@ -33,17 +34,32 @@ def api_key_hash(raw_key: str) -> str:
 
 
 def _clean_permissions(*, user: User, permissions: Iterable[str]) -> list[str]:
-    cleaned = sorted(set(permissions), key=[p.value for p in ApiKeyPermission].index)
-    unknown = set(cleaned) - set(ApiKeyPermission.values)
-    if unknown or not cleaned:
-        raise exceptions.ValidationError(
-            {"permissions": ["Choose one or more of read, write, admin."]}
-        )
+    """The granted permissions in a fixed order. A key may hold none (it then authenticates
+    but may do nothing); only staff may hold ``admin`` (403)."""
+    unknown = set(permissions) - set(ApiKeyPermission.values)
+    if unknown:
+        raise exceptions.ValidationError({"permissions": ["Choose among read, write and admin."]})
+    cleaned = [permission for permission in ApiKeyPermission.values if permission in permissions]
     if ApiKeyPermission.ADMIN in cleaned and not user.is_admin:
-        raise exceptions.ValidationError(
-            {"permissions": ["Only staff accounts may hold keys with the admin permission."]}
+        raise exceptions.PermissionDenied(
+            "Only administrators can create API keys with admin permissions."
         )
     return cleaned
+
+
+def _clean_custom_permissions(custom: dict[str, bool] | None) -> dict[str, bool]:
+    cleaned = {str(name).strip(): bool(value) for name, value in (custom or {}).items()}
+    if "" in cleaned:
+        raise exceptions.ValidationError({"permissions": ["A custom permission needs a name."]})
+    return cleaned
+
+
+def _clean_organization_type(value: str) -> str:
+    if value not in OrganizationType.values:
+        raise exceptions.ValidationError(
+            {"organization_type": [f"Choose one of {', '.join(OrganizationType.values)}."]}
+        )
+    return value
 
 
 def _clean_allowed_ips(allowed_ips: Iterable[str] | None) -> list[str] | None:
@@ -84,6 +100,10 @@ def api_key_create(
     user: User,
     name: str,
     permissions: Iterable[str] = (ApiKeyPermission.READ,),
+    custom_permissions: dict[str, bool] | None = None,
+    organization_type: str = OrganizationType.EXTERNAL,
+    organization_id: uuid.UUID | None = None,
+    notes: str | None = None,
     rate_limit_per_minute: int | None = None,
     rate_limit_per_hour: int | None = None,
     rate_limit_per_day: int | None = None,
@@ -101,6 +121,10 @@ def api_key_create(
         key_hash=api_key_hash(raw_key),
         key_prefix=raw_key[:KEY_PREFIX_LENGTH],
         permissions=_clean_permissions(user=user, permissions=permissions),
+        custom_permissions=_clean_custom_permissions(custom_permissions),
+        organization_type=_clean_organization_type(organization_type),
+        organization_id=organization_id,
+        notes=notes,
         rate_limit_per_minute=_clean_rate_limit("rate_limit_per_minute", rate_limit_per_minute),
         rate_limit_per_hour=_clean_rate_limit("rate_limit_per_hour", rate_limit_per_hour),
         rate_limit_per_day=_clean_rate_limit("rate_limit_per_day", rate_limit_per_day),
@@ -116,6 +140,9 @@ def api_key_create(
 _UPDATABLE_FIELDS = {
     "name",
     "permissions",
+    "custom_permissions",
+    "notes",
+    "is_active",
     "rate_limit_per_minute",
     "rate_limit_per_hour",
     "rate_limit_per_day",
@@ -126,13 +153,21 @@ _UPDATABLE_FIELDS = {
 
 @transaction.atomic
 def api_key_update(*, api_key: ApiKey, **changes: Any) -> ApiKey:
-    """Change a key's name, permissions, limits or restrictions (never its secret)."""
+    """Change a key's name, permissions, notes, limits or restrictions, or deactivate it
+    (``is_active`` false, as a revocation; a revoked key is never reactivated). Never its
+    secret or owner."""
     unknown = set(changes) - _UPDATABLE_FIELDS
     if unknown:
         raise ValueError(f"API key fields that cannot change: {sorted(unknown)}")
     for field, value in changes.items():
         if field == "permissions":
             value = _clean_permissions(user=api_key.user, permissions=value)
+        elif field == "custom_permissions":
+            value = _clean_custom_permissions(value)
+        elif field == "is_active" and value and not api_key.is_active:
+            raise exceptions.ValidationError(
+                {"is_active": ["A revoked key stays revoked; create a new key instead."]}
+            )
         elif field == "allowed_ips":
             value = _clean_allowed_ips(value)
         elif field == "allowed_endpoints":
@@ -175,6 +210,7 @@ def api_key_usage_record(
     method: str,
     status_code: int,
     ip_address: str | None,
+    response_time_ms: float | None = None,
 ) -> ApiKeyUsage:
     """Log one request made with ``api_key``. ``last_used_at_ts`` is written at most once a
     minute per key (a conditional UPDATE), not on every request."""
@@ -186,6 +222,7 @@ def api_key_usage_record(
         status_code=status_code,
         timestamp_ts=now,
         ip_address=ip_address,
+        response_time_ms=response_time_ms,
     )
     stale_before = now - LAST_USED_RESOLUTION_SECONDS
     if api_key.last_used_at_ts is None or api_key.last_used_at_ts < stale_before:

@@ -77,3 +77,12 @@ def credits_add(
         description=description,
         allow_negative=False,
     )
+
+
+def credits_balance(*, user: User, lock: bool = False) -> int:
+    """The balance of ``user``; with ``lock``, its row stays locked to the caller's
+    transaction (call inside ``transaction.atomic``)."""
+    if lock:
+        return _locked_balance(user).credits
+    balance = CreditBalance.objects.filter(user=user).values_list("credits", flat=True).first()
+    return balance or 0

@@ -21,6 +21,8 @@ class NotificationType:
     ACCOUNT_FROZEN = "account_frozen"
     ACCOUNT_UNFROZEN = "account_unfrozen"
     TIER_CHANGED = "tier_changed"
+    STAFF_RIGHTS_CHANGED = "staff_rights_changed"
+    ADAPTERS_CHANGED = "adapters_changed"
 
 
 def notification_create(

@@ -6,9 +6,10 @@ from django.db import transaction
 from rest_framework import exceptions
 
 from accounts.models import Tier, TransactionType, User, UserStatus
-from accounts.services.credits import credits_add
+from accounts.services.credits import credits_add, credits_balance
 from accounts.services.notifications import NotificationType, notification_create
-from accounts.services.users import user_create, user_tokens_invalidate
+from accounts.services.users import user_check_new, user_create, user_tokens_invalidate
+from accounts.tiers import SIGNUP_CREDITS
 from audit.services import admin_action_record
 
 
@@ -28,14 +29,22 @@ def user_create_by_admin(
     status: str = UserStatus.ACTIVE,
     is_admin: bool = False,
     workspace_name: str | None = None,
+    workspace_id: str | None = None,
+    initial_credits: int | None = None,
 ) -> User:
-    """An account created by staff (with the usual balance and welcome credits)."""
+    """An account created by staff: the password rule and unique username and e-mail as on
+    self-registration; ``initial_credits`` (default: the welcome credits) as its first grant."""
     _require_staff(admin)
+    user_check_new(username=username, email=email, password=password)
+    if initial_credits is not None and initial_credits < 0:
+        raise exceptions.ValidationError({"initial_credits": ["Cannot be negative."]})
     user = user_create(
         username=username,
         email=email,
         password=password,
         workspace_name=workspace_name,
+        workspace_id=workspace_id or None,
+        initial_credits=SIGNUP_CREDITS if initial_credits is None else initial_credits,
         tier=tier,
         status=status,
         is_admin=is_admin,
@@ -124,7 +133,7 @@ def user_set_admin(*, admin: User, user: User, is_admin: bool) -> User:
     )
     notification_create(
         user=user,
-        notification_type="staff_rights_changed",
+        notification_type=NotificationType.STAFF_RIGHTS_CHANGED,
         title="Staff rights granted" if is_admin else "Staff rights withdrawn",
         message=("You are now DeFarm staff." if is_admin else "Your staff rights were withdrawn."),
         data={"is_admin": is_admin},
@@ -148,7 +157,7 @@ def user_set_adapters(*, admin: User, user: User, adapters: Iterable[str] | None
     )
     notification_create(
         user=user,
-        notification_type="adapters_changed",
+        notification_type=NotificationType.ADAPTERS_CHANGED,
         title="Storage adapters changed",
         message=(
             "You may now use: " + ", ".join(cleaned)
@@ -229,6 +238,20 @@ def credits_bulk_grant(*, admin: User, users: Iterable[User], amount: int, reaso
     return ledger_rows
 
 
+@transaction.atomic
+def credits_set_by_admin(*, admin: User, user: User, credits: int) -> User:
+    """Set the balance to ``credits``: the difference is one Grant or Penalty ledger row."""
+    _require_staff(admin)
+    if credits < 0:
+        raise exceptions.ValidationError({"credits": ["A balance cannot be negative."]})
+    difference = credits - credits_balance(user=user, lock=True)
+    if difference:
+        credits_adjust(
+            admin=admin, user=user, amount=difference, reason=f"Balance set to {credits} by staff"
+        )
+    return user
+
+
 _UPDATERS = {
     "tier": lambda admin, user, value: user_set_tier(admin=admin, user=user, tier=value),
     "status": lambda admin, user, value: user_set_status(admin=admin, user=user, status=value),
@@ -236,13 +259,16 @@ _UPDATERS = {
     "available_adapters": lambda admin, user, value: user_set_adapters(
         admin=admin, user=user, adapters=value
     ),
+    "credits": lambda admin, user, value: credits_set_by_admin(
+        admin=admin, user=user, credits=value
+    ),
 }
 
 
 @transaction.atomic
 def user_update_by_admin(*, admin: User, user: User, **changes) -> User:
-    """Apply several staff changes (tier, status, is_admin, available_adapters) at once; each
-    is recorded and notified as if made alone."""
+    """Apply several staff changes (tier, status, is_admin, available_adapters, credits) at
+    once; each is recorded and notified as if made alone."""
     unknown = set(changes) - set(_UPDATERS)
     if unknown:
         raise ValueError(f"Staff cannot change {sorted(unknown)} here.")

@@ -23,23 +23,27 @@ def user_create(
     email: str,
     password: str | None,
     workspace_name: str | None = None,
+    initial_credits: int = SIGNUP_CREDITS,
     **fields,
 ) -> User:
-    """Create an account with its balance and the sign-up grant of credits."""
+    """Create an account with its balance and its first grant of credits (the sign-up
+    credits unless ``initial_credits`` says otherwise; none when it is 0)."""
     try:
         username_validate(username)
     except DjangoValidationError as error:
         raise exceptions.ValidationError({"username": error.messages}) from error
     workspace = (workspace_name or username).strip()
-    fields.setdefault("workspace_id", f"{workspace}-workspace")
+    if not fields.get("workspace_id"):
+        fields["workspace_id"] = f"{workspace}-workspace"
     user = User.objects.create_user(username, email, password, **fields)
     CreditBalance.objects.create(user=user, credits=0)
-    credits_add(
-        user=user,
-        amount=SIGNUP_CREDITS,
-        transaction_type=TransactionType.GRANT,
-        description="Welcome credits",
-    )
+    if initial_credits:
+        credits_add(
+            user=user,
+            amount=initial_credits,
+            transaction_type=TransactionType.GRANT,
+            description="Welcome credits",
+        )
     return user
 
 
@@ -51,18 +55,25 @@ def _password_errors(password: str, user: User) -> list[str]:
     return []
 
 
+def user_check_new(*, username: str, email: str, password: str | None) -> None:
+    """The password rule (400) and a free username and e-mail (409 ``conflict``, one answer
+    whichever is taken)."""
+    if password is not None:
+        errors = _password_errors(password, User(username=username, email=email))
+        if errors:
+            raise exceptions.ValidationError({"password": errors})
+    taken = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=email))
+    if taken.exists():
+        raise _registration_conflict()
+
+
 @transaction.atomic
 def user_register(
     *, username: str, email: str, password: str, workspace_name: str | None = None
 ) -> User:
     """Self-registration: the password rule, unique username and e-mail (409 ``conflict``),
     then ``user_create`` (balance and welcome credits)."""
-    errors = _password_errors(password, User(username=username, email=email))
-    if errors:
-        raise exceptions.ValidationError({"password": errors})
-    taken = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=email))
-    if taken.exists():
-        raise _registration_conflict()
+    user_check_new(username=username, email=email, password=password)
     try:
         with transaction.atomic():
             return user_create(

@@ -230,7 +230,8 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if request.method not in SAFE_METHODS and not may_write:
             raise exceptions.PermissionDenied(
                 "This API key is read-only: it may not change data. Give it the write "
-                'permission (PATCH /api/api-keys/{key_id} with "permissions": ["read", "write"]) '
+                "permission (PATCH /api/api-keys/{key_id} with "
+                '"permissions": {"read": true, "write": true}) '
                 "or create a key with it.",
                 "permission_denied",
             )

@@ -23,7 +23,8 @@ LINKS = {
 # listed, with an empty description.
 SECTION_DESCRIPTIONS = {
     "auth": "Register, log in, refresh a token, reset a password.",
-    "users": "The caller's own account, credits and activity.",
+    "users": "The caller's own profile and credits (at /users/me/..., outside /api/).",
+    "credit": "The caller's profile, as the earlier engine's front-end read it.",
     "api-keys": "API keys (dfm_...) with read, write and admin permissions and rate limits.",
     "items": "Items with global ids (DFIDs) and identifiers; local items, storage history.",
     "events": "What happened to an item: creation, enrichment, pushes, custom events.",
@@ -54,40 +55,47 @@ def _first_segment(pattern: str) -> str:
     return segment.rstrip("$?").strip()
 
 
-def _api_sections() -> list[str]:
-    sections: list[str] = []
-    for entry in get_resolver().url_patterns:
-        if not isinstance(entry, URLResolver) or str(entry.pattern) != "api/":
+def _sections_of(resolver: URLResolver, found: dict[str, str], prefix: str) -> None:
+    for child in resolver.url_patterns:
+        if not isinstance(child, (URLPattern, URLResolver)):
             continue
-        for child in entry.url_patterns:
-            if not isinstance(child, (URLPattern, URLResolver)):
-                continue
-            segment = _first_segment(str(child.pattern))
-            if (
-                segment
-                and segment.replace("-", "").isalnum()
-                and segment not in DOCUMENTATION_SEGMENTS
-                and segment not in sections
-            ):
-                sections.append(segment)
+        segment = _first_segment(str(child.pattern))
+        if (
+            segment
+            and segment.replace("-", "").isalnum()
+            and segment not in DOCUMENTATION_SEGMENTS
+            and segment not in found
+        ):
+            found[segment] = f"{prefix}{segment}"
+
+
+def _api_sections() -> dict[str, str]:
+    """Section name -> path: the segments under ``/api/``, and those the earlier engine served
+    at the root (``/users/me/...``, ``/credit/...``) from the URL conf's root includes."""
+    found: dict[str, str] = {}
+    root_includes = []
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and str(entry.pattern) == "api/":
+            _sections_of(entry, found, "/api/")
+        elif isinstance(entry, URLResolver) and str(entry.pattern) == "":
+            root_includes.append(entry)
+    for entry in root_includes:
+        _sections_of(entry, found, "/")
     order = list(SECTION_DESCRIPTIONS)
-    return sorted(sections, key=lambda name: (order.index(name) if name in order else 99, name))
+    names = sorted(found, key=lambda name: (order.index(name) if name in order else 99, name))
+    return {name: found[name] for name in names}
 
 
 _sections_cache: list[dict[str, str]] | None = None
 
 
 def api_sections() -> list[dict[str, str]]:
-    """Each first path segment under ``/api/`` that the URL conf serves, in reading order."""
+    """Each first path segment of the API that the URL conf serves, in reading order."""
     global _sections_cache
     if _sections_cache is None:
         _sections_cache = [
-            {
-                "name": name,
-                "path": f"/api/{name}",
-                "description": SECTION_DESCRIPTIONS.get(name, ""),
-            }
-            for name in _api_sections()
+            {"name": name, "path": path, "description": SECTION_DESCRIPTIONS.get(name, "")}
+            for name, path in _api_sections().items()
         ]
     return _sections_cache
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.test import override_settings
 
+from accounts.api.fields import rfc3339_from_unix
 from accounts.models import CreditTransaction, User, UserStatus
 from accounts.tokens import jwt_issue
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
@@ -34,23 +35,24 @@ def assert_error(response, status, code):
 
 def test_register_creates_account_with_welcome_credits_and_token(api_client):
     response = register(api_client, workspace_name="Fazenda Boa")
-    assert response.status_code == 201
+    assert response.status_code == 200
     body = response.json()
     assert set(body) == {"token", "user_id", "workspace_id", "expires_at"}
     assert body["workspace_id"] == "Fazenda Boa-workspace"
     claims = jwt.decode(body["token"], settings.JWT_SECRET, algorithms=["HS256"])
     assert claims["user_id"] == body["user_id"] and claims["workspace_id"] == body["workspace_id"]
     assert claims["exp"] - claims["iat"] == 24 * 3600
+    assert body["expires_at"] == claims["exp"]
     user = User.objects.get(pk=body["user_id"])
     assert user.user_id.startswith("user-") and user.check_password(STRONG)
-    me = client_for(user).get("/api/users/me").json()
+    me = client_for(user).get("/users/me/profile").json()
     assert me["credits"] == 100
     assert CreditTransaction.objects.get(user=user).transaction_type == "Grant"
 
 
 @pytest.mark.parametrize("overrides", [{"username": "MARIA"}, {"email": "Maria@Example.com"}])
 def test_register_taken_username_or_email_is_a_conflict(api_client, overrides):
-    assert register(api_client).status_code == 201
+    assert register(api_client).status_code == 200
     response = register(
         api_client, **{"username": "other", "email": "other@example.com", **overrides}
     )
@@ -82,7 +84,7 @@ def test_login_returns_token_and_records_last_login(api_client, user):
     user.refresh_from_db()
     assert user.last_login_ts is not None
     token = response.json()["token"]
-    me = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    me = api_client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert me.json()["username"] == user.username
 
 
@@ -142,66 +144,80 @@ def test_expired_and_forged_tokens_are_refused(api_client, user):
         settings.JWT_SECRET,
         algorithm="HS256",
     )
-    response = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {expired}")
+    response = api_client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {expired}")
     assert_error(response, 401, "token_expired")
     forged = jwt.encode(
         {"user_id": user.pk, "exp": 2**31},
         "a-different-secret-of-at-least-32-bytes",
         algorithm="HS256",
     )
-    response = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    response = api_client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert_error(response, 401, "invalid_token")
 
 
 def test_suspended_user_token_stops_working(user):
     client = client_for(user)
     User.objects.filter(pk=user.pk).update(status=UserStatus.SUSPENDED)
-    assert_error(client.get("/api/users/me"), 401, "account_inactive")
+    assert_error(client.get("/users/me/profile"), 401, "account_inactive")
 
 
-def test_me(auth_client, user):
-    body = auth_client.get("/api/users/me/").json()
+def test_profile(auth_client, user):
+    body = auth_client.get("/users/me/profile/").json()
     assert body == {
         "user_id": user.pk,
         "username": user.username,
         "email": user.email,
         "tier": "Basic",
+        "credits": 100,
         "status": "Active",
         "is_admin": False,
+        "created_at": rfc3339_from_unix(user.created_at_ts),
         "workspace_id": user.workspace_id,
-        "credits": 100,
+        "subscription": None,
         "limits": {
-            "items_per_month": 1000,
-            "circuits_owned": 5,
-            "api_requests_per_hour": 100,
-            "adapters": ["none", "local", "ipfs-ipfs"],
+            "max_items_per_month": 1000,
+            "max_circuits": 5,
+            "max_storage_locations": None,
+            "max_api_requests_per_hour": 100,
+            "max_workspace_members": None,
+            "can_use_premium_adapters": False,
+            "max_audit_retention_days": 30,
+            "priority_support": False,
+            "available_adapters": ["none", "local", "ipfs-ipfs"],
         },
     }
 
 
 def test_credits_and_costs(auth_client):
-    assert auth_client.get("/api/users/me/credits").json() == {"credits": 100, "tier": "Basic"}
-    assert auth_client.get("/api/users/me/credits/costs/").json() == {
+    balance = auth_client.get("/users/me/credits/balance").json()
+    assert balance["credits"] == 100 and balance["tier"] == "Basic"
+    assert auth_client.get("/users/me/credits/costs/").json() == {
         "tier": "Basic",
-        "costs": {"item_creation": 2, "circuit_operation": 3, "storage_migration": 10},
+        "item_creation": 2,
+        "circuit_operation": 3,
+        "storage_migration": 10,
+        "audit_export": 0,
+        "premium_adapter_usage": 0,
+        "api_request": 0,
     }
 
 
 def test_credit_history_is_the_callers_own(auth_client, user, other_user):
-    body = auth_client.get("/api/users/me/credits/history").json()
-    assert len(body) == 1
-    row = body[0]
+    body = auth_client.get("/users/me/credits/history").json()
+    assert body["total_credits"] == 100
+    assert len(body["transactions"]) == 1
+    row = body["transactions"][0]
     assert set(row) == {
         "transaction_id",
         "amount",
         "transaction_type",
         "description",
         "balance_after",
-        "created_at_ts",
+        "timestamp",
     }
     assert row["amount"] == 100 and row["balance_after"] == 100
     other_ids = {str(t.pk) for t in CreditTransaction.objects.filter(user=other_user)}
-    assert not other_ids & {r["transaction_id"] for r in body}
+    assert not other_ids & {r["transaction_id"] for r in body["transactions"]}
 
 
 def test_credit_history_query_count_does_not_grow(auth_client, user, django_assert_max_num_queries):
@@ -215,14 +231,14 @@ def test_credit_history_query_count_does_not_grow(auth_client, user, django_asse
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as queries:
-            assert auth_client.get("/api/users/me/credits/history?limit=100").status_code == 200
+            assert auth_client.get("/users/me/credits/history?limit=100").status_code == 200
         return len(queries)
 
     assert query_count(3) == query_count(30)
 
 
 def test_anonymous_requests_get_401(api_client):
-    for path in ["/api/users/me", "/api/api-keys", "/api/notifications", "/api/admin/users"]:
+    for path in ["/users/me/profile", "/api/api-keys", "/api/notifications", "/api/admin/users"]:
         assert_error(api_client.get(path), 401, "not_authenticated")
         assert api_client.get(path)["WWW-Authenticate"] == "Bearer"
 
@@ -231,9 +247,9 @@ def test_error_shapes_for_404_and_405(auth_client):
     missing = uuid.uuid4()
     assert_error(auth_client.get("/api/no-such-thing"), 404, "not_found")
     assert_error(auth_client.get(f"/api/notifications/{missing}/read"), 405, "method_not_allowed")
-    assert_error(auth_client.delete("/api/users/me"), 405, "method_not_allowed")
-    assert_error(auth_client.post(f"/api/notifications/{missing}/read"), 404, "not_found")
-    assert_error(auth_client.post("/api/notifications/7a1c/read"), 404, "not_found")
+    assert_error(auth_client.delete("/users/me/profile"), 405, "method_not_allowed")
+    assert_error(auth_client.patch(f"/api/notifications/{missing}/read"), 404, "not_found")
+    assert_error(auth_client.patch("/api/notifications/7a1c/read"), 404, "not_found")
 
 
 def test_login_is_throttled_per_client_ip(api_client):
@@ -283,5 +299,5 @@ def test_tokens_issued_elsewhere_with_the_secret_stay_valid(api_client, user):
         algorithm="HS256",
     )
     for value in (token, legacy):
-        response = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {value}")
+        response = api_client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {value}")
         assert response.status_code == 200

@@ -14,34 +14,34 @@ def test_list_only_own_and_unread_filter(auth_client, user, other_user):
     unread = NotificationFactory(user=user)
     NotificationFactory(user=other_user)
     body = auth_client.get("/api/notifications").json()
-    assert {row["notification_id"] for row in body} == {
-        str(read.pk),
-        str(unread.pk),
-    }
-    only_unread = auth_client.get("/api/notifications/?unread=true").json()
-    assert [row["notification_id"] for row in only_unread] == [str(unread.pk)]
-    only_read = auth_client.get("/api/notifications?unread=false").json()
-    assert [row["notification_id"] for row in only_read] == [str(read.pk)]
-    assert_error(auth_client.get("/api/notifications?unread=maybe"), 400, "validation_error")
+    assert {row["id"] for row in body["data"]} == {str(read.pk), str(unread.pk)}
+    only_unread = auth_client.get("/api/notifications/?unread_only=true").json()["data"]
+    assert [row["id"] for row in only_unread] == [str(unread.pk)]
+    everything = auth_client.get("/api/notifications?unread_only=false").json()["data"]
+    assert len(everything) == 2
+    assert_error(auth_client.get("/api/notifications?unread_only=maybe"), 400, "validation_error")
+    assert_error(auth_client.get("/api/notifications?since=yesterday"), 400, "validation_error")
 
 
 def test_mark_read_and_counts(auth_client, user):
     first, second = NotificationFactory.create_batch(2, user=user)
-    assert auth_client.get("/api/notifications/unread-count").json() == {"count": 2}
-    response = auth_client.post(f"/api/notifications/{first.pk}/read")
+    assert auth_client.get("/api/notifications/unread-count").json()["unread_count"] == 2
+    response = auth_client.patch(f"/api/notifications/{first.pk}/read")
     assert response.status_code == 200
-    assert response.json()["is_read"] is True and response.json()["read_at_ts"] is not None
-    assert auth_client.get("/api/notifications/unread-count/").json() == {"count": 1}
-    assert auth_client.post("/api/notifications/read-all").json() == {"count": 1}
-    assert auth_client.get("/api/notifications/unread-count").json() == {"count": 0}
+    data = response.json()["data"]
+    assert data["read"] is True and data["read_at"] is not None
+    assert auth_client.get("/api/notifications/unread-count/").json()["unread_count"] == 1
+    assert auth_client.patch("/api/notifications/mark-all-read").json()["marked_read"] == 1
+    assert auth_client.get("/api/notifications/unread-count").json()["unread_count"] == 0
     second.refresh_from_db()
     assert second.is_read
+    assert auth_client.post(f"/api/notifications/{first.pk}/read").status_code == 405
 
 
 def test_other_users_notifications_cannot_be_touched(auth_client, other_user):
     theirs = NotificationFactory(user=other_user)
-    assert_error(auth_client.post(f"/api/notifications/{theirs.pk}/read"), 404, "not_found")
-    auth_client.post("/api/notifications/read-all")
+    assert_error(auth_client.patch(f"/api/notifications/{theirs.pk}/read"), 404, "not_found")
+    auth_client.patch("/api/notifications/mark-all-read")
     theirs.refresh_from_db()
     assert theirs.is_read is False
 

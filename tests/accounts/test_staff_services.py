@@ -83,7 +83,7 @@ def test_api_key_create_stores_only_the_hash(user):
 
 
 def test_api_key_admin_permission_needs_staff(user, staff_user):
-    with pytest.raises(exceptions.ValidationError):
+    with pytest.raises(exceptions.PermissionDenied):
         api_key_create(user=user, name="x", permissions=["admin"])
     api_key, _ = api_key_create(user=staff_user, name="x", permissions=["read", "admin"])
     assert api_key.permissions == ["read", "admin"]

@@ -17,7 +17,7 @@ EAR_TAG = {
 
 
 def balance(client) -> int:
-    return client.get("/api/users/me/credits").json()["credits"]
+    return client.get("/users/me/credits/balance").json()["credits"]
 
 
 def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit():

@@ -146,7 +146,10 @@ def test_contract_paths_are_documented(schema):
     for expected in [
         "/api/auth/register/",
         "/api/auth/login/",
-        "/api/users/me/",
+        "/users/me/profile/",
+        "/users/me/credits/balance/",
+        "/credit/users/current/",
+        "/health/",
         "/api/api-keys/",
         "/api/api-keys/{key_id}/",
         "/api/notifications/",

@@ -113,7 +113,7 @@ def world(db, settings) -> World:
 
     key = ok(client.post("/api/api-keys", {"name": "ERP sync"}, format="json"))
     world.api_key = key["api_key"]
-    world.ids["key_id"] = str(key["key_id"])
+    world.ids["key_id"] = str(key["metadata"]["id"])
 
     world.ids["notification_id"] = str(NotificationFactory(user=owner).notification_id)
     event = ok(

@@ -18,8 +18,8 @@ def raw_key(user) -> str:
 
 
 def test_a_key_in_a_header_works(api_client, raw_key, user):
-    by_header = api_client.get("/api/users/me", HTTP_X_API_KEY=raw_key)
-    by_bearer = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    by_header = api_client.get("/users/me/profile", HTTP_X_API_KEY=raw_key)
+    by_bearer = api_client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
 
     assert by_header.status_code == 200
     assert by_header.json()["user_id"] == user.user_id
@@ -28,7 +28,7 @@ def test_a_key_in_a_header_works(api_client, raw_key, user):
 
 @pytest.mark.parametrize("name", ["api_key", "apikey", "x-api-key", "key", "token", "access_token"])
 def test_a_key_in_the_query_string_is_refused(api_client, raw_key, name):
-    response = api_client.get(f"/api/users/me?{name}={raw_key}")
+    response = api_client.get(f"/users/me/profile?{name}={raw_key}")
 
     assert response.status_code in (400, 401)
     assert response.json()["error"] in {"api_key_in_query", "not_authenticated"}
@@ -36,7 +36,7 @@ def test_a_key_in_the_query_string_is_refused(api_client, raw_key, name):
 
 
 def test_a_key_in_the_query_string_is_refused_even_beside_a_valid_header(api_client, raw_key):
-    response = api_client.get(f"/api/users/me?api_key={raw_key}", HTTP_X_API_KEY=raw_key)
+    response = api_client.get(f"/users/me/profile?api_key={raw_key}", HTTP_X_API_KEY=raw_key)
 
     assert response.status_code == 400
     assert response.json()["error"] == "api_key_in_query"
@@ -66,7 +66,7 @@ def test_a_key_in_the_body_is_refused_beside_a_valid_header(api_client, raw_key)
     ["dfm_" + "A" * 32, "dfm_short", "not-a-key"],
 )
 def test_an_unknown_key_is_401(api_client, credential, db):
-    response = api_client.get("/api/users/me", HTTP_X_API_KEY=credential)
+    response = api_client.get("/users/me/profile", HTTP_X_API_KEY=credential)
 
     assert response.status_code == 401
     assert response.json()["error"] in {"invalid_api_key", "not_authenticated"}
@@ -95,7 +95,7 @@ def jwt_with(user, *, secret=None, algorithm="HS256", **changes):
     ids=["wrong secret", "expired", "unknown user", "alg none", "bad signature"],
 )
 def test_forged_tokens_are_401(api_client, user, token_for):
-    response = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    response = api_client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
 
     assert response.status_code == 401
     assert set(response.json()) >= {"error", "message"}

@@ -28,7 +28,7 @@ def test_page_parameters_in_range_are_served(auth_client):
     response = auth_client.get("/api/notifications?limit=5000&offset=0")
 
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"success": True, "data": [], "count": 0}
 
 
 @pytest.mark.postgresql
@@ -82,7 +82,7 @@ def test_receipt_data_of_any_shape_is_a_client_answer(auth_client, data):
 
 def test_unknown_paths_and_methods_answer_in_the_error_shape(auth_client):
     missing = auth_client.get("/api/no-such-thing")
-    not_allowed = auth_client.put("/api/users/me", {}, format="json")
+    not_allowed = auth_client.put("/users/me/profile", {}, format="json")
 
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"

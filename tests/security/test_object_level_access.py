@@ -74,7 +74,7 @@ ID_ENDPOINTS = [
     ("delete", "/api/api-keys/{key_id}", None),
     ("post", "/api/api-keys/{key_id}/revoke", {}),
     ("get", "/api/api-keys/{key_id}/usage", None),
-    ("post", "/api/notifications/{notification_id}/read", {}),
+    ("patch", "/api/notifications/{notification_id}/read", {}),
 ]
 
 
@@ -149,14 +149,14 @@ def test_the_owner_reaches_the_same_objects(world):
 
 
 def test_ledger_and_notifications_lists_hold_only_the_callers_rows(world, intruder):
-    owner_ledger = world.owner_client.get("/api/users/me/credits/history").json()
-    intruder_ledger = intruder.get("/api/users/me/credits/history").json()
+    owner_ledger = world.owner_client.get("/users/me/credits/history").json()["transactions"]
+    intruder_ledger = intruder.get("/users/me/credits/history").json()["transactions"]
     owner_rows = {row["transaction_id"] for row in owner_ledger}
 
     assert owner_rows
     assert owner_rows.isdisjoint({row["transaction_id"] for row in intruder_ledger})
-    notifications = intruder.get("/api/notifications").json()
-    assert world.ids["notification_id"] not in {n["notification_id"] for n in notifications}
+    notifications = intruder.get("/api/notifications").json()["data"]
+    assert world.ids["notification_id"] not in {n["id"] for n in notifications}
 
 
 def test_another_users_items_and_circuits_are_not_listed(world, intruder):
@@ -166,11 +166,11 @@ def test_another_users_items_and_circuits_are_not_listed(world, intruder):
 
     assert world.ids["dfid"] not in {item["dfid"] for item in items}
     assert world.ids["circuit_id"] not in {c["circuit_id"] for c in circuits}
-    assert world.ids["key_id"] not in {str(k["key_id"]) for k in keys}
+    assert world.ids["key_id"] not in {str(k["metadata"]["id"]) for k in keys}
 
 
 STAFF_ENDPOINTS = [
-    ("patch", "/api/admin/users/{owner_id}", {"is_admin": True}),
+    ("put", "/api/admin/users/{owner_id}", {"is_admin": True}),
     ("post", "/api/admin/users/{owner_id}/credits", {"amount": 1000, "reason": "gift"}),
     ("get", "/api/admin/users", None),
     ("get", "/api/admin/actions", None),
