@@ -27,6 +27,11 @@ class UnixRFC3339Field(serializers.ReadOnlyField):
         return rfc3339_from_unix(value)
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+class OptionalUnixRFC3339Field(UnixRFC3339Field):
+    """A nullable ``*_ts`` column: null stays null."""
+
+
 class EngineChoiceField(serializers.ChoiceField):
     """A choice read case-insensitively (and without the JSON quotes some engine rows hold),
     rendered in its canonical spelling. ``aliases`` map other spellings to a choice."""

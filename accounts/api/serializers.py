@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from accounts.api.fields import (
     NotificationTypeField,
+    OptionalUnixRFC3339Field,
     UnixRFC3339Field,
     organization_type_field,
     rfc3339_from_unix,
@@ -137,10 +139,22 @@ class ApiKeyPermissionsSerializer(serializers.Serializer):
     """The engine's permission object: ``read`` = safe methods, ``write`` = changes,
     ``admin`` = staff routes (staff only); ``custom`` is kept for the client's own use."""
 
+    FIELDS = ("read", "write", "admin", "custom")
+    RULE = (
+        'Send an object such as {"read": true, "write": false, "admin": false, "custom": {}}; '
+        "valid values: read, write, admin."
+    )
+    default_error_messages = {"invalid": RULE.replace("{", "{{").replace("}", "}}")}
+
     read = serializers.BooleanField(default=False)
     write = serializers.BooleanField(default=False)
     admin = serializers.BooleanField(default=False)
     custom = serializers.DictField(child=serializers.BooleanField(), default=dict)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and set(data) - set(self.FIELDS):
+            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [self.RULE]})
+        return super().to_internal_value(data)
 
     def to_representation(self, api_key: ApiKey):
         granted = set(api_key.permissions or ())
@@ -165,14 +179,14 @@ class ApiKeyMetadataSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="key_id", read_only=True)
     organization_type = organization_type_field(read_only=True)
     permissions = ApiKeyPermissionsSerializer(source="*", read_only=True)
-    last_used_at = UnixRFC3339Field(source="last_used_at_ts")
+    last_used_at = OptionalUnixRFC3339Field(source="last_used_at_ts")
     usage_count = serializers.SerializerMethodField()
     rate_limit_per_hour = serializers.SerializerMethodField(
         help_text="Requests per hour: the key's own limit, else its owner's tier default; "
         "null = unlimited."
     )
     created_at = UnixRFC3339Field(source="created_at_ts")
-    expires_at = UnixRFC3339Field(source="expires_at_ts")
+    expires_at = OptionalUnixRFC3339Field(source="expires_at_ts")
     allowed_ips = serializers.ListField(
         child=serializers.CharField(), read_only=True, allow_null=True
     )
@@ -320,7 +334,7 @@ class NotificationSerializer(serializers.ModelSerializer):
     notification_type = NotificationTypeField()
     read = serializers.BooleanField(source="is_read", read_only=True)
     timestamp = UnixRFC3339Field(source="created_at_ts")
-    read_at = UnixRFC3339Field(source="read_at_ts")
+    read_at = OptionalUnixRFC3339Field(source="read_at_ts")
 
     class Meta:
         model = Notification
@@ -375,7 +389,7 @@ class StaffUserSerializer(serializers.ModelSerializer):
     credits = serializers.SerializerMethodField()
     created_at = UnixRFC3339Field(source="created_at_ts")
     updated_at = serializers.DateTimeField(read_only=True)
-    last_login = UnixRFC3339Field(source="last_login_ts")
+    last_login = OptionalUnixRFC3339Field(source="last_login_ts")
     limits = serializers.SerializerMethodField()
     available_adapters = serializers.ListField(
         child=serializers.CharField(),

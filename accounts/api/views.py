@@ -1,5 +1,6 @@
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -48,6 +49,20 @@ def _token_body(user: User, *, session_started_at: int | None = None) -> dict:
             "expires_at": int(expires_at.timestamp()),
         }
     ).data
+
+
+class EnvelopedListSchema(AutoSchema):
+    """The list of a view answered inside an envelope object (``{success, data, count}``,
+    ``{success, users, count}``), not as a bare array: documented as the object it is."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+PAGING_PARAMETERS = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Rows (default 100, at most 1,000)."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+]
 
 
 def _with_paging_headers(response: Response, paginator) -> Response:
@@ -226,6 +241,7 @@ class MyCreditHistoryView(APIView):
 
 class NotificationViewSet(viewsets.GenericViewSet):
     serializer_class = serializers.NotificationSerializer
+    schema = EnvelopedListSchema()
     lookup_field = "notification_id"
     lookup_value_regex = UUID_PATTERN
     filter_backends = []
@@ -239,6 +255,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
                 "since", OpenApiTypes.INT, description="Only those created at or after (Unix s)."
             ),
             OpenApiParameter("unread_only", OpenApiTypes.BOOL, description="Only unread ones."),
+            *PAGING_PARAMETERS,
         ],
         responses=serializers.NotificationListSerializer,
         summary="The caller's notifications, newest first",
@@ -510,6 +527,7 @@ def _changes_text(before: dict, after: dict) -> str:
 )
 class StaffUserViewSet(viewsets.GenericViewSet):
     serializer_class = serializers.StaffUserSerializer
+    schema = EnvelopedListSchema()
     permission_classes = [IsStaff]
     lookup_field = "user_id"
     lookup_value_regex = "[^/]+"
@@ -629,6 +647,7 @@ class AdminActionPagination(LimitOffsetPagination):
 
 class AdminActionViewSet(viewsets.GenericViewSet):
     serializer_class = serializers.AdminActionSerializer
+    schema = EnvelopedListSchema()
     permission_classes = [IsStaff]
     filter_backends = []
     pagination_class = AdminActionPagination
