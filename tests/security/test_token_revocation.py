@@ -24,7 +24,7 @@ def login(client, user, password=DEFAULT_PASSWORD) -> str:
 
 
 def me(client, token: str):
-    return client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.get("/users/me/profile", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def refresh(client, token: str):
@@ -64,9 +64,9 @@ def test_suspension_ends_every_session_and_unfreezing_does_not_revive_them(
 ):
     token = login(api_client, user)
     url = f"/api/admin/users/{user.pk}"
-    assert staff_client.patch(url, {"status": "Suspended"}, format="json").status_code == 200
+    assert staff_client.put(url, {"status": "Suspended"}, format="json").status_code == 200
     assert me(api_client, token).status_code == 401
-    assert staff_client.patch(url, {"status": "Active"}, format="json").status_code == 200
+    assert staff_client.put(url, {"status": "Active"}, format="json").status_code == 200
     assert me(api_client, token).json()["error"] == "token_revoked"
     assert me(api_client, login(api_client, user)).status_code == 200
 
