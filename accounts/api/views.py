@@ -85,20 +85,6 @@ def _bool_param(value: str | None) -> bool | None:
 
 # --- Authentication -------------------------------------------------------------------------
 
-REGISTER_EXAMPLE = OpenApiExample(
-    "Register",
-    value={
-        "username": "farmer_joe",
-        "password": "Str0ng-pass!",
-        "email": "joe@example.com",
-        "workspace_name": "joes-farm",
-    },
-    request_only=True,
-)
-LOGIN_EXAMPLE = OpenApiExample(
-    "Log in", value={"username": "farmer_joe", "password": "Str0ng-pass!"}, request_only=True
-)
-
 
 class RegisterView(APIView):
     authentication_classes = []
@@ -108,7 +94,6 @@ class RegisterView(APIView):
     @extend_schema(
         request=serializers.RegisterSerializer,
         responses={200: serializers.TokenSerializer},
-        examples=[REGISTER_EXAMPLE],
         auth=[],
         summary="Create an account (100 welcome credits) and get a token",
         description="409 `conflict` when the username or e-mail is taken; 400 when the "
@@ -129,7 +114,6 @@ class LoginView(APIView):
     @extend_schema(
         request=serializers.LoginSerializer,
         responses={200: serializers.TokenSerializer},
-        examples=[LOGIN_EXAMPLE],
         auth=[],
         summary="Exchange a username and password for a token",
         description="401 `invalid_credentials` for an unknown user or a wrong password; 403 "
@@ -308,18 +292,6 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
 # --- API keys -------------------------------------------------------------------------------
 
-API_KEY_CREATE_EXAMPLE = OpenApiExample(
-    "Create a key",
-    value={
-        "name": "ERP sync",
-        "organization_type": "Producer",
-        "permissions": {"read": True, "write": True, "admin": False, "custom": {}},
-        "rate_limit_per_hour": 1000,
-        "expires_in_days": 30,
-        "notes": "Nightly export",
-    },
-    request_only=True,
-)
 API_KEY_UPDATE_EXAMPLE = OpenApiExample(
     "Rename and widen a key",
     value={
@@ -380,7 +352,6 @@ class ApiKeyViewSet(
     @extend_schema(
         request=serializers.ApiKeyCreateSerializer,
         responses={200: serializers.ApiKeyCreatedSerializer},
-        examples=[API_KEY_CREATE_EXAMPLE],
         summary="Create an API key (the key is shown only in this answer)",
         description="Only staff may create keys with `admin`; others get 403.",
     )

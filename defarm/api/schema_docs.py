@@ -57,7 +57,8 @@ REQUEST_EXAMPLES: dict[tuple[str, str], dict[str, tuple[str, Any]]] = {
             "A key for an ERP integration that reads and writes, limited to 600 requests a minute",
             {
                 "name": "ERP integration",
-                "permissions": ["read", "write"],
+                "organization_type": "Producer",
+                "permissions": {"read": True, "write": True, "admin": False, "custom": {}},
                 "rate_limit_per_minute": 600,
                 "expires_in_days": 365,
             },

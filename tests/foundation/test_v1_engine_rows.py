@@ -314,8 +314,8 @@ check(login.status_code == 200, f"login with the engine's bcrypt hash: {login.st
 tiers = dict(User.objects.values_list("user_id", "tier"))
 check(tiers == expected["tiers"], f"tiers read {tiers}")
 farmer = api_for(expected["farmer"])
-me = get(farmer, "/api/users/me")
-check('"Basic"' in text(me), f"/api/users/me tier: {me}")
+me = get(farmer, "/users/me/profile")
+check('"Basic"' in text(me), f"/users/me/profile tier: {me}")
 agro_adapters = get(api_for(expected["enterprise"]), "/api/adapters")
 for adapter in ("ipfs-ipfs", "stellar_mainnet-ipfs", "custom-farm"):
     check(adapter in text(agro_adapters), f"enterprise adapters lack {adapter}: {agro_adapters}")
