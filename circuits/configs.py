@@ -251,3 +251,33 @@ def public_settings_for_display(settings: dict | None) -> dict[str, Any] | None:
     if settings.get("access_mode") == "protected":
         shown["has_password"] = bool(settings.get("password_hash"))
     return shown
+
+
+POST_ACTION_TRIGGERS = ("item_pushed", "item_approved", "item_tokenized", "item_published")
+POST_ACTION_FLAGS = ("enabled", "include_storage_details", "include_item_metadata")
+
+
+def post_action_settings_clean(value: Any) -> dict[str, Any] | None:
+    """``{enabled, trigger_events, include_storage_details, include_item_metadata}``: whether
+    the circuit's webhooks are called at all, for which events (empty: each webhook's own
+    events), and what the payload carries beyond the item's id and hash."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _invalid("post_action_settings", "Must be an object.")
+    _reject_unknown("post_action_settings", value, (*POST_ACTION_FLAGS, "trigger_events"))
+    triggers = _string_list("trigger_events", value.get("trigger_events"))
+    unknown = [trigger for trigger in triggers if trigger not in POST_ACTION_TRIGGERS]
+    if unknown:
+        raise _invalid(
+            "trigger_events",
+            f"Unknown events: {', '.join(unknown)} (known: {', '.join(POST_ACTION_TRIGGERS)}).",
+        )
+    return {
+        "enabled": _bool("enabled", value.get("enabled"), True),
+        "trigger_events": list(dict.fromkeys(triggers)),
+        "include_storage_details": _bool(
+            "include_storage_details", value.get("include_storage_details")
+        ),
+        "include_item_metadata": _bool("include_item_metadata", value.get("include_item_metadata")),
+    }

@@ -22,6 +22,7 @@ from circuits.models import (
     CircuitStatus,
     JoinRequestStatus,
     PendingItemStatus,
+    WebhookConfig,
 )
 from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
@@ -70,6 +71,14 @@ def circuits_of_member(*, member_id: str) -> QuerySet[Circuit]:
     )
     circuits = Circuit.objects.filter(circuit_id__in=ids).exclude(status=CircuitStatus.ARCHIVED)
     return _with_members(circuits).order_by("-created_at_ts", "circuit_id")
+
+
+def circuit_with_webhooks(*, circuit: Circuit) -> Circuit:
+    """``circuit`` with its webhooks, oldest first, as ``webhook_rows``."""
+    circuit.webhook_rows = list(
+        WebhookConfig.objects.filter(circuit=circuit).order_by("created_at_ts", "webhook_id")
+    )
+    return circuit
 
 
 def circuit_detail(*, circuit: Circuit) -> Circuit:

@@ -7,6 +7,7 @@ from django.urls import re_path
 from circuits.api.views.circuits import CircuitViewSet
 from circuits.api.views.members import JoinRequestViewSet, MemberViewSet, RoleViewSet
 from circuits.api.views.operations import OperationViewSet, PendingItemViewSet, PushPullViewSet
+from circuits.api.views.post_actions import PostActionViewSet
 from circuits.api.views.public import PublicCircuitView, PublicJoinViewSet
 from circuits.api.webhooks import WebhookViewSet
 from defarm.api.routers import OptionalSlashRouter
@@ -62,6 +63,11 @@ urlpatterns = [
         rf"{CIRCUIT}/visibility/toggle",
         circuits({"put": "toggle_visibility"}),
         "circuit-visibility-toggle",
+    ),
+    route(
+        rf"{CIRCUIT}/post-actions",
+        PostActionViewSet.as_view({"get": "retrieve", "put": "update"}),
+        "circuit-post-actions",
     ),
     route(rf"{CIRCUIT}/adapter", circuits({"get": "adapter", "put": "adapter"}), "circuit-adapter"),
     route(rf"{CIRCUIT}/items", circuits({"get": "items"}), "circuit-items"),

@@ -12,6 +12,7 @@ from circuits.configs import (
     adapter_type_clean,
     alias_config_clean,
     circuit_permissions_clean,
+    post_action_settings_clean,
     public_settings_clean,
 )
 from circuits.models import Circuit, CircuitItem, CircuitMember, CircuitStatus
@@ -39,9 +40,7 @@ def circuit_require_active(*, circuit: Circuit) -> None:
 
 
 def _post_action_settings_clean(value: Any) -> dict | None:
-    if value is not None and not isinstance(value, dict):
-        raise exceptions.ValidationError({"post_action_settings": ["Must be an object."]})
-    return value
+    return post_action_settings_clean(value)
 
 
 def _adapter_config_build(
@@ -185,6 +184,19 @@ def circuit_toggle_visibility(*, circuit: Circuit, actor: User) -> Circuit:
     circuit.permissions = flags
     circuit.last_modified_ts = unix_now()
     circuit.save(update_fields=["permissions", "last_modified_ts", "updated_at"])
+    return circuit
+
+
+@transaction.atomic
+def circuit_set_post_action_settings(
+    *, circuit: Circuit, actor: User, post_action_settings: dict[str, Any]
+) -> Circuit:
+    """Replace the post-action settings: whether the circuit's webhooks are called, for which
+    events, and what their payload carries (``configs.post_action_settings_clean``)."""
+    circuit = circuit_lock(circuit=circuit)
+    circuit.post_action_settings = post_action_settings_clean(post_action_settings)
+    circuit.last_modified_ts = unix_now()
+    circuit.save(update_fields=["post_action_settings", "last_modified_ts", "updated_at"])
     return circuit
 
 

@@ -33,11 +33,13 @@ from django.dispatch import receiver
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from adapters.models import StorageHistory
 from audit.services import log_write
 from circuits import signals
 from circuits.models import Circuit, WebhookConfig, WebhookDelivery
 from defarm.api.exceptions import Conflict
 from defarm.timeutils import unix_now
+from items.item_view import item_view_for_circuit, item_view_snapshot
 
 logger = logging.getLogger("defarm.webhooks")
 
@@ -420,6 +422,8 @@ def webhook_payload(
     operation=None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"circuit_name": circuit.name}
+    post_actions = circuit.post_action_settings
+    post_actions = post_actions if isinstance(post_actions, dict) else {}
     if item is not None:
         data["item"] = {
             "dfid": item.dfid,
@@ -427,6 +431,21 @@ def webhook_payload(
             "item_hash": item.item_hash,
             "last_updated_ts": item.last_updated_ts,
         }
+        if post_actions.get("include_item_metadata"):
+            # What the circuit holds of the item: the layers shared with it, person ids masked.
+            view = item_view_for_circuit(item=item, circuit_id=circuit.pk)
+            data["item"].update(item_view_snapshot(view))
+        if post_actions.get("include_storage_details"):
+            data["storage"] = [
+                {
+                    "adapter_type": record.adapter_type,
+                    "storage_location": record.storage_location,
+                    "stored_at_ts": record.stored_at_ts,
+                }
+                for record in StorageHistory.objects.filter(item=item, is_active=True).order_by(
+                    "-stored_at_ts", "id"
+                )
+            ]
     if user is not None:
         data["user_id"] = user.user_id
     if operation is not None:
@@ -458,7 +477,14 @@ def webhook_deliveries_create(
     *, circuit: Circuit, event: str, item=None, user: User | None = None, operation=None
 ) -> list[WebhookDelivery]:
     """One Pending delivery per enabled webhook of ``circuit`` subscribed to ``event``; the
-    worker sends them once the transaction commits."""
+    worker sends them once the transaction commits. The circuit's post-action settings, when
+    set, can switch every webhook off or keep only some events."""
+    post_actions = circuit.post_action_settings
+    if isinstance(post_actions, dict):
+        if not post_actions.get("enabled", True):
+            return []
+        if post_actions.get("trigger_events") and event not in post_actions["trigger_events"]:
+            return []
     webhooks = [
         webhook
         for webhook in WebhookConfig.objects.filter(circuit=circuit, enabled=True).order_by(

@@ -6,7 +6,12 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from circuits.models import CircuitJoinRequest, CircuitMember, CircuitOperation
+from circuits.models import (
+    CircuitJoinRequest,
+    CircuitMember,
+    CircuitOperation,
+    WebhookDelivery,
+)
 from circuits.services import (
     circuit_pull,
     circuit_push,
@@ -15,6 +20,7 @@ from circuits.services import (
     join_request_create,
     role_create,
 )
+from circuits.services.webhooks import webhook_create
 from items.services import event_record
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.circuits.factories import (
@@ -116,6 +122,12 @@ def owner_client(user):
 @pytest.fixture
 def circuit(user):
     return CircuitFactory(owner=user)
+
+
+@pytest.fixture
+def loopback_webhooks(settings):
+    """Webhooks in these tests point at this machine; nothing is sent."""
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
 
 
 # --- §8.9 circuits ------------------------------------------------------------------------------
@@ -407,6 +419,94 @@ def test_items_and_activities(owner_client, user, circuit):
     )
     assert activity["activity_type"] == "Push" and activity["status"] == "Success"
     assert activity["details"]["items_count"] == 1
+
+
+def test_post_actions_settings_and_webhooks(owner_client, user, circuit, loopback_webhooks):
+    path = circuit_url(circuit, "/post-actions")
+    empty = owner_client.get(path)
+    assert empty.status_code == 200
+    assert empty.json() == {"success": True, "data": None}
+    webhook_create(
+        circuit=circuit,
+        user=user,
+        name="ERP",
+        url="http://127.0.0.1:9/hook",
+        trigger_events=["item_pushed"],
+        auth_type="bearer",
+        auth_config={"token": "erp-secret-token"},
+    )
+    response = owner_client.put(
+        path + "/",
+        {
+            "enabled": True,
+            "trigger_events": ["ItemPushed", "item_tokenized"],
+            "include_storage_details": True,
+            "include_item_metadata": False,
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["success"] is True and body["message"] == "Post-action settings updated"
+    data = body["data"]
+    assert data["enabled"] is True
+    assert data["trigger_events"] == ["ItemPushed", "ItemTokenized"]
+    assert data["include_storage_details"] is True
+    [webhook] = data["webhooks"]
+    assert_shape(
+        webhook,
+        {
+            "id": str,
+            "name": str,
+            "url": str,
+            "method": str,
+            "headers": dict,
+            "auth_type": str,
+            "enabled": bool,
+            "retry_config": dict,
+            "created_at": str,
+            "updated_at": str,
+        },
+    )
+    assert webhook["auth_type"] == "BearerToken" and webhook["auth_credentials"] is None
+    assert "erp-secret-token" not in response.content.decode()
+    assert owner_client.get(path).json()["data"] == data
+    bad = owner_client.put(path, {"enabled": True, "trigger_events": ["Teleported"]}, format="json")
+    assert bad.status_code == 400
+    member = client_for(member_of(circuit, "Admin"))
+    assert member.get(path).status_code == 403
+    assert client_for(UserFactory()).get(path).status_code == 404
+
+
+def test_post_action_settings_decide_which_webhooks_are_called(
+    user, circuit, loopback_webhooks, django_capture_on_commit_callbacks
+):
+    webhook_create(
+        circuit=circuit,
+        user=user,
+        name="ERP",
+        url="http://127.0.0.1:9/hook",
+        trigger_events=["item_pushed"],
+    )
+    client = client_for(user)
+    settings_path = circuit_url(circuit, "/post-actions")
+
+    def push_and_deliveries(**settings) -> list:
+        client.put(settings_path, settings, format="json")
+        item = item_for(user, enriched_data={"breed": "Nelore"})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(circuit_url(circuit, f"/push/{item.dfid}"))
+        assert response.status_code == 200
+        return list(WebhookDelivery.objects.filter(payload__dfid=item.dfid))
+
+    assert push_and_deliveries(enabled=False, trigger_events=[]) == []
+    assert push_and_deliveries(enabled=True, trigger_events=["item_approved"]) == []
+    [delivery] = push_and_deliveries(
+        enabled=True, trigger_events=["ItemPushed"], include_item_metadata=True
+    )
+    assert delivery.payload["data"]["item"]["enriched_data"] == {"breed": "Nelore"}
+    [delivery] = push_and_deliveries(enabled=True, trigger_events=[])
+    assert "enriched_data" not in delivery.payload["data"]["item"]
 
 
 # --- §8.10 members, roles, join requests --------------------------------------------------------
