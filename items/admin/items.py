@@ -27,6 +27,7 @@ from items.models import (
     Event,
     IdentifierMapping,
     Item,
+    ItemContribution,
     ItemIdentifier,
     ItemSourceEntry,
     ItemStatus,
@@ -126,6 +127,59 @@ class IdentifierInline(LimitedReadOnlyInline):
         return json_summary(obj.type_metadata)
 
 
+class ContributionInline(admin.TabularInline):
+    """Every party's layer of the item, labelled by its contributor (staff see them all)."""
+
+    model = ItemContribution
+    verbose_name = "contribution layer"
+    extra = 0
+    can_delete = False
+    fields = ["contributor_label", "layer", "circuit", "verified", "data", "identifiers", "since"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("contributor", "circuit")
+            .prefetch_related("identifier_rows")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="contributor")
+    def contributor_label(self, obj):
+        if obj.contributor_id is None:
+            return "adopted (no creator)"
+        name = obj.contributor.username if obj.contributor else obj.contributor_id
+        return f"{name} ({obj.contributor_id})"
+
+    @admin.display(description="layer")
+    def layer(self, obj):
+        return "base: the item row (creator)" if obj.is_base else "own layer"
+
+    @admin.display(description="enriched data")
+    def data(self, obj):
+        return json_summary(obj.item.enriched_data if obj.is_base else obj.enriched_data)
+
+    @admin.display(description="identifiers")
+    def identifiers(self, obj):
+        rows = (
+            [row for row in obj.item.identifiers.all() if row.contribution_id is None]
+            if obj.is_base
+            else list(obj.identifier_rows.all())
+        )
+        return ", ".join(f"{row.namespace}:{row.key}={row.value}" for row in rows) or "-"
+
+    @admin.display(description="since")
+    def since(self, obj):
+        return obj.created_at
+
+
 class SourceEntryInline(LimitedReadOnlyInline):
     model = ItemSourceEntry
     fields = ["entry_id", "created_at"]
@@ -172,7 +226,7 @@ class ItemAdmin(BigTableAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [IdentifierInline, SourceEntryInline]
+    inlines = [ContributionInline, IdentifierInline, SourceEntryInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("identifiers")

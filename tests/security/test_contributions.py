@@ -353,3 +353,23 @@ def test_item_lists_merge_layers_in_a_constant_number_of_queries(path):
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(url).json()) == 30
     assert len(many) == len(few)
+
+
+def test_staff_see_every_layer_on_the_item_page_labelled_by_contributor(
+    owner, stranger, owned, tag, staff_user
+):
+    from django.test import Client
+
+    admin_client = Client()
+    admin_client.force_login(staff_user)
+    client_for(stranger).post(
+        "/api/items", {"identifiers": [tag, contextual("pen", "P9")]}, format="json"
+    )
+    page = admin_client.get(f"/admin/items/item/{owned.dfid}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "contribution layer" in text.lower()
+    assert (
+        f"{owner.username} ({owner.pk})" in text and f"{stranger.username} ({stranger.pk})" in text
+    )
+    assert "P9" in text and SECRET_LOT in text
