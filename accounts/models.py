@@ -340,3 +340,68 @@ class AttemptCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.ident}@{self.window_start}: {self.count}"
+
+
+class WorkspaceRole(models.TextChoices):
+    OWNER = "Owner"
+    ADMIN = "Admin"
+    MEMBER = "Member"
+    VIEWER = "Viewer"
+
+
+def workspace_default_settings() -> dict:
+    """The earlier engine's defaults for a workspace's settings."""
+    return {
+        "default_circuit_permissions": {},
+        "default_event_visibility": "Private",
+        "encryption_enabled": True,
+        "retention_policy_days": 365,
+        "max_members": 100,
+        "allow_public_circuits": False,
+    }
+
+
+class Workspace(models.Model):
+    """Not in V1 (the engine kept workspaces in memory): an organisation. A personal
+    workspace's id is its owner's ``user_accounts.workspace_id``; others get a UUID string."""
+
+    workspace_id = models.CharField(primary_key=True, max_length=255)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    owner = models.ForeignKey(
+        User, db_column="owner_id", on_delete=models.CASCADE, related_name="owned_workspaces"
+    )
+    settings = models.JSONField(default=workspace_default_settings)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    updated_at_ts = models.BigIntegerField(default=unix_now)
+
+    class Meta:
+        db_table = "workspaces"
+        ordering = ["created_at_ts", "workspace_id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkspaceMember(models.Model):
+    workspace = models.ForeignKey(
+        Workspace, db_column="workspace_id", on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        User, db_column="user_id", on_delete=models.CASCADE, related_name="workspace_memberships"
+    )
+    role = models.CharField(max_length=20, choices=WorkspaceRole.choices)
+    joined_at_ts = models.BigIntegerField(default=unix_now)
+    last_active_ts = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "workspace_members"
+        ordering = ["joined_at_ts", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user"], name="workspace_members_workspace_user_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.role})"

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import (
@@ -13,6 +13,8 @@ from accounts.models import (
     CreditTransaction,
     Notification,
     User,
+    Workspace,
+    WorkspaceMember,
 )
 from accounts.tiers import (
     CreditOperation,
@@ -215,3 +217,84 @@ def admin_actions_for_staff(*, admin_id: str | None = None) -> QuerySet[AdminAct
     if admin_id:
         actions = actions.filter(admin_id=admin_id)
     return actions.order_by("-performed_at_ts", "action_id")
+
+
+# --- Workspaces ------------------------------------------------------------------------------
+
+
+def workspaces_visible_to(*, user: User) -> QuerySet[Workspace]:
+    """The workspaces ``user`` is a member of (every workspace for staff), members prefetched
+    in join order."""
+    workspaces = Workspace.objects.all()
+    if not user.is_admin:
+        workspaces = workspaces.filter(members__user=user)
+    return workspaces.prefetch_related(
+        Prefetch("members", queryset=WorkspaceMember.objects.order_by("joined_at_ts", "id"))
+    ).order_by("created_at_ts", "workspace_id")
+
+
+def workspaces_of_member(*, user: User) -> QuerySet[Workspace]:
+    """The workspaces ``user`` is a member of (what ``/api/workspaces/user/{id}`` lists)."""
+    return (
+        Workspace.objects.filter(members__user=user)
+        .prefetch_related(
+            Prefetch("members", queryset=WorkspaceMember.objects.order_by("joined_at_ts", "id"))
+        )
+        .order_by("created_at_ts", "workspace_id")
+    )
+
+
+def workspace_stats(*, workspace_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Real counts per workspace, in four queries whatever the number of workspaces:
+    ``total_members`` its members; ``total_circuits`` circuits owned by a member;
+    ``total_items`` items created by a member; ``total_events`` events on those items;
+    ``storage_used_mb`` 0.0, because DeFarm records no byte sizes of what adapters store
+    (``storage_history`` keeps locations, not sizes)."""
+    from circuits.models import Circuit
+    from items.models import Event, Item
+
+    stats = {
+        workspace_id: {
+            "total_members": 0,
+            "total_circuits": 0,
+            "total_items": 0,
+            "total_events": 0,
+            "storage_used_mb": 0.0,
+        }
+        for workspace_id in workspace_ids
+    }
+    if not workspace_ids:
+        return stats
+    counts = (
+        (
+            "total_members",
+            WorkspaceMember.objects.filter(workspace_id__in=workspace_ids),
+            "workspace_id",
+            "id",
+        ),
+        (
+            "total_circuits",
+            Circuit.objects.filter(owner__workspace_memberships__workspace_id__in=workspace_ids),
+            "owner__workspace_memberships__workspace_id",
+            "circuit_id",
+        ),
+        (
+            "total_items",
+            Item.objects.filter(created_by__workspace_memberships__workspace_id__in=workspace_ids),
+            "created_by__workspace_memberships__workspace_id",
+            "dfid",
+        ),
+        (
+            "total_events",
+            Event.objects.filter(
+                item__created_by__workspace_memberships__workspace_id__in=workspace_ids
+            ),
+            "item__created_by__workspace_memberships__workspace_id",
+            "event_id",
+        ),
+    )
+    for key, queryset, group, counted in counts:
+        rows = queryset.order_by().values_list(group).annotate(total=Count(counted, distinct=True))
+        for workspace_id, total in rows:
+            stats[workspace_id][key] = total
+    return stats

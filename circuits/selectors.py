@@ -145,6 +145,19 @@ def circuit_activities_list(*, circuit: Circuit) -> QuerySet[Activity]:
     return Activity.objects.filter(circuit=circuit).order_by("-timestamp_ts", "activity_id")
 
 
+def activities_visible_to(*, user: User, performed_by: str | None = None) -> QuerySet[Activity]:
+    """Activities of the circuits ``user`` is a member of (every activity for staff), newest
+    first; only those ``performed_by`` a user when given."""
+    activities = Activity.objects.all()
+    if not user.is_admin:
+        activities = activities.filter(
+            circuit_id__in=CircuitMember.objects.filter(member=user).values("circuit_id")
+        )
+    if performed_by is not None:
+        activities = activities.filter(performed_by=performed_by)
+    return activities.order_by("-timestamp_ts", "activity_id")
+
+
 def circuit_pending_items_list(
     *, circuit: Circuit, status: str | None = PendingItemStatus.PENDING
 ) -> QuerySet[CircuitPendingItem]:

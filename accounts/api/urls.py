@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from accounts.api import views
+from accounts.api.workspace_views import WorkspaceViewSet
 from defarm.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
@@ -9,7 +10,37 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 router.register("admin/users", views.StaffUserViewSet, basename="staff-user")
 router.register("admin/actions", views.AdminActionViewSet, basename="admin-action")
 
+workspaces = WorkspaceViewSet.as_view
+WORKSPACE = r"workspaces/(?P<workspace_id>[^/]+)"
+
 urlpatterns = [
+    # §8.20 workspaces; /user/{user_id} before the pattern that would take "user" for an id.
+    re_path(
+        r"^workspaces/?$",
+        workspaces({"get": "list", "post": "create"}),
+        name="workspace-list",
+    ),
+    re_path(
+        r"^workspaces/user/(?P<user_id>[^/]+)/?$",
+        workspaces({"get": "of_user"}),
+        name="workspace-user",
+    ),
+    re_path(
+        rf"^{WORKSPACE}/?$",
+        workspaces({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="workspace-detail",
+    ),
+    re_path(
+        rf"^{WORKSPACE}/members/?$",
+        workspaces({"get": "members", "post": "member_add"}),
+        name="workspace-members",
+    ),
+    re_path(
+        rf"^{WORKSPACE}/members/(?P<user_id>[^/]+)/?$",
+        workspaces({"put": "member_update", "delete": "member_remove"}),
+        name="workspace-member",
+    ),
+    re_path(rf"^{WORKSPACE}/stats/?$", workspaces({"get": "stats"}), name="workspace-stats"),
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),

@@ -4,6 +4,7 @@ without a trailing slash, then DeFarm's additions. Fixed segments (``list``, ``m
 
 from django.urls import re_path
 
+from circuits.api.views.activities import ActivityViewSet
 from circuits.api.views.circuits import CircuitViewSet
 from circuits.api.views.members import JoinRequestViewSet, MemberViewSet, RoleViewSet
 from circuits.api.views.operations import OperationViewSet, PendingItemViewSet, PushPullViewSet
@@ -150,6 +151,13 @@ urlpatterns = [
         rf"{CIRCUIT}/public/join",
         PublicJoinViewSet.as_view({"post": "create"}),
         "circuit-public-join",
+    ),
+    # §8.21 activities
+    route("activities", ActivityViewSet.as_view({"get": "list"}), "activity-list"),
+    route(
+        r"activities/user/(?P<user_id>[^/]+)",
+        ActivityViewSet.as_view({"get": "of_user"}),
+        "activity-user",
     ),
     # DeFarm's additions
     *router.urls,
