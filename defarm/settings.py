@@ -283,6 +283,10 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env_int("DEFARM_NUM_PROXIES", 1),
     "UNAUTHENTICATED_USER": None,
+    # OPTIONS answers 405 like any method a route does not take (no DRF metadata answers), and
+    # a ?format= query is an ordinary parameter, not a renderer switch.
+    "DEFAULT_METADATA_CLASS": None,
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -115,7 +115,12 @@ def _error_responses_for(path: str, method: str, operation: dict[str, Any]) -> l
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     writes = method in WRITE_METHODS
-    if writes or has_body or any(parameter.get("in") == "query" for parameter in parameters):
+    if (
+        writes
+        or has_body
+        or "{" in path  # a path parameter of the wrong form (not a UUID, an unknown type)
+        or any(parameter.get("in") == "query" for parameter in parameters)
+    ):
         names.append("ValidationErrorResponse")
     names.append("NotAuthenticatedResponse")  # also a public operation given a bad credential
     if method in CHARGING_METHODS:
