@@ -5,7 +5,7 @@
 
 Creates a fresh PostgreSQL database (dropped first if it exists), migrates it, seeds one
 Enterprise user with plenty of credits, then POSTs N items (3 identifiers each: one canonical
-SISBOV number, two contextual) to ``/api/items`` in lists of up to 1,000 through Django's test
+SISBOV number, two contextual) to ``/api/items/batch`` in lists of up to 1,000 through Django's test
 client. The same rows (items + identifiers) are then written with psycopg ``COPY`` into
 scratch copies of the two tables (same columns and indexes) in the same database. One table
 reports both rates and their ratio.
@@ -110,12 +110,12 @@ def ingest_through_api(payloads: list[dict], batch: int) -> float:
     started = time.perf_counter()
     for start in range(0, len(payloads), batch):
         chunk = payloads[start : start + batch]
-        response = client.post("/api/items", chunk, format="json")
-        if response.status_code != 201:
+        response = client.post("/api/items/batch", {"items": chunk}, format="json")
+        if response.status_code != 200:
             raise SystemExit(f"API answered {response.status_code}: {response.content[:500]!r}")
-        summary = response.json()["summary"]
-        if summary["created"] != len(chunk):
-            raise SystemExit(f"Expected {len(chunk)} created items, got {summary}")
+        created = sum(1 for result in response.json()["results"] if result["status"] == "created")
+        if created != len(chunk):
+            raise SystemExit(f"Expected {len(chunk)} created items, got {created}")
     return time.perf_counter() - started
 
 
@@ -197,7 +197,7 @@ def main() -> None:
     api_rate = args.items / api_seconds
     copy_rate = args.items / copy_seconds
     rows = [
-        (f"API bulk (POST /api/items, {args.batch}/request)", args.items, api_seconds, api_rate),
+        (f"API (POST /api/items/batch, {args.batch}/request)", args.items, api_seconds, api_rate),
         ("psycopg COPY (items + identifiers)", args.items, copy_seconds, copy_rate),
     ]
     print(f"\nIngestion of {args.items} items x 3 identifiers on PostgreSQL ({args.database})")

@@ -154,7 +154,7 @@ def client_loop(port: int, token: str, worker: int, recorder: Recorder, stop: th
             recorder.outcomes.append(
                 Outcome(phase, "write" if write else "read", status, error, time.monotonic())
             )
-            if write and status == 201 and isinstance(payload, dict):
+            if write and status == 200 and isinstance(payload, dict) and "dfid" in payload:
                 recorder.acknowledged.append(payload["dfid"])
         if status != 200 and status != 201:
             time.sleep(0.05)

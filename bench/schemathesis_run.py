@@ -45,7 +45,7 @@ EXCLUDED_CHECKS = {
     "strength, tier limits, circuit state) refuse some bodies JSON Schema cannot describe; "
     "those answers are 4xx in the error shape, which status_code_conformance still checks",
     "negative_data_rejection": "DRF string fields take a JSON number as its text (0 -> '0') "
-    "and a bulk POST /api/items reports invalid entries per item with a 200: both accepted by "
+    "and POST /api/items/batch reports invalid entries per item with a 200: both accepted by "
     "design; invalid input is checked by tests/security/test_input_validation.py and every "
     "answer's status and body are still checked here",
 }

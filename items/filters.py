@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
 from defarm.api.filters import FilterSet
+from items.api.fields import ItemStatusField, choice_parse
 from items.identifiers import KNOWN_NAMESPACES
 from items.models import (
     ConflictResolution,
@@ -24,7 +25,10 @@ class ItemFilter(FilterSet):
     namespace = django_filters.ChoiceFilter(
         method="filter_identifier", choices=[(n, n) for n in KNOWN_NAMESPACES]
     )
-    status = django_filters.CharFilter(field_name="status")
+    status = django_filters.CharFilter(
+        method="filter_status",
+        help_text="active, deprecated, merged or split, in any case; other values are ignored.",
+    )
 
     class Meta:
         model = Item
@@ -32,6 +36,10 @@ class ItemFilter(FilterSet):
 
     def filter_identifier(self, queryset: QuerySet[Item], name: str, value: str):
         return queryset  # applied once, for all three, in filter_queryset
+
+    def filter_status(self, queryset: QuerySet[Item], name: str, value: str):
+        status = choice_parse(ItemStatusField, value)
+        return queryset if status is None else queryset.filter(status=status)
 
     def filter_queryset(self, queryset: QuerySet[Item]) -> QuerySet[Item]:
         queryset = super().filter_queryset(queryset)

@@ -2,9 +2,10 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from rest_framework import exceptions
 
 from accounts.models import User
@@ -12,9 +13,11 @@ from circuits.models import CircuitItem, CircuitMember
 from items.item_view import contributions_visible_to, items_prefetch_views
 from items.models import (
     LOCAL_DFID_PREFIX,
+    MERGED_INTO_PREFIX,
     ConflictResolution,
     Event,
     EventVisibility,
+    IdentifierMapping,
     IdentifierType,
     Item,
     ItemContribution,
@@ -175,3 +178,35 @@ def receipts_visible_to(*, user: User) -> QuerySet[Receipt]:
 
 def conflicts_list() -> QuerySet[ConflictResolution]:
     return ConflictResolution.objects.all()
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    total: int
+    active: int
+    merged: int
+    split: int
+    deprecated: int
+    average_confidence: float
+
+
+def item_stats(*, user: User) -> ItemStats:
+    """Counts by status of the items ``user`` may see (merged into another item counts as
+    merged), and the mean confidence of their identifier mappings; two grouped queries."""
+    visible = items_visible_to(user=user)
+    by_status: dict[str, int] = defaultdict(int)
+    for status, count in visible.order_by().values_list("status").annotate(count=Count("dfid")):
+        if status.startswith(MERGED_INTO_PREFIX):
+            status = ItemStatus.MERGED
+        by_status[status] += count
+    average = IdentifierMapping.objects.filter(item__in=visible.values("dfid")).aggregate(
+        average=Avg("confidence_score")
+    )["average"]
+    return ItemStats(
+        total=sum(by_status.values()),
+        active=by_status[ItemStatus.ACTIVE],
+        merged=by_status[ItemStatus.MERGED],
+        split=by_status[ItemStatus.SPLIT],
+        deprecated=by_status[ItemStatus.DEPRECATED],
+        average_confidence=float(average or 0.0),
+    )

@@ -1,20 +1,22 @@
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
 
+from items.api.fields import EventTypeField, EventVisibilityField, IdentifierTypeField
 from items.identifiers import (
     CONTEXTUAL_SCOPES,
     IDENTIFIER_KEY_MAX_LENGTH,
     IDENTIFIER_VALUE_MAX_LENGTH,
 )
-from items.item_view import item_view
+from items.item_view import ViewIdentifier, item_view
 from items.models import (
+    MERGED_INTO_PREFIX,
     ConflictResolution,
     Event,
-    EventType,
     EventVisibility,
     IdentifierType,
     Item,
@@ -26,14 +28,19 @@ from items.services import ConflictStrategy, MergeStrategy
 
 
 class IdentifierInputSerializer(serializers.Serializer):
+    """The engine's ``IdentifierRequest``: ``id_type`` in any case, ``scope`` for contextual
+    ids, ``verified``/``verification_date`` for canonical ones."""
+
     namespace = serializers.CharField(required=False, max_length=50, help_text="Default `generic`.")
     key = serializers.CharField(
         max_length=IDENTIFIER_KEY_MAX_LENGTH,
         help_text="For canonical ids, the registry (sisbov, cpf, ...).",
     )
     value = serializers.CharField(max_length=IDENTIFIER_VALUE_MAX_LENGTH)
-    id_type = serializers.ChoiceField(
-        choices=IdentifierType.choices, required=False, default=IdentifierType.CONTEXTUAL
+    id_type = IdentifierTypeField(
+        required=False,
+        default=IdentifierType.CONTEXTUAL,
+        help_text="`Canonical` or `Contextual` (any case); default Contextual.",
     )
     scope = serializers.ChoiceField(choices=CONTEXTUAL_SCOPES, required=False)
     verified = serializers.BooleanField(
@@ -52,31 +59,99 @@ def datetime_representation(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def unix_representation(seconds: int | None) -> str | None:
+    """Unix seconds as the engine's RFC 3339 text (UTC, ``Z``)."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def item_status_representation(status: str) -> str:
+    """The engine's rendering of an item status: ``Active``, ``Deprecated``, ``Merged``,
+    ``Split`` or ``MergedInto("<master local id>")``."""
+    if status.startswith(MERGED_INTO_PREFIX):
+        return f'MergedInto("{status.removeprefix(MERGED_INTO_PREFIX)}")'
+    return status
+
+
 class IdentifierSerializer(serializers.ModelSerializer):
+    """An identifier as the engine answered it (``namespace, key, value, id_type`` with
+    ``scope`` for contextual ids, ``verified``/``verification_date`` for canonical ones),
+    plus DeFarm's ``type_metadata`` and ``created_at``."""
+
+    scope = serializers.SerializerMethodField()
+    verified = serializers.SerializerMethodField()
+    verification_date = serializers.SerializerMethodField()
+
     class Meta:
         model = ItemIdentifier
-        fields = ["namespace", "key", "value", "id_type", "type_metadata", "created_at"]
+        fields = [
+            "namespace",
+            "key",
+            "value",
+            "id_type",
+            "scope",
+            "verified",
+            "verification_date",
+            "type_metadata",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    def get_scope(self, identifier: ItemIdentifier) -> str | None:
+        return _identifier_extras(identifier)[0]
+
+    def get_verified(self, identifier: ItemIdentifier) -> bool | None:
+        return _identifier_extras(identifier)[1]
+
+    def get_verification_date(self, identifier: ItemIdentifier) -> str | None:
+        return _identifier_extras(identifier)[2]
 
     def to_representation(self, identifier: ItemIdentifier) -> dict:
         """The declared fields, written directly (see ``ItemSerializer.to_representation``)."""
         return identifier_representation(identifier)
 
 
-def identifier_representation(identifier: ItemIdentifier) -> dict:
+def _identifier_extras(
+    identifier: ItemIdentifier | ViewIdentifier,
+) -> tuple[str | None, bool | None, str | None]:
+    """``(scope, verified, verification_date)``: scope for contextual ids, the other two for
+    canonical ones, None where the engine left the field out."""
+    metadata = identifier.type_metadata or {}
+    if identifier.id_type == IdentifierType.CANONICAL:
+        return None, bool(metadata.get("verified", False)), metadata.get("verification_date")
+    return metadata.get("scope") or "user", None, None
+
+
+def identifier_representation(identifier: ItemIdentifier | ViewIdentifier) -> dict:
+    scope, verified, verification_date = _identifier_extras(identifier)
     return {
         "namespace": identifier.namespace,
         "key": identifier.key,
         "value": identifier.value,
         "id_type": identifier.id_type,
+        "scope": scope,
+        "verified": verified,
+        "verification_date": verification_date,
         "type_metadata": identifier.type_metadata,
         "created_at": datetime_representation(identifier.created_at),
     }
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    """The engine's ``ItemResponse`` (``dfid, identifiers, enriched_data, creation_timestamp,
+    last_modified, source_entries, status``) plus DeFarm's fields. Needs ``identifiers`` and
+    ``source_entries`` prefetched."""
+
     identifiers = IdentifierSerializer(many=True, read_only=True)
     local_id = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text='Active, Deprecated, Merged, Split or MergedInto("<master local id>").'
+    )
+    creation_timestamp = serializers.IntegerField(source="created_at_ts", read_only=True)
+    last_modified = serializers.IntegerField(source="last_updated_ts", read_only=True)
+    source_entries = serializers.SerializerMethodField()
+    enriched_data = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -88,6 +163,9 @@ class ItemSerializer(serializers.ModelSerializer):
             "item_hash",
             "identifiers",
             "enriched_data",
+            "creation_timestamp",
+            "last_modified",
+            "source_entries",
             "created_by",
             "created_at_ts",
             "last_updated_ts",
@@ -98,6 +176,15 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_local_id(self, item: Item) -> str | None:
         return item.local_id
+
+    def get_status(self, item: Item) -> str:
+        return item_status_representation(item.status)
+
+    def get_source_entries(self, item: Item) -> list[str]:
+        return [str(entry.entry_id) for entry in item.source_entries.all()]
+
+    def get_enriched_data(self, item: Item) -> dict[str, Any]:
+        return item.enriched_data or {}
 
     def _viewer(self):
         viewer = self.context.get("viewer")
@@ -122,10 +209,13 @@ class ItemSerializer(serializers.ModelSerializer):
         return {
             "dfid": item.dfid,
             "local_id": item.local_id,
-            "status": item.status,
+            "status": item_status_representation(item.status),
             "item_hash": view.item_hash,
             "identifiers": [identifier_representation(i) for i in view.identifiers],
-            "enriched_data": view.enriched_data,
+            "enriched_data": view.enriched_data or {},
+            "creation_timestamp": item.created_at_ts,
+            "last_modified": item.last_updated_ts,
+            "source_entries": [str(entry.entry_id) for entry in item.source_entries.all()],
             "created_by": None if view.created_by_id is None else str(view.created_by_id),
             "created_at_ts": item.created_at_ts,
             "last_updated_ts": item.last_updated_ts,
@@ -137,6 +227,11 @@ class ItemSerializer(serializers.ModelSerializer):
 class ItemCreateSerializer(serializers.Serializer):
     identifiers = IdentifierInputSerializer(many=True, allow_empty=False)
     enriched_data = serializers.DictField(required=False, allow_null=True)
+    source_entry = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The data-lake entry the item comes from (recorded in source_entries).",
+    )
 
 
 class ItemUpdateSerializer(serializers.Serializer):
@@ -144,39 +239,51 @@ class ItemUpdateSerializer(serializers.Serializer):
     enriched_data = serializers.DictField(required=False, allow_null=True)
 
 
-class BatchResultSerializer(serializers.Serializer):
-    index = serializers.IntegerField()
+class ItemBatchCreateSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        help_text="Objects shaped like the body of POST /api/items.",
+    )
+
+
+class ItemBatchResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    item = ItemSerializer(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    index = serializers.IntegerField(help_text="Position in the request's items.")
     status = serializers.CharField(help_text="created, enriched, conflict or invalid")
     dfid = serializers.CharField(required=False)
-    error = serializers.CharField(required=False)
     conflict_id = serializers.UUIDField(required=False)
     conflicting_dfids = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class BatchSummarySerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    enriched = serializers.IntegerField()
-    conflict = serializers.IntegerField()
-    invalid = serializers.IntegerField()
+class ItemBatchResponseSerializer(serializers.Serializer):
+    success_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+    results = ItemBatchResultSerializer(many=True)
 
 
-class BatchResponseSerializer(serializers.Serializer):
-    results = BatchResultSerializer(many=True)
-    summary = BatchSummarySerializer()
-
-
-class ItemMergeSerializer(serializers.Serializer):
-    secondary_dfid = serializers.CharField()
+class ItemStatsSerializer(serializers.Serializer):
+    total_items = serializers.IntegerField()
+    active_items = serializers.IntegerField()
+    merged_items = serializers.IntegerField()
+    split_items = serializers.IntegerField()
+    archived_items = serializers.IntegerField(help_text="Deprecated items.")
+    average_confidence = serializers.FloatField(
+        help_text="Mean confidence of the identifier mappings of these items (0.0 without any)."
+    )
 
 
 class SplitIdentifierSerializer(serializers.Serializer):
     namespace = serializers.CharField(required=False, max_length=50)
     key = serializers.CharField(max_length=IDENTIFIER_KEY_MAX_LENGTH)
     value = serializers.CharField(max_length=IDENTIFIER_VALUE_MAX_LENGTH)
+    id_type = IdentifierTypeField(required=False)
 
 
 class ItemSplitSerializer(serializers.Serializer):
-    identifiers = SplitIdentifierSerializer(many=True, allow_empty=False)
+    identifiers_for_new_item = SplitIdentifierSerializer(many=True, allow_empty=False)
 
 
 class ItemSplitResultSerializer(serializers.Serializer):
@@ -191,28 +298,67 @@ class LocalItemCreateSerializer(serializers.Serializer):
 
 class LocalItemSerializer(serializers.Serializer):
     local_id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="LocalOnly")
 
 
 class LocalMappingSerializer(serializers.Serializer):
-    local_id = serializers.UUIDField()
+    local_id = serializers.CharField()
     dfid = serializers.CharField(allow_null=True)
     status = serializers.CharField(help_text="LocalOnly or Tokenized")
 
 
 class LocalMergeSerializer(serializers.Serializer):
-    primary_local_id = serializers.UUIDField()
-    secondary_local_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
-    strategy = serializers.ChoiceField(choices=MergeStrategy.ALL, default=MergeStrategy.APPEND)
+    master_lid = serializers.UUIDField()
+    merge_lids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+    merge_strategy = serializers.ChoiceField(
+        choices=MergeStrategy.ALL, default=MergeStrategy.APPEND
+    )
+
+
+class MergedItemInfoSerializer(serializers.Serializer):
+    """The engine's ``MergedItemInfo``."""
+
+    dfid = serializers.CharField()
+    local_id = serializers.CharField(help_text="The local id, or `N/A` for a global item.")
+    enriched_data = serializers.DictField()
+    last_modified = serializers.CharField(help_text="RFC 3339, UTC.")
+
+    def to_representation(self, item: Item) -> dict:
+        return {
+            "dfid": item.dfid,
+            "local_id": item.local_id or "N/A",
+            "enriched_data": item.enriched_data or {},
+            "last_modified": unix_representation(item.last_updated_ts),
+        }
+
+
+class LocalMergeResultSerializer(serializers.Serializer):
+    master_lid = serializers.CharField()
+    merged_count = serializers.IntegerField()
+    merged_lids = serializers.ListField(child=serializers.CharField())
+    master_item = MergedItemInfoSerializer()
+
+
+class LocalUnmergeSerializer(serializers.Serializer):
+    merged_lid = serializers.UUIDField()
 
 
 class LocalUnmergeResultSerializer(serializers.Serializer):
-    primary = ItemSerializer()
-    restored = ItemSerializer()
+    success = serializers.BooleanField()
+    restored_lid = serializers.CharField()
+    previous_master_lid = serializers.CharField()
+    restored_item = MergedItemInfoSerializer()
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """The engine's ``EventResponse`` (``event_id, dfid, event_type, timestamp, source,
+    metadata, is_encrypted, visibility``) plus DeFarm's ``created_by`` and ``created_at``."""
+
     dfid = serializers.CharField(source="item_id", read_only=True, allow_null=True)
+    source = serializers.SerializerMethodField(
+        help_text="Who recorded the event: the creator's user id (or the recorded source)."
+    )
+    is_encrypted = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -222,22 +368,89 @@ class EventSerializer(serializers.ModelSerializer):
             "dfid",
             "event_type",
             "timestamp",
+            "source",
             "metadata",
+            "is_encrypted",
             "visibility",
             "created_by",
             "created_at",
         ]
         read_only_fields = fields
 
+    def get_source(self, event: Event) -> str:
+        if event.created_by_id is not None:
+            return str(event.created_by_id)
+        return str((event.metadata or {}).get("source") or "")
+
+    def get_is_encrypted(self, event: Event) -> bool:
+        return event.encrypted_data is not None
+
+
+class EventCreateResultSerializer(EventSerializer):
+    was_deduplicated = serializers.BooleanField(read_only=True)
+    original_event_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta(EventSerializer.Meta):
+        fields = [
+            *EventSerializer.Meta.fields,
+            "was_deduplicated",
+            "original_event_id",
+            "content_hash",
+        ]
+        read_only_fields = fields
+
 
 class EventCreateSerializer(serializers.Serializer):
     dfid = serializers.CharField()
-    event_type = serializers.ChoiceField(choices=EventType.choices)
-    source = serializers.CharField(required=False, default="", allow_blank=True)
-    metadata = serializers.DictField(required=False, default=dict)
-    visibility = serializers.ChoiceField(
-        choices=EventVisibility.choices, default=EventVisibility.PUBLIC
+    event_type = EventTypeField(
+        help_text="Created, Enriched, Merged, Split, PushedToCircuit, PulledFromCircuit, "
+        "Updated or StatusChanged (any case)."
     )
+    metadata = serializers.DictField(required=False, default=dict)
+    visibility = EventVisibilityField(
+        default=EventVisibility.PUBLIC, help_text="Public, Private or CircuitOnly (any case)."
+    )
+
+
+class LocalEventCreateSerializer(serializers.Serializer):
+    event_type = EventTypeField(help_text="An event type, in any case.")
+    metadata = serializers.DictField(required=False, default=dict)
+    visibility = EventVisibilityField(
+        default=EventVisibility.PRIVATE, help_text="Public, Private or CircuitOnly (any case)."
+    )
+
+
+class LocalEventSerializer(serializers.ModelSerializer):
+    """The engine's ``LocalEventResponse``: an event recorded before it names an item."""
+
+    local_event_id = serializers.UUIDField(source="event_id", read_only=True)
+    source = serializers.SerializerMethodField()
+    is_local = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = [
+            "event_id",
+            "local_event_id",
+            "event_type",
+            "timestamp",
+            "source",
+            "metadata",
+            "visibility",
+            "is_local",
+        ]
+        read_only_fields = fields
+
+    def get_source(self, event: Event) -> str:
+        return EventSerializer().get_source(event)
+
+    def get_is_local(self, event: Event) -> bool:
+        return event.item_id is None
+
+
+class EventTimelineQuerySerializer(serializers.Serializer):
+    start_date = serializers.IntegerField(required=False, help_text="Unix seconds.")
+    end_date = serializers.IntegerField(required=False, help_text="Unix seconds.")
 
 
 class Base64DataField(serializers.CharField):
@@ -252,7 +465,7 @@ class Base64DataField(serializers.CharField):
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as error:
-            raise serializers.ValidationError("data is not valid base64.") from error
+            raise serializers.ValidationError("Invalid base64 data.") from error
 
 
 class ReceiptIdentifierSerializer(serializers.ModelSerializer):
@@ -265,26 +478,68 @@ class ReceiptIdentifierSerializer(serializers.ModelSerializer):
         }
 
 
+class ReceiptIdentifierInputSerializer(serializers.Serializer):
+    """An ``IdentifierRequest``; receipts keep its key and value."""
+
+    namespace = serializers.CharField(required=False, max_length=50)
+    key = serializers.CharField(max_length=IDENTIFIER_KEY_MAX_LENGTH)
+    value = serializers.CharField(max_length=IDENTIFIER_VALUE_MAX_LENGTH)
+    id_type = IdentifierTypeField(required=False)
+    scope = serializers.CharField(required=False)
+    verified = serializers.BooleanField(required=False)
+    verification_date = serializers.CharField(required=False, allow_null=True)
+
+
 class ReceiptSerializer(serializers.ModelSerializer):
+    """The engine's ``ReceiptResponse`` (``id, hash, timestamp, data_size, identifiers``) plus
+    DeFarm's names for the same facts. ``hash`` is the SHA-256 of the data."""
+
+    hash = serializers.CharField(source="data_hash", read_only=True)
+    data_size = serializers.IntegerField(source="size_bytes", read_only=True, allow_null=True)
     identifiers = ReceiptIdentifierSerializer(many=True, read_only=True)
 
     class Meta:
         model = Receipt
-        fields = ["id", "data_hash", "size_bytes", "timestamp", "identifiers", "created_at"]
+        fields = [
+            "id",
+            "hash",
+            "timestamp",
+            "data_size",
+            "identifiers",
+            "data_hash",
+            "size_bytes",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class ReceiptCreateSerializer(serializers.Serializer):
     data = Base64DataField(help_text="The bytes, base64-encoded.", allow_blank=True)
-    identifiers = ReceiptIdentifierSerializer(many=True, required=False, default=list)
+    identifiers = ReceiptIdentifierInputSerializer(
+        many=True,
+        allow_empty=False,
+        error_messages={"empty": "At least one identifier is required."},
+    )
 
 
 class ReceiptVerifySerializer(serializers.Serializer):
-    data = Base64DataField(help_text="The bytes to check, base64-encoded.", allow_blank=True)
+    data = Base64DataField(
+        help_text="The bytes to check, base64-encoded.",
+        allow_blank=True,
+        error_messages={"required": "Missing data field."},
+    )
 
 
 class ReceiptVerifyResultSerializer(serializers.Serializer):
-    valid = serializers.BooleanField()
+    is_valid = serializers.BooleanField()
+    receipt_id = serializers.UUIDField()
+    original_hash = serializers.CharField()
+    provided_hash = serializers.CharField()
+    timestamp = serializers.IntegerField()
+
+
+class ReceiptSearchSerializer(ReceiptIdentifierInputSerializer):
+    pass
 
 
 class ConflictSerializer(serializers.ModelSerializer):

@@ -13,9 +13,7 @@ urlpatterns = [
     re_path(r"^items/local/?$", views.LocalItemCreateView.as_view(), name="item-local-create"),
     re_path(r"^items/local/merge/?$", views.LocalItemMergeView.as_view(), name="item-local-merge"),
     re_path(
-        r"^items/local/(?P<local_id>[^/]+)/unmerge/?$",
-        views.LocalItemUnmergeView.as_view(),
-        name="item-local-unmerge",
+        r"^items/local/unmerge/?$", views.LocalItemUnmergeView.as_view(), name="item-local-unmerge"
     ),
     re_path(
         r"^items/mapping/(?P<local_id>[^/]+)/?$",

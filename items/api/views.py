@@ -1,63 +1,87 @@
-from collections import Counter
+"""Items, local items, events and receipts at the earlier engine's paths, in its shapes
+(``CONTRACT.md`` §8.5-8.8). Every lookup is limited to what the caller may see."""
 
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from defarm.api.envelopes import message, success_data, success_with
 from defarm.api.permissions import IsStaff
 from items import selectors, services
 from items.api import serializers
-from items.filters import ConflictFilter, EventFilter, ItemFilter, ReceiptFilter
+from items.api.fields import EventTypeField, EventVisibilityField, choice_parse
+from items.filters import ConflictFilter, EventFilter, ItemFilter
 from items.item_view import items_with_views
-from items.models import Event, Item, Receipt
+from items.models import (
+    LOCAL_DFID_PREFIX,
+    Event,
+    EventVisibility,
+    Item,
+    Receipt,
+    ReceiptIdentifier,
+)
 from items.services.items import MAX_BATCH
 
-ITEM_CREATE_DESCRIPTION = f"""
-Create one item (a JSON object) or up to {MAX_BATCH} items (a JSON list of such objects).
 
-**One item.** Canonical identifiers deduplicate: when one already belongs to a live item,
-that item is enriched (new identifiers appended, enriched data merged, later keys win) and
-answered with **200**; otherwise a new DFID is issued, charged (item-creation credits, **402**
-when short) and answered with **201**. Canonical identifiers that point at two or more
-existing items are a **409** `conflict` naming the DFIDs and the `conflict_id` staff resolve.
-
-**A list.** Each element is processed as above, in order (an element may enrich an item an
-earlier element of the same list created). The answer lists one result per element:
-`{{index, status: created|enriched|conflict|invalid, dfid?, error?, conflict_id?,
-conflicting_dfids?}}` plus a summary. An invalid element is reported and skipped without
-losing the others; a conflicting one writes its conflict row and is skipped. Credits for all
-new DFIDs are charged once; when they are short (or the tier's monthly item limit would be
-passed) the whole list is refused with 402/403 and nothing is written. The answer is **201**
-when at least one item was created, **200** otherwise.
-"""
-
-
-def _item_for(item: Item, request) -> Item:
-    """``item`` fresh from the database with what the caller's view of it needs."""
-    return items_with_views(Item.objects.filter(pk=item.pk), viewer=request.user).get()
+def _items_for(items: QuerySet[Item], request) -> QuerySet[Item]:
+    """``items`` with what the caller's view of them and their answer need."""
+    return items_with_views(items, viewer=request.user).prefetch_related("source_entries")
 
 
 def _item_answer(item: Item, request) -> dict:
-    """The item as the caller sees it."""
-    return serializers.ItemSerializer(_item_for(item, request), context={"request": request}).data
+    """``item``, fresh from the database, as the caller sees it."""
+    fresh = _items_for(Item.objects.filter(pk=item.pk), request).get()
+    return serializers.ItemSerializer(fresh, context={"request": request}).data
 
 
-ITEM_OR_BATCH = PolymorphicProxySerializer(
-    component_name="ItemOrBatchResponse",
-    serializers=[serializers.ItemSerializer, serializers.BatchResponseSerializer],
-    resource_type_field_name=None,
-)
+def _error_text(errors: Any) -> str:
+    """A serializer's errors as one line of text."""
+    if isinstance(errors, dict):
+        return "; ".join(f"{field}: {_error_text(value)}" for field, value in errors.items())
+    if isinstance(errors, list):
+        return "; ".join(_error_text(value) for value in errors if value)
+    return str(errors)
+
+
+def _path_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.PATH, description=description)
+
+
+IDENTIFIER_EXAMPLE = {
+    "namespace": "bovino",
+    "key": "sisbov",
+    "value": "BR123456789012",
+    "id_type": "Canonical",
+}
+ITEM_CREATE_DESCRIPTION = """
+Canonical identifiers deduplicate: when one already belongs to a live item, that item is
+enriched (new identifiers appended, enriched data merged, later keys win) and answered;
+otherwise a new DFID is issued and charged (item-creation credits, **402** when short).
+Canonical identifiers that point at two or more existing items are a **409** `conflict` naming
+the DFIDs and the `conflict_id` staff resolve. `source_entry` (optional) is recorded in the
+item's `source_entries`.
+"""
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Items the caller may see"),
+    list=extend_schema(
+        summary="Items the caller may see",
+        description="`status` is active, deprecated, merged or split in any case (others are "
+        "ignored); `namespace` narrows the identifier filters (DeFarm addition).",
+    ),
     retrieve=extend_schema(summary="One item"),
 )
 class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -65,75 +89,128 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = ItemFilter
     lookup_field = "dfid"
     lookup_value_regex = "[^/]+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Item.objects.none()
-        user = self.request.user
-        return items_with_views(selectors.items_visible_to(user=user), viewer=user)
+        return _items_for(selectors.items_visible_to(user=self.request.user), self.request)
 
     def get_object(self) -> Item:
         """One item the caller may see (the same rule as ``get_queryset``), found by DFID."""
         item = selectors.item_get_visible(user=self.request.user, dfid=self.kwargs["dfid"])
         self.check_object_permissions(self.request, item)
+        prefetch_related_objects([item], "source_entries")
         return item
 
+    def _paginated_items(self, items: QuerySet[Item]) -> Response:
+        page = self.paginate_queryset(items)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(
-        summary="Create an item, or up to 1,000 items at once",
+        summary="Create an item (or enrich the one holding its canonical identifiers)",
         description=ITEM_CREATE_DESCRIPTION,
-        request=PolymorphicProxySerializer(
-            component_name="ItemCreateOrBatch",
-            serializers=[
-                serializers.ItemCreateSerializer,
-                serializers.ItemCreateSerializer(many=True, max_length=MAX_BATCH),
-            ],
-            resource_type_field_name=None,
-            many=False,
-        ),
+        request=serializers.ItemCreateSerializer,
         responses={
-            201: OpenApiResponse(
-                ITEM_OR_BATCH,
-                description="New item (a list: BatchResponse with at least one created)",
-            ),
-            200: OpenApiResponse(
-                ITEM_OR_BATCH,
-                description="Existing item enriched (one item: Item; a list: BatchResponse)",
-            ),
+            200: serializers.ItemSerializer,
             409: OpenApiResponse(description="conflict: canonical ids of several items"),
         },
     )
-    def create(self, request):
-        if isinstance(request.data, list):
-            results = services.items_create_bulk(user=request.user, items=request.data)
-            counts = Counter(result.status for result in results)
-            body = {
-                "results": [result.as_dict() for result in results],
-                "summary": {
-                    name: counts.get(name, 0)
-                    for name in ("created", "enriched", "conflict", "invalid")
-                },
-            }
-            answer = status.HTTP_201_CREATED if counts.get("created") else status.HTTP_200_OK
-            return Response(body, status=answer)
+    def create(self, request):  # its examples: defarm/api/schema_docs.py
         body = serializers.ItemCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = services.item_create(
             user=request.user,
             identifiers=body.validated_data["identifiers"],
             enriched_data=body.validated_data.get("enriched_data"),
+            source_entry_id=body.validated_data.get("source_entry"),
         )
+        return Response(_item_answer(result.item, request))
+
+    @extend_schema(
+        summary=f"Create up to {MAX_BATCH} items, with a result per item",
+        description="Each element is processed as POST /api/items, in order (an element may "
+        "enrich an item an earlier one created). An invalid element is reported and skipped; "
+        "a conflicting one writes its conflict row and is skipped. Credits for all new DFIDs "
+        "are charged once; when they are short (or the tier's monthly item limit would be "
+        "passed) the whole batch is refused with 402/403 and nothing is written. Each result "
+        "also gives its `index`, `status` (created, enriched, conflict, invalid), `dfid` and, "
+        "for conflicts, `conflict_id` and `conflicting_dfids`.",
+        request=serializers.ItemBatchCreateSerializer,
+        responses=serializers.ItemBatchResponseSerializer,
+        examples=[
+            OpenApiExample(
+                "Two items",
+                value={
+                    "items": [
+                        {"identifiers": [IDENTIFIER_EXAMPLE], "enriched_data": {"lot": 1}},
+                        {"identifiers": [{"key": "lot", "value": "L-8"}]},
+                    ]
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def batch(self, request):
+        body = serializers.ItemBatchCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        elements = body.validated_data["items"]
+        if len(elements) > MAX_BATCH:
+            raise exceptions.ValidationError({"items": [f"At most {MAX_BATCH} items a batch."]})
+        rows: list[dict[str, Any]] = [{} for _ in elements]
+        valid_positions: list[int] = []
+        valid: list[dict[str, Any]] = []
+        for index, element in enumerate(elements):
+            parsed = serializers.ItemCreateSerializer(data=element)
+            if parsed.is_valid():
+                valid_positions.append(index)
+                valid.append(dict(parsed.validated_data))
+            else:
+                rows[index] = {"status": "invalid", "error": _error_text(parsed.errors)}
+        results = services.items_create_bulk(user=request.user, items=valid) if valid else []
+        for result in results:
+            rows[valid_positions[result.index]] = result.as_dict()
+        dfids = [row["dfid"] for row in rows if row.get("dfid")]
+        items = _items_for(Item.objects.filter(dfid__in=dfids), request)
+        answers = {item.dfid: self.get_serializer(item).data for item in items}
+        answer_rows = []
+        for index, row in enumerate(rows):
+            succeeded = row["status"] in ("created", "enriched")
+            answer_rows.append(
+                {
+                    "success": succeeded,
+                    "item": answers.get(row.get("dfid", "")) if succeeded else None,
+                    "error": None if succeeded else row.get("error"),
+                    **{k: v for k, v in row.items() if k != "error"},
+                    "index": index,
+                }
+            )
+        succeeded_count = sum(1 for row in answer_rows if row["success"])
         return Response(
-            _item_answer(result.item, request),
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            {
+                "success_count": succeeded_count,
+                "failed_count": len(answer_rows) - succeeded_count,
+                "results": answer_rows,
+            }
         )
 
     @extend_schema(
         summary="Enrich an item: identifiers appended, enriched data merged (later keys win)",
         request=serializers.ItemUpdateSerializer,
         responses=serializers.ItemSerializer,
+        examples=[
+            OpenApiExample(
+                "Enrich",
+                value={
+                    "enriched_data": {"weight_kg": 452},
+                    "identifiers": [{"key": "lot", "value": "L-9"}],
+                },
+                request_only=True,
+            )
+        ],
     )
-    def partial_update(self, request, dfid=None):
+    def update(self, request, dfid=None):
         item = self.get_object()
         body = serializers.ItemUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -145,25 +222,48 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(_item_answer(item, request))
 
-    @extend_schema(summary="Deprecate an item (soft delete)", responses={204: None})
+    @extend_schema(
+        summary="Deprecate an item (soft delete)",
+        request=None,
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT, description='`{"message": "Item deprecated successfully"}`'
+        ),
+    )
     def destroy(self, request, dfid=None):
         services.item_deprecate(user=request.user, item=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return message("Item deprecated successfully")
+
+    @extend_schema(
+        summary="Deprecate an item, answering the item",
+        request=None,
+        responses=serializers.ItemSerializer,
+    )
+    @action(detail=True, methods=["put"], filterset_class=None)
+    def deprecate(self, request, dfid=None):
+        item = services.item_deprecate(user=request.user, item=self.get_object())
+        return Response(_item_answer(item, request))
 
     @extend_schema(
         summary="Merge another of the caller's items into this one",
-        description="The secondary item's identifiers are copied to this item, its enriched "
-        "data fills keys this item lacks, and it becomes `Merged`. Only Active items merge.",
-        request=serializers.ItemMergeSerializer,
+        description="The body is the secondary item's DFID as a JSON string. Its identifiers "
+        "are copied to this item, its enriched data fills keys this item lacks, and it becomes "
+        "`Merged`. Only Active items merge.",
+        request=OpenApiTypes.STR,
         responses=serializers.ItemSerializer,
+        examples=[
+            OpenApiExample("Secondary DFID", value="DFID-20240926-000002-9", request_only=True)
+        ],
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filterset_class=None)
     def merge(self, request, dfid=None):
         item = self.get_object()
-        body = serializers.ItemMergeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        secondary = request.data
+        if not isinstance(secondary, str) or not secondary.strip():
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["The body is the secondary DFID as a JSON string."]}
+            )
         survivor = services.item_merge(
-            user=request.user, item=item, secondary_dfid=body.validated_data["secondary_dfid"]
+            user=request.user, item=item, secondary_dfid=secondary.strip()
         )
         return Response(_item_answer(survivor, request))
 
@@ -171,43 +271,96 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         summary="Move some identifiers of this item to a new item (new DFID, charged)",
         request=serializers.ItemSplitSerializer,
         responses=serializers.ItemSplitResultSerializer,
+        examples=[
+            OpenApiExample(
+                "Split",
+                value={"identifiers_for_new_item": [{"key": "lot", "value": "L-7"}]},
+                request_only=True,
+            )
+        ],
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filterset_class=None)
     def split(self, request, dfid=None):
         item = self.get_object()
         body = serializers.ItemSplitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         original, new_item = services.item_split(
-            user=request.user, item=item, identifiers=body.validated_data["identifiers"]
+            user=request.user,
+            item=item,
+            identifiers=body.validated_data["identifiers_for_new_item"],
         )
+        answer = {
+            "original_item": _items_for(Item.objects.filter(pk=original.pk), request).get(),
+            "new_item": _items_for(Item.objects.filter(pk=new_item.pk), request).get(),
+        }
         return Response(
-            serializers.ItemSplitResultSerializer(
-                {
-                    "original_item": _item_for(original, request),
-                    "new_item": _item_for(new_item, request),
-                },
-                context={"request": request},
-            ).data
+            serializers.ItemSplitResultSerializer(answer, context={"request": request}).data
         )
 
     @extend_schema(
-        summary="Events of this item the caller may see",
-        responses=serializers.EventSerializer(many=True),
+        summary="Search the items the caller may see (the filters of GET /api/items)",
+        responses=serializers.ItemSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        return self._paginated_items(self.filter_queryset(self.get_queryset()))
+
+    @extend_schema(
+        summary="Counts by status of the items the caller may see",
+        responses=serializers.ItemStatsSerializer,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def stats(self, request):
+        stats = selectors.item_stats(user=request.user)
+        return Response(
+            {
+                "total_items": stats.total,
+                "active_items": stats.active,
+                "merged_items": stats.merged,
+                "split_items": stats.split,
+                "archived_items": stats.deprecated,
+                "average_confidence": stats.average_confidence,
+            }
+        )
+
+    @extend_schema(
+        summary="Items the caller may see holding an identifier (any namespace)",
+        parameters=[
+            _path_parameter("key", "Identifier key, e.g. sisbov."),
+            _path_parameter("value", "Identifier value."),
+        ],
+        responses=serializers.ItemSerializer(many=True),
         filters=False,
     )
-    @action(detail=True, methods=["get"], filterset_class=None)
-    def events(self, request, dfid=None):
-        item = self.get_object()
-        events = selectors.events_visible_to(user=request.user).filter(item=item)
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(serializers.EventSerializer(page, many=True).data)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"identifier/(?P<key>[^/]+)/(?P<value>[^/]+)",
+        filterset_class=None,
+    )
+    def identifier(self, request, key=None, value=None):
+        items = self.get_queryset().filter(identifiers__key=key, identifiers__value=value)
+        return self._paginated_items(items.distinct())
 
 
 class LocalItemCreateView(APIView):
     @extend_schema(
         summary="Create a local item (no DFID yet, free)",
         request=serializers.LocalItemCreateSerializer,
-        responses={201: serializers.LocalItemSerializer},
+        responses=OpenApiResponse(
+            serializers.LocalItemSerializer,
+            description='`{"success": true, "data": {"local_id", "status": "LocalOnly"}}`',
+        ),
+        examples=[
+            OpenApiExample(
+                "Local item",
+                value={
+                    "identifiers": [{"namespace": "bovino", "key": "lote", "value": "L-1"}],
+                    "enriched_data": {"breed": "Nelore"},
+                },
+                request_only=True,
+            )
+        ],
     )
     def post(self, request):
         body = serializers.LocalItemCreateSerializer(data=request.data)
@@ -217,68 +370,122 @@ class LocalItemCreateView(APIView):
             identifiers=body.validated_data.get("identifiers", []),
             enriched_data=body.validated_data.get("enriched_data"),
         )
-        return Response(
-            {"local_id": item.local_id, "status": services.LocalStatus.LOCAL_ONLY},
-            status=status.HTTP_201_CREATED,
-        )
+        return success_data({"local_id": item.local_id, "status": services.LocalStatus.LOCAL_ONLY})
+
+
+def _local_id_parse(raw: str, field: str) -> uuid.UUID:
+    """A local id given bare or as its ``LID-`` DFID; 400 otherwise."""
+    try:
+        return uuid.UUID(raw.removeprefix(LOCAL_DFID_PREFIX))
+    except ValueError as error:
+        raise exceptions.ValidationError({field: [f"Invalid {field} format."]}) from error
 
 
 class LocalMappingView(APIView):
     @extend_schema(
         summary="Where a local id points: LocalOnly, or Tokenized with its DFID",
-        responses=serializers.LocalMappingSerializer,
+        responses=OpenApiResponse(
+            serializers.LocalMappingSerializer,
+            description='`{"success": true, "data": {"local_id", "dfid", "status"}}`',
+        ),
     )
     def get(self, request, local_id):
-        mapping = services.local_mapping_get(user=request.user, local_id=local_id)
-        return Response(serializers.LocalMappingSerializer(mapping).data)
+        mapping = services.local_mapping_get(
+            user=request.user, local_id=_local_id_parse(local_id, "local_id")
+        )
+        return success_data(serializers.LocalMappingSerializer(mapping).data)
 
 
 class LocalItemMergeView(APIView):
     @extend_schema(
-        summary="Merge the caller's local items into a primary local item",
-        description="Identifiers are always united. Enriched data: `append` adds the "
-        "secondaries' keys with their values winning; `keep_first` only adds keys the primary "
-        "lacks; `overwrite` replaces the primary's data with the secondaries'. Each secondary "
-        "becomes `MergedInto:<primary local id>` until it is unmerged.",
+        summary="Merge the caller's local items into a master local item",
+        description="Identifiers are always united. Enriched data: `append` adds the merged "
+        "items' keys with their values winning; `keep_first` only adds keys the master lacks; "
+        "`overwrite` replaces the master's data with theirs. Each merged item becomes "
+        '`MergedInto("<master local id>")` until it is unmerged.',
         request=serializers.LocalMergeSerializer,
-        responses=serializers.ItemSerializer,
+        responses=OpenApiResponse(
+            serializers.LocalMergeResultSerializer,
+            description='`{"success": true, "data": {...}}`',
+        ),
+        examples=[
+            OpenApiExample(
+                "Merge",
+                value={
+                    "master_lid": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+                    "merge_lids": ["0b7c2a51-3f1e-4c8a-9d2b-5e6f7a8b9c0d"],
+                    "merge_strategy": "append",
+                },
+                request_only=True,
+            )
+        ],
     )
     def post(self, request):
         body = serializers.LocalMergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        primary = services.local_items_merge(
+        merged_lids = [str(i) for i in dict.fromkeys(body.validated_data["merge_lids"])]
+        master = services.local_items_merge(
             user=request.user,
-            primary_local_id=str(body.validated_data["primary_local_id"]),
-            secondary_local_ids=[str(i) for i in body.validated_data["secondary_local_ids"]],
-            strategy=body.validated_data["strategy"],
+            primary_local_id=str(body.validated_data["master_lid"]),
+            secondary_local_ids=merged_lids,
+            strategy=body.validated_data["merge_strategy"],
         )
-        return Response(_item_answer(primary, request))
+        return success_data(
+            serializers.LocalMergeResultSerializer(
+                {
+                    "master_lid": master.local_id,
+                    "merged_count": len(merged_lids),
+                    "merged_lids": merged_lids,
+                    "master_item": master,
+                }
+            ).data
+        )
 
 
 class LocalItemUnmergeView(APIView):
     @extend_schema(
         summary="Undo the merge of a local item into another",
         description="The local item becomes Active again; the identifiers it brought leave "
-        "the primary and the primary's data returns to what it was before that merge.",
-        request=None,
+        "the master and the master's data returns to what it was before that merge.",
+        request=serializers.LocalUnmergeSerializer,
         responses=serializers.LocalUnmergeResultSerializer,
+        examples=[
+            OpenApiExample(
+                "Unmerge",
+                value={"merged_lid": "0b7c2a51-3f1e-4c8a-9d2b-5e6f7a8b9c0d"},
+                request_only=True,
+            )
+        ],
     )
-    def post(self, request, local_id):
-        primary, restored = services.local_item_unmerge(user=request.user, local_id=local_id)
-        return Response(
-            serializers.LocalUnmergeResultSerializer(
-                {"primary": _item_for(primary, request), "restored": _item_for(restored, request)},
-                context={"request": request},
-            ).data
+    def post(self, request):
+        body = serializers.LocalUnmergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        master, restored = services.local_item_unmerge(
+            user=request.user, local_id=str(body.validated_data["merged_lid"])
+        )
+        return success_with(
+            restored_lid=restored.local_id,
+            previous_master_lid=master.local_id,
+            restored_item=serializers.MergedItemInfoSerializer(restored).data,
         )
 
 
-class EventViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+def _enum_from_path(field_class, raw: str, label: str) -> str:
+    value = choice_parse(field_class, raw)
+    if value is None:
+        raise exceptions.ValidationError({label: [f"Invalid {label.replace('_', ' ')}: {raw}"]})
+    return value
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Events the caller may see, filtered (DeFarm addition)",
+        description="One list with combinable `dfid`, `event_type` and `visibility` filters; "
+        "the engine's per-filter routes below answer the same events.",
+    ),
+    retrieve=extend_schema(summary="One event"),
+)
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = serializers.EventSerializer
     filterset_class = EventFilter
     lookup_field = "event_id"
@@ -288,13 +495,31 @@ class EventViewSet(
             return Event.objects.none()
         return selectors.events_visible_to(user=self.request.user)
 
+    def _paginated_events(self, events: QuerySet[Event]) -> Response:
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(serializers.EventSerializer(page, many=True).data)
+
     @extend_schema(
         summary="Record an event about an item (identical events are deduplicated)",
-        description="201 with a new event; 200 with the existing one when the same DFID, "
-        "type, source and metadata were already recorded. `Private` events are seen only by "
-        "their creator, `CircuitOnly` ones by members of `metadata.circuit_id`.",
+        description="`event_type` and `visibility` are read in any case. The answer is the "
+        "event, with `was_deduplicated` true and `original_event_id` set when the same DFID, "
+        "type, source and metadata were already recorded. `source` is the caller. `Private` "
+        "events are seen only by their creator, `CircuitOnly` ones by members of "
+        "`metadata.circuit_id`.",
         request=serializers.EventCreateSerializer,
-        responses={201: serializers.EventSerializer, 200: serializers.EventSerializer},
+        responses=serializers.EventCreateResultSerializer,
+        examples=[
+            OpenApiExample(
+                "Event",
+                value={
+                    "dfid": "DFID-20240926-000001-2488",
+                    "event_type": "updated",
+                    "visibility": "public",
+                    "metadata": {"weight_kg": 452},
+                },
+                request_only=True,
+            )
+        ],
     )
     def create(self, request):
         body = serializers.EventCreateSerializer(data=request.data)
@@ -306,36 +531,196 @@ class EventViewSet(
             item=item,
             event_type=data["event_type"],
             user=request.user,
-            source=data["source"],
+            source=str(request.user.pk),
             metadata=data["metadata"],
             visibility=data["visibility"],
         )
-        return Response(
-            serializers.EventSerializer(event).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        answer = serializers.EventSerializer(event).data
+        answer["was_deduplicated"] = not created
+        answer["original_event_id"] = None if created else str(event.event_id)
+        answer["content_hash"] = event.content_hash
+        return Response(answer)
+
+    @extend_schema(
+        summary="Events of an item the caller may see",
+        parameters=[_path_parameter("dfid", "The item's DFID.")],
+        responses=serializers.EventSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], url_path=r"item/(?P<dfid>[^/]+)", filterset_class=None)
+    def item(self, request, dfid=None):
+        item = selectors.item_get_visible(user=request.user, dfid=dfid)
+        return self._paginated_events(self.get_queryset().filter(item=item))
+
+    @extend_schema(
+        summary="Events of one type the caller may see",
+        parameters=[_path_parameter("event_type", "An event type, in any case.")],
+        responses=serializers.EventSerializer(many=True),
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"type/(?P<event_type>[^/]+)",
+        filterset_class=None,
+    )
+    def by_type(self, request, event_type=None):
+        event_type = _enum_from_path(EventTypeField, event_type, "event_type")
+        return self._paginated_events(self.get_queryset().filter(event_type=event_type))
+
+    @extend_schema(
+        summary="Events of one visibility the caller may see",
+        parameters=[_path_parameter("visibility", "public, private or circuitonly (any case).")],
+        responses=serializers.EventSerializer(many=True),
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"visibility/(?P<visibility>[^/]+)",
+        filterset_class=None,
+    )
+    def by_visibility(self, request, visibility=None):
+        visibility = _enum_from_path(EventVisibilityField, visibility, "visibility")
+        return self._paginated_events(self.get_queryset().filter(visibility=visibility))
+
+    @extend_schema(
+        summary="Public events the caller may see",
+        responses=serializers.EventSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None)
+    def public(self, request):
+        return self._paginated_events(self.get_queryset().filter(visibility=EventVisibility.PUBLIC))
+
+    @extend_schema(
+        summary="The caller's private events",
+        responses=serializers.EventSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None)
+    def private(self, request):
+        return self._paginated_events(
+            self.get_queryset().filter(visibility=EventVisibility.PRIVATE)
         )
 
+    @extend_schema(
+        summary="Events the caller may see in a time range",
+        description="With both `start_date` and `end_date` (unix seconds, inclusive) the "
+        "events recorded between them; otherwise all of them.",
+        parameters=[serializers.EventTimelineQuerySerializer],
+        responses=serializers.EventSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None)
+    def timeline(self, request):
+        query = serializers.EventTimelineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        events = self.get_queryset()
+        start, end = query.validated_data.get("start_date"), query.validated_data.get("end_date")
+        if start is not None and end is not None:
+            events = events.filter(timestamp__gte=start, timestamp__lte=end)
+        return self._paginated_events(events)
 
-class ReceiptViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+    @extend_schema(
+        summary="Add keys to an event's metadata (later keys win)",
+        description="Only the event's creator (and staff) may; the body is the metadata "
+        "object itself.",
+        request=OpenApiTypes.OBJECT,
+        responses=serializers.EventSerializer,
+        examples=[OpenApiExample("Metadata", value={"vet": "Dr. Silva"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def metadata(self, request, event_id=None):
+        event = services.event_metadata_add(
+            user=request.user, event=self.get_object(), metadata=request.data
+        )
+        return Response(serializers.EventSerializer(event).data)
+
+    @extend_schema(
+        summary="Record a local event (no item yet; linked when pushed to a circuit)",
+        request=serializers.LocalEventCreateSerializer,
+        responses=serializers.LocalEventSerializer,
+        examples=[
+            OpenApiExample(
+                "Local event",
+                value={"event_type": "updated", "visibility": "private", "metadata": {"w": 1}},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], filterset_class=None)
+    def local(self, request):
+        body = serializers.LocalEventCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event, _ = services.event_submit(
+            item=None,
+            event_type=body.validated_data["event_type"],
+            user=request.user,
+            source=str(request.user.pk),
+            metadata=body.validated_data["metadata"],
+            visibility=body.validated_data["visibility"],
+        )
+        return Response(serializers.LocalEventSerializer(event).data)
+
+    @extend_schema(
+        summary="One of the caller's local events",
+        parameters=[_path_parameter("local_event_id", "The local event's id (a UUID).")],
+        responses=serializers.LocalEventSerializer,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"local/(?P<local_event_id>[^/]+)",
+        filterset_class=None,
+    )
+    def local_event(self, request, local_event_id=None):
+        try:
+            event_id = uuid.UUID(local_event_id)
+        except ValueError as error:
+            raise exceptions.ValidationError(
+                {"local_event_id": ["Invalid local_event_id format."]}
+            ) from error
+        event = self.get_queryset().filter(event_id=event_id, item__isnull=True).first()
+        if event is None:
+            raise exceptions.NotFound("Local event not found.")
+        return Response(serializers.LocalEventSerializer(event).data)
+
+
+class ReceiptViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = serializers.ReceiptSerializer
-    filterset_class = ReceiptFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Receipt.objects.none()
         return selectors.receipts_visible_to(user=self.request.user).prefetch_related("identifiers")
 
+    def _paginated_receipts(self, receipts: QuerySet[Receipt]) -> Response:
+        page = self.paginate_queryset(receipts)
+        return self.get_paginated_response(serializers.ReceiptSerializer(page, many=True).data)
+
+    def _with_identifier(self, **conditions: str) -> Response:
+        matching = ReceiptIdentifier.objects.filter(receipt=OuterRef("pk"), **conditions)
+        return self._paginated_receipts(self.get_queryset().filter(Exists(matching)))
+
+    @extend_schema(summary="One of the caller's receipts")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
     @extend_schema(
         summary="Issue a receipt for some bytes (SHA-256, size, time, identifiers)",
-        description="The receipt also queues a data-lake entry that `resolve_data_lake` "
-        "turns into an item (new DFID, enrichment, or Conflicted).",
+        description="`hash` is the SHA-256 of the data. The receipt also queues a data-lake "
+        "entry that `resolve_data_lake` turns into an item (new DFID, enrichment, or "
+        "Conflicted).",
         request=serializers.ReceiptCreateSerializer,
-        responses={201: serializers.ReceiptSerializer},
+        responses=serializers.ReceiptSerializer,
+        examples=[
+            OpenApiExample(
+                "Receipt",
+                value={"data": "aGVsbG8=", "identifiers": [{"key": "lot", "value": "L-1"}]},
+                request_only=True,
+            )
+        ],
     )
     def create(self, request):
         body = serializers.ReceiptCreateSerializer(data=request.data)
@@ -345,20 +730,72 @@ class ReceiptViewSet(
             data=body.validated_data["data"],
             identifiers=body.validated_data["identifiers"],
         )
-        return Response(serializers.ReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
+        return Response(serializers.ReceiptSerializer(receipt).data)
 
     @extend_schema(
         summary="Check that some bytes are the ones a receipt was issued for",
         request=serializers.ReceiptVerifySerializer,
         responses=serializers.ReceiptVerifyResultSerializer,
+        examples=[OpenApiExample("Data", value={"data": "aGVsbG8="}, request_only=True)],
     )
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         receipt = self.get_object()
         body = serializers.ReceiptVerifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        valid = services.receipt_verify(receipt=receipt, data=body.validated_data["data"])
-        return Response({"valid": valid})
+        provided_hash = services.receipt_data_hash(body.validated_data["data"])
+        return Response(
+            {
+                "is_valid": services.receipt_verify(
+                    receipt=receipt, data=body.validated_data["data"]
+                ),
+                "receipt_id": str(receipt.pk),
+                "original_hash": receipt.data_hash,
+                "provided_hash": provided_hash,
+                "timestamp": receipt.timestamp,
+            }
+        )
+
+    @extend_schema(
+        summary="The caller's receipts", responses=serializers.ReceiptSerializer(many=True)
+    )
+    @action(detail=False, methods=["get"], url_path="list")
+    def receipts(self, request):
+        return self._paginated_receipts(self.get_queryset())
+
+    @extend_schema(
+        summary="The caller's receipts holding an identifier (key and value)",
+        request=serializers.ReceiptSearchSerializer,
+        responses=serializers.ReceiptSerializer(many=True),
+        examples=[
+            OpenApiExample("Identifier", value={"key": "lot", "value": "L-1"}, request_only=True)
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="search/identifier")
+    def search_identifier(self, request):
+        body = serializers.ReceiptSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._with_identifier(
+            key=body.validated_data["key"], value=body.validated_data["value"]
+        )
+
+    @extend_schema(
+        summary="The caller's receipts with an identifier of this key",
+        parameters=[_path_parameter("key", "Identifier key.")],
+        responses=serializers.ReceiptSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], url_path=r"search/key/(?P<key>[^/]+)")
+    def search_key(self, request, key=None):
+        return self._with_identifier(key=key)
+
+    @extend_schema(
+        summary="The caller's receipts with an identifier of this value",
+        parameters=[_path_parameter("value", "Identifier value.")],
+        responses=serializers.ReceiptSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], url_path=r"search/value/(?P<value>[^/]+)")
+    def search_value(self, request, value=None):
+        return self._with_identifier(value=value)
 
 
 class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

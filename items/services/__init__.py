@@ -6,6 +6,7 @@ from items.services.data_lake import data_lake_resolve_one, data_lake_resolve_pe
 from items.services.dfid import dfid_issue, dfids_issue
 from items.services.events import (
     event_author_check,
+    event_metadata_add,
     event_record,
     event_submit,
     events_record_many,
@@ -30,7 +31,7 @@ from items.services.local import (
     local_items_merge,
     local_mapping_get,
 )
-from items.services.receipts import receipt_create, receipt_verify
+from items.services.receipts import receipt_create, receipt_data_hash, receipt_verify
 from items.services.writes import ItemWriteResult, item_hash_compute, item_snapshot
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "dfid_issue",
     "dfids_issue",
     "event_author_check",
+    "event_metadata_add",
     "event_record",
     "event_submit",
     "events_record_many",
@@ -66,5 +68,6 @@ __all__ = [
     "local_items_merge",
     "local_mapping_get",
     "receipt_create",
+    "receipt_data_hash",
     "receipt_verify",
 ]

@@ -165,3 +165,18 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[Event]:
     fresh = [event for content_hash, event in by_hash.items() if content_hash not in known]
     Event.objects.bulk_create(fresh, ignore_conflicts=True)
     return fresh
+
+
+@transaction.atomic
+def event_metadata_add(*, user: User, event: Event, metadata: dict[str, Any]) -> Event:
+    """Merge ``metadata`` into the event's (later keys win). Only the event's creator and
+    staff add to it (403 for others who see it); its content hash stays the one it was
+    recorded with."""
+    if not user.is_admin and event.created_by_id != user.pk:
+        raise exceptions.PermissionDenied("Only the creator of an event adds metadata to it.")
+    if not isinstance(metadata, dict):
+        raise exceptions.ValidationError({"metadata": ["Metadata is a JSON object."]})
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    event.metadata = {**(event.metadata or {}), **metadata}
+    event.save(update_fields=["metadata"])
+    return event

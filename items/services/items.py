@@ -1,5 +1,6 @@
 """Global items: create (one or in bulk), enrich, deprecate, merge, split."""
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,8 +103,12 @@ def item_create(
     identifiers: Sequence[dict[str, Any] | Identifier],
     enriched_data: dict[str, Any] | None = None,
     source: str = "api",
+    source_entry_id: uuid.UUID | None = None,
 ) -> ItemWriteResult:
     """Create an item, or enrich the live item holding one of its canonical identifiers.
+
+    ``source_entry_id`` (the data-lake entry the data comes from) is recorded in
+    ``item_source_entries``.
 
     Raises ``Conflict`` (409, after writing a Pending ``conflict_resolutions`` row) when the
     canonical ids point at two or more items, ``InsufficientCredits`` (402, nothing written)
@@ -111,6 +116,7 @@ def item_create(
     the conflict row goes with it.
     """
     submission = _submission_parse(identifiers=list(identifiers), enriched_data=enriched_data)
+    submission.source_entry_id = source_entry_id
     outcome = items_write(user=user, submissions=[submission], source=source)[0]
     if outcome.status == WriteStatus.CONFLICT:
         raise _conflict_error(outcome)
@@ -164,11 +170,11 @@ def items_create_bulk(
         try:
             if not isinstance(raw, dict):
                 raise exceptions.ValidationError({"non_field_errors": ["An item is an object."]})
-            submissions.append(
-                _submission_parse(
-                    identifiers=raw.get("identifiers"), enriched_data=raw.get("enriched_data")
-                )
+            submission = _submission_parse(
+                identifiers=raw.get("identifiers"), enriched_data=raw.get("enriched_data")
             )
+            submission.source_entry_id = raw.get("source_entry")
+            submissions.append(submission)
             positions.append(index)
         except exceptions.ValidationError as error:
             results[index] = BatchResult(

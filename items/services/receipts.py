@@ -28,7 +28,7 @@ def receipt_create(*, user: User, data: bytes, identifiers: Sequence[dict[str, A
         if (key, value) not in pairs:
             pairs.append((key, value))
     receipt = Receipt.objects.create(
-        data_hash=hashlib.sha256(data).hexdigest(), size_bytes=len(data), created_by=user
+        data_hash=receipt_data_hash(data), size_bytes=len(data), created_by=user
     )
     ReceiptIdentifier.objects.bulk_create(
         ReceiptIdentifier(receipt=receipt, key=key, value=value) for key, value in pairs
@@ -39,6 +39,11 @@ def receipt_create(*, user: User, data: bytes, identifiers: Sequence[dict[str, A
     return Receipt.objects.prefetch_related("identifiers").get(pk=receipt.pk)
 
 
+def receipt_data_hash(data: bytes) -> str:
+    """The hash a receipt keeps of its data: SHA-256, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def receipt_verify(*, receipt: Receipt, data: bytes) -> bool:
     """True when ``data`` is exactly the bytes the receipt was issued for."""
-    return hmac.compare_digest(hashlib.sha256(data).hexdigest(), receipt.data_hash)
+    return hmac.compare_digest(receipt_data_hash(data), receipt.data_hash)

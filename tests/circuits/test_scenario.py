@@ -59,8 +59,8 @@ def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit
         },
         format="json",
     )
-    assert local.status_code == 201, local.content
-    first_local_id = local.json()["local_id"]
+    assert local.status_code == 200, local.content
+    first_local_id = local.json()["data"]["local_id"]
     pushed = farm.post(f"{circuit}/push-local", {"local_id": first_local_id}, format="json")
     assert pushed.status_code == 200, pushed.content
     assert pushed.json()["data"]["status"] == "PendingApproval"
@@ -72,7 +72,7 @@ def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit
     assert approved.status_code == 200, approved.content
     dfid = approved.json()["data"]["dfid"]
     assert dfid.startswith("DFID-")
-    mapping = farm.get(f"/api/items/mapping/{first_local_id}").json()
+    mapping = farm.get(f"/api/items/mapping/{first_local_id}").json()["data"]
     assert mapping == {"local_id": first_local_id, "dfid": dfid, "status": "Tokenized"}
 
     # The packer registers the same animal (same ear tag) with its own data and pushes it.
@@ -81,7 +81,7 @@ def test_two_organisations_tokenize_the_same_animal_through_an_approving_circuit
         {"identifiers": [EAR_TAG], "enriched_data": {"carcass_weight_kg": 280}},
         format="json",
     )
-    second_local_id = local.json()["local_id"]
+    second_local_id = local.json()["data"]["local_id"]
     pushed = packer.post(f"{circuit}/push-local", {"local_id": second_local_id}, format="json")
     assert pushed.json()["data"]["status"] == "PendingApproval"
     [pending] = owner.get(f"{circuit}/pending-items").json()["data"]

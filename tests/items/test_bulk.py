@@ -21,13 +21,17 @@ def batch(n):
     ]
 
 
+def post_batch(client, items):
+    return client.post("/api/items/batch", {"items": items}, format="json")
+
+
 def test_a_list_creates_every_item_and_reports_each(auth_client, user):
     before = CreditBalance.objects.get(user=user).credits
     ledger = CreditTransaction.objects.count()
-    response = auth_client.post("/api/items", batch(5), format="json")
-    assert response.status_code == 201
+    response = post_batch(auth_client, batch(5))
+    assert response.status_code == 200
     body = response.json()
-    assert body["summary"] == {"created": 5, "enriched": 0, "conflict": 0, "invalid": 0}
+    assert body["success_count"] == 5 and body["failed_count"] == 0
     assert [r["index"] for r in body["results"]] == [0, 1, 2, 3, 4]
     assert all(r["status"] == "created" and dfid_is_valid(r["dfid"]) for r in body["results"])
     assert Item.objects.count() == 5
@@ -50,8 +54,9 @@ def test_invalid_and_conflicting_items_do_not_lose_the_others(auth_client, user)
         "not an object",
         {"identifiers": []},
     ]
-    response = auth_client.post("/api/items", items, format="json")
-    assert response.status_code == 201
+    response = post_batch(auth_client, items)
+    assert response.status_code == 200
+    assert response.json()["failed_count"] == 4
     results = response.json()["results"]
     assert [r["status"] for r in results] == [
         "created",
@@ -74,7 +79,7 @@ def test_items_of_one_batch_deduplicate_among_themselves(auth_client):
         {"identifiers": [tag], "enriched_data": {"a": 1}},
         {"identifiers": [tag, contextual()], "enriched_data": {"b": 2}},
     ]
-    results = auth_client.post("/api/items", items, format="json").json()["results"]
+    results = post_batch(auth_client, items).json()["results"]
     assert [r["status"] for r in results] == ["created", "enriched"]
     assert results[0]["dfid"] == results[1]["dfid"]
     item = Item.objects.get()
@@ -82,34 +87,36 @@ def test_items_of_one_batch_deduplicate_among_themselves(auth_client):
     assert item.identifiers.count() == 2
 
 
-def test_only_enrichments_answer_200(auth_client, user):
+def test_an_enrichment_is_a_success_with_its_item(auth_client, user):
     tag = canonical()
     item_for(user, tag)
-    response = auth_client.post("/api/items", [{"identifiers": [tag]}], format="json")
+    response = post_batch(auth_client, [{"identifiers": [tag]}])
     assert response.status_code == 200
-    assert response.json()["results"][0]["status"] == "enriched"
+    result = response.json()["results"][0]
+    assert result["status"] == "enriched" and result["success"] is True
+    assert result["item"]["identifiers"][0]["value"] == tag["value"]
 
 
 def test_short_of_credits_refuses_the_whole_batch(auth_client, user):
     CreditBalance.objects.filter(user=user).update(credits=5)
-    response = auth_client.post("/api/items", batch(3), format="json")
+    response = post_batch(auth_client, batch(3))
     assert response.status_code == 402
     assert not Item.objects.exists()
     assert CreditBalance.objects.get(user=user).credits == 5
 
 
 def test_more_than_1000_items_are_refused(auth_client):
-    response = auth_client.post("/api/items", [{"identifiers": []}] * 1001, format="json")
+    response = post_batch(auth_client, [{"identifiers": []}] * 1001)
     assert response.status_code == 400
     assert "1000" in response.json()["message"]
 
 
 def test_batch_query_count_does_not_grow_with_its_size(auth_client, user):
     credits_add(user=user, amount=10_000, transaction_type=TransactionType.GRANT, description="t")
-    auth_client.post("/api/items", batch(2), format="json")  # warm up
+    post_batch(auth_client, batch(2))  # warm up
     with CaptureQueriesContext(connection) as small:
-        assert auth_client.post("/api/items", batch(5), format="json").status_code == 201
+        assert post_batch(auth_client, batch(5)).status_code == 200
     with CaptureQueriesContext(connection) as large:
-        assert auth_client.post("/api/items", batch(200), format="json").status_code == 201
+        assert post_batch(auth_client, batch(200)).status_code == 200
     assert len(large) == len(small)
     assert len(large) < 30

@@ -18,15 +18,18 @@ def post_event(client, dfid, **fields):
 def test_create_event_and_identical_event_is_deduplicated(auth_client, user):
     item = item_for(user)
     first = post_event(auth_client, item.dfid, source="scale", metadata={"weight": 320})
-    assert first.status_code == 201
+    assert first.status_code == 200
     body = first.json()
     assert body["dfid"] == item.dfid and body["event_type"] == "Updated"
-    assert body["metadata"] == {"weight": 320, "source": "scale"}
+    assert body["was_deduplicated"] is False
+    assert body["source"] == user.pk  # from the credentials; the body's source is ignored
+    assert body["metadata"]["weight"] == 320
     again = post_event(auth_client, item.dfid, source="scale", metadata={"weight": 320})
     assert again.status_code == 200
     assert again.json()["event_id"] == body["event_id"]
+    assert again.json()["was_deduplicated"] is True
     other = post_event(auth_client, item.dfid, source="scale", metadata={"weight": 321})
-    assert other.status_code == 201
+    assert other.json()["was_deduplicated"] is False
     assert Event.objects.filter(event_type="Updated").count() == 2
 
 
@@ -53,7 +56,7 @@ def test_private_events_are_seen_only_by_their_creator(user, other_user, share_i
     mine, theirs = client_for(user), client_for(other_user)
     private = post_event(mine, item.dfid, visibility="Private", metadata={"p": 1}).json()
     public = post_event(mine, item.dfid, metadata={"p": 2}).json()
-    their_ids = {e["event_id"] for e in theirs.get(f"/api/items/{item.dfid}/events").json()}
+    their_ids = {e["event_id"] for e in theirs.get(f"/api/events/item/{item.dfid}").json()}
     assert public["event_id"] in their_ids and private["event_id"] not in their_ids
     assert theirs.get(f"/api/events/{private['event_id']}").status_code == 404
     assert mine.get(f"/api/events/{private['event_id']}").status_code == 200
@@ -98,7 +101,7 @@ def test_event_list_filters(auth_client, user):
     assert count("event_type=Created") == 2
 
 
-@pytest.mark.parametrize("path", ["/api/events", "/api/items/{dfid}/events"])
+@pytest.mark.parametrize("path", ["/api/events", "/api/events/item/{dfid}"])
 def test_event_lists_query_count_does_not_grow(user, path):
     client = client_for(user)
     item = item_for(user)

@@ -13,8 +13,8 @@ def create_local(client, *identifiers, enriched_data=None):
     if enriched_data is not None:
         body["enriched_data"] = enriched_data
     response = client.post("/api/items/local", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["local_id"]
+    assert response.status_code == 200, response.json()
+    return response.json()["data"]["local_id"]
 
 
 def test_local_item_is_stored_as_lid_with_its_mapping(auth_client, user):
@@ -24,7 +24,7 @@ def test_local_item_is_stored_as_lid_with_its_mapping(auth_client, user):
     assert LidDfidMapping.objects.get(local_id=local_id).item_id == item.dfid
     mapping = auth_client.get(f"/api/items/mapping/{local_id}")
     assert mapping.status_code == 200
-    assert mapping.json() == {"local_id": local_id, "dfid": None, "status": "LocalOnly"}
+    assert mapping.json()["data"] == {"local_id": local_id, "dfid": None, "status": "LocalOnly"}
 
 
 def test_local_items_are_free(auth_client, user):
@@ -38,22 +38,25 @@ def test_local_items_are_free(auth_client, user):
 def test_local_canonical_ids_do_not_capture_global_items(auth_client):
     tag = canonical()
     create_local(auth_client, tag)
-    assert auth_client.post("/api/items", {"identifiers": [tag]}, format="json").status_code == 201
+    response = auth_client.post("/api/items", {"identifiers": [tag]}, format="json")
+    assert response.status_code == 200
+    assert not response.json()["dfid"].startswith("LID-")
 
 
 def test_another_user_gets_404_on_my_local_items(auth_client, other_client, staff_client):
     local_id = create_local(auth_client, contextual())
     assert other_client.get(f"/api/items/mapping/{local_id}").status_code == 404
     assert other_client.get(f"/api/items/LID-{local_id}").status_code == 404
-    assert other_client.post(f"/api/items/local/{local_id}/unmerge").status_code == 404
+    unmerge = other_client.post("/api/items/local/unmerge", {"merged_lid": local_id}, format="json")
+    assert unmerge.status_code == 404
     assert staff_client.get(f"/api/items/mapping/{local_id}").status_code == 200
-    assert other_client.get("/api/items/mapping/not-a-uuid").status_code == 404
+    assert other_client.get("/api/items/mapping/not-a-uuid").status_code == 400
 
 
 def test_mapping_reports_tokenized_with_its_dfid(auth_client, user):
     local_id = create_local(auth_client, canonical())
     result = local_item_tokenize(user=user, local_id=local_id)
-    assert auth_client.get(f"/api/items/mapping/{local_id}").json() == {
+    assert auth_client.get(f"/api/items/mapping/{local_id}").json()["data"] == {
         "local_id": local_id,
         "dfid": result.item.dfid,
         "status": "Tokenized",
@@ -94,9 +97,13 @@ def test_tokenize_twice_or_into_a_conflict_is_refused(user):
 def merge(client, primary, secondaries, strategy):
     return client.post(
         "/api/items/local/merge",
-        {"primary_local_id": primary, "secondary_local_ids": secondaries, "strategy": strategy},
+        {"master_lid": primary, "merge_lids": secondaries, "merge_strategy": strategy},
         format="json",
     )
+
+
+def unmerge(client, merged_lid):
+    return client.post("/api/items/local/unmerge", {"merged_lid": merged_lid}, format="json")
 
 
 @pytest.mark.parametrize(
@@ -112,26 +119,30 @@ def test_merge_local_items_with_each_strategy(auth_client, strategy, expected):
     second = create_local(auth_client, contextual("lot", "B"), enriched_data={"k": "2nd", "b": 2})
     response = merge(auth_client, first, [second], strategy)
     assert response.status_code == 200, response.json()
-    body = response.json()
-    assert body["local_id"] == first
-    assert body["enriched_data"] == expected
-    assert {i["value"] for i in body["identifiers"]} == {"A", "B"}
+    body = response.json()["data"]
+    assert body["master_item"]["local_id"] == first
+    assert body["master_item"]["enriched_data"] == expected
+    master = auth_client.get(f"/api/items/LID-{first}").json()
+    assert {i["value"] for i in master["identifiers"]} == {"A", "B"}
     assert Item.objects.get(dfid=f"LID-{second}").status == f"MergedInto:{first}"
 
 
 def test_unmerge_restores_both_local_items(auth_client):
     first = create_local(auth_client, contextual("lot", "A"), enriched_data={"k": "first", "a": 1})
     second = create_local(auth_client, contextual("lot", "B"), enriched_data={"k": "2nd", "b": 2})
-    merged = merge(auth_client, first, [second], "overwrite").json()
-    response = auth_client.post(f"/api/items/local/{second}/unmerge")
+    merge(auth_client, first, [second], "overwrite")
+    merged = auth_client.get(f"/api/items/LID-{first}").json()
+    response = unmerge(auth_client, second)
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["restored"]["status"] == "Active"
-    assert body["primary"]["enriched_data"] == {"k": "first", "a": 1}
-    assert [i["value"] for i in body["primary"]["identifiers"]] == ["A"]
-    assert body["primary"]["item_hash"] != merged["item_hash"]
+    assert body["restored_lid"] == second and body["previous_master_lid"] == first
+    assert auth_client.get(f"/api/items/LID-{second}").json()["status"] == "Active"
+    master = auth_client.get(f"/api/items/LID-{first}").json()
+    assert master["enriched_data"] == {"k": "first", "a": 1}
+    assert [i["value"] for i in master["identifiers"]] == ["A"]
+    assert master["item_hash"] != merged["item_hash"]
     # unmerging twice is refused
-    assert auth_client.post(f"/api/items/local/{second}/unmerge").status_code == 409
+    assert unmerge(auth_client, second).status_code == 409
 
 
 def test_merged_local_item_cannot_merge_again_and_others_items_are_404(auth_client, other_client):

@@ -29,7 +29,7 @@ def post_receipt(client, data: bytes, *identifiers):
 def test_receipt_hashes_the_data_and_queues_a_data_lake_entry(auth_client):
     data = b"weighing 2026-11-25: 320kg"
     response = post_receipt(auth_client, data, ("sisbov", "BR123456789012"), ("lot", "L1"))
-    assert response.status_code == 201
+    assert response.status_code == 200
     body = response.json()
     assert body["data_hash"] == hashlib.sha256(data).hexdigest()
     assert body["size_bytes"] == len(data)
@@ -43,11 +43,11 @@ def test_receipt_hashes_the_data_and_queues_a_data_lake_entry(auth_client):
 
 
 def test_verify_tells_whether_the_data_matches(auth_client):
-    receipt = post_receipt(auth_client, b"original").json()
+    receipt = post_receipt(auth_client, b"original", ("lot", "L1")).json()
     ok = auth_client.post(f"/api/receipts/{receipt['id']}/verify", {"data": b64(b"original")})
-    assert ok.status_code == 200 and ok.json() == {"valid": True}
+    assert ok.status_code == 200 and ok.json()["is_valid"] is True
     bad = auth_client.post(f"/api/receipts/{receipt['id']}/verify", {"data": b64(b"tampered")})
-    assert bad.json() == {"valid": False}
+    assert bad.json()["is_valid"] is False
 
 
 def test_invalid_base64_is_a_validation_error(auth_client):
@@ -60,7 +60,9 @@ def test_search_by_identifier_shows_only_my_receipts(auth_client, other_client):
     mine = post_receipt(auth_client, b"a", ("lot", "L1")).json()
     post_receipt(auth_client, b"b", ("lot", "L2"))
     theirs = post_receipt(other_client, b"c", ("lot", "L1")).json()
-    results = auth_client.get("/api/receipts?key=lot&value=L1").json()
+    results = auth_client.post(
+        "/api/receipts/search/identifier", {"key": "lot", "value": "L1"}, format="json"
+    ).json()
     assert [r["id"] for r in results] == [mine["id"]]
     assert other_client.get(f"/api/receipts/{mine['id']}").status_code == 404
     assert (
@@ -77,11 +79,11 @@ def test_receipt_list_query_count_does_not_grow(auth_client):
     for n in range(3):
         post_receipt(auth_client, bytes([n]), ("lot", f"L{n}"))
     with CaptureQueriesContext(connection) as few:
-        auth_client.get("/api/receipts")
+        auth_client.get("/api/receipts/list")
     for n in range(3, 30):
         post_receipt(auth_client, bytes([n]), ("lot", f"L{n}"), ("farm", "F"))
     with CaptureQueriesContext(connection) as many:
-        assert int(auth_client.get("/api/receipts")["X-Total-Count"]) == 30
+        assert int(auth_client.get("/api/receipts/list")["X-Total-Count"]) == 30
     assert len(many) == len(few)
 
 

@@ -80,7 +80,7 @@ def world(db, settings) -> World:
             "/api/items/local", {"identifiers": [contextual(value="LOT-SEC")]}, format="json"
         )
     )
-    world.ids["local_id"] = local["local_id"]
+    world.ids["local_id"] = local["data"]["local_id"]
 
     circuit = ok(client.post("/api/circuits", {"name": "Valley traders"}, format="json"))
     circuit_id = circuit["circuit_id"]

@@ -114,15 +114,17 @@ def test_bulk_create_with_anothers_tag_links_without_reading_or_writing(
 ):
     client = client_for(stranger)
     response = client.post(
-        "/api/items",
-        [
-            {"identifiers": [tag], "enriched_data": {"price_brl": 2}},
-            {"identifiers": [tag, contextual("pen", "P5")], "enriched_data": {"x": 1}},
-            {"identifiers": [canonical()]},
-        ],
+        "/api/items/batch",
+        {
+            "items": [
+                {"identifiers": [tag], "enriched_data": {"price_brl": 2}},
+                {"identifiers": [tag, contextual("pen", "P5")], "enriched_data": {"x": 1}},
+                {"identifiers": [canonical()]},
+            ]
+        },
         format="json",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     body = response.json()
     assert [r["status"] for r in body["results"]] == ["enriched", "enriched", "created"]
     assert body["results"][0]["dfid"] == owned.dfid
@@ -195,7 +197,7 @@ def test_receipt_resolved_by_the_data_lake_links_the_senders_layer(owner, strang
         },
         format="json",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     assert_no_owner_data(response.json(), owner)
     call_command("resolve_data_lake", stdout=io.StringIO())
     assert_untouched(owned)

@@ -39,9 +39,8 @@ def test_a_client_cannot_mark_its_identifier_verified_on_local_items(auth_client
 
 def test_bulk_creation_ignores_the_claim_too(auth_client):
     identifiers = [{**canonical(), **CLAIMED} for _ in range(2)]
-    response = auth_client.post(
-        "/api/items", [{"identifiers": [identifier]} for identifier in identifiers], format="json"
-    )
+    items = [{"identifiers": [identifier]} for identifier in identifiers]
+    response = auth_client.post("/api/items/batch", {"items": items}, format="json")
     assert response.status_code in (200, 201), response.content
     for identifier in identifiers:
         assert stored_metadata(identifier["value"])["verified"] is False

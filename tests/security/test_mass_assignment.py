@@ -139,7 +139,7 @@ def test_item_creation_ignores_dfid_hash_owner_and_status(auth_client, user, oth
 
     response = auth_client.post("/api/items", body, format="json")
 
-    assert response.status_code in (201, 400), response.content
+    assert response.status_code in (200, 400), response.content
     if response.status_code == 400:
         assert not Item.objects.filter(dfid="DFID-20200101-000001-ABCD").exists()
         return
@@ -157,7 +157,7 @@ def test_item_update_cannot_change_owner_status_or_hash(auth_client, user, other
     ]
     before = Item.objects.get(pk=dfid)
 
-    auth_client.patch(
+    auth_client.put(
         f"/api/items/{dfid}",
         {"created_by": other_user.user_id, "status": "Merged", "item_hash": "e" * 64, "dfid": "x"},
         format="json",

@@ -11,13 +11,14 @@ from tests.items.factories import canonical
 # (method, path template, body): every endpoint that takes an id of something the world owns.
 ID_ENDPOINTS = [
     ("get", "/api/items/{dfid}", None),
-    ("patch", "/api/items/{dfid}", {"enriched_data": {"stolen": True}}),
+    ("put", "/api/items/{dfid}", {"enriched_data": {"stolen": True}}),
     ("delete", "/api/items/{dfid}", None),
-    ("get", "/api/items/{dfid}/events", None),
+    ("put", "/api/items/{dfid}/deprecate", None),
+    ("get", "/api/events/item/{dfid}", None),
     ("get", "/api/items/{dfid}/storage-history", None),
-    ("post", "/api/items/{dfid}/merge", {"secondary_dfid": "{intruder_dfid}"}),
-    ("post", "/api/items/{intruder_dfid}/merge", {"secondary_dfid": "{dfid}"}),
-    ("post", "/api/items/{dfid}/split", {"identifiers": [{"key": "lot", "value": "x"}]}),
+    ("post", "/api/items/{dfid}/merge", "{intruder_dfid}"),
+    ("post", "/api/items/{intruder_dfid}/merge", "{dfid}"),
+    ("post", "/api/items/{dfid}/split", {"identifiers_for_new_item": [{"key": "l", "value": "x"}]}),
     ("get", "/api/storage-history/{dfid}", None),
     ("post", "/api/storage-history/{dfid}/migrate", {"adapter_type": "local"}),
     ("get", "/api/storage-history/{dfid}/locations", None),
@@ -27,7 +28,8 @@ ID_ENDPOINTS = [
         {"storage_location": {"Local": {"id": "bafkreigh2akisca"}}},
     ),
     ("get", "/api/items/mapping/{local_id}", None),
-    ("post", "/api/items/local/{local_id}/unmerge", {}),
+    ("post", "/api/items/local/unmerge", {"merged_lid": "{local_id}"}),
+    ("post", "/api/items/local/merge", {"master_lid": "{local_id}", "merge_lids": ["{local_id}"]}),
     ("get", "/api/events/{event_id}", None),
     ("get", "/api/circuits/{circuit_id}", None),
     ("patch", "/api/circuits/{circuit_id}", {"name": "taken over"}),
@@ -91,7 +93,7 @@ def fill(template, values):
 @pytest.fixture
 def intruder_values(world, intruder):
     intruder_item = intruder.post("/api/items", {"identifiers": [canonical()]}, format="json")
-    assert intruder_item.status_code == 201, intruder_item.content
+    assert intruder_item.status_code == 200, intruder_item.content
     return {
         **world.ids,
         "owner_id": world.owner.user_id,

@@ -36,6 +36,8 @@ def parameter_values(world) -> dict[str, str]:
         "member_id": world.owner.user_id,
         "requester_id": world.owner.user_id,
         "adapter_type": "local",
+        "event_type": "updated",
+        "visibility": "private",
     }
 
 
