@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from rest_framework import exceptions
@@ -210,3 +211,65 @@ def item_stats(*, user: User) -> ItemStats:
         deprecated=by_status[ItemStatus.DEPRECATED],
         average_confidence=float(average or 0.0),
     )
+
+
+@dataclass(frozen=True)
+class LocalDuplicateGroup:
+    """Local items of one user sharing an identifier (key and value, any namespace)."""
+
+    identifier_key: str
+    identifier_value: str
+    items: list[Item]  # oldest first: the first is the suggested master
+
+    @property
+    def conflicting_fields(self) -> list[str]:
+        """Enriched-data keys the items give different values for."""
+        values: dict[str, list[Any]] = defaultdict(list)
+        for item in self.items:
+            for key, value in (item.enriched_data or {}).items():
+                if value not in values[key]:
+                    values[key].append(value)
+        return sorted(key for key, seen in values.items() if len(seen) > 1)
+
+
+def local_items_active_of(*, user: User) -> QuerySet[Item]:
+    """``user``'s Active local (``LID-``) items, oldest first."""
+    return Item.objects.filter(
+        created_by=user, dfid__startswith=LOCAL_DFID_PREFIX, status=ItemStatus.ACTIVE
+    ).order_by("created_at_ts", "dfid")
+
+
+def local_duplicate_groups(*, user: User) -> list[LocalDuplicateGroup]:
+    """Groups of ``user``'s Active local items holding the same identifier key and value,
+    ordered by key and value; three queries whatever the number of items."""
+    local_items = local_items_active_of(user=user)
+    shared = (
+        ItemIdentifier.objects.filter(item__in=local_items.values("dfid"))
+        .values("key", "value")
+        .annotate(holders=Count("item", distinct=True))
+        .filter(holders__gte=2)
+        .order_by("key", "value")
+    )
+    pairs = [(row["key"], row["value"]) for row in shared]
+    if not pairs:
+        return []
+    condition = Q()
+    for key, value in pairs:
+        condition |= Q(key=key, value=value)
+    holders: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for key, value, dfid in (
+        ItemIdentifier.objects.filter(condition, item__in=local_items.values("dfid"))
+        .order_by()
+        .values_list("key", "value", "item_id")
+    ):
+        holders[(key, value)].add(dfid)
+    dfids = set().union(*holders.values())
+    items = list(local_items.filter(dfid__in=dfids).prefetch_related("identifiers"))
+    return [
+        LocalDuplicateGroup(
+            identifier_key=key,
+            identifier_value=value,
+            items=[item for item in items if item.dfid in holders[(key, value)]],
+        )
+        for key, value in pairs
+    ]

@@ -339,6 +339,83 @@ class LocalMergeResultSerializer(serializers.Serializer):
     master_item = MergedItemInfoSerializer()
 
 
+class DuplicateItemSerializer(serializers.Serializer):
+    local_id = serializers.CharField()
+    dfid = serializers.CharField()
+    created = serializers.CharField(help_text="RFC 3339, UTC.")
+    enriched_data = serializers.DictField()
+    identifiers_count = serializers.IntegerField()
+
+    def to_representation(self, item: Item) -> dict:
+        return {
+            "local_id": item.local_id,
+            "dfid": item.dfid,
+            "created": unix_representation(item.created_at_ts),
+            "enriched_data": item.enriched_data or {},
+            "identifiers_count": len(item.identifiers.all()),
+        }
+
+
+class DuplicateGroupSerializer(serializers.Serializer):
+    identifier_key = serializers.CharField()
+    identifier_value = serializers.CharField()
+    items = DuplicateItemSerializer(many=True)
+    suggested_master_lid = serializers.SerializerMethodField(help_text="The oldest item.")
+    conflicts = serializers.ListField(
+        child=serializers.CharField(),
+        source="conflicting_fields",
+        help_text="Enriched-data keys the items disagree on.",
+    )
+
+    def get_suggested_master_lid(self, group) -> str:
+        return group.items[0].local_id
+
+
+class DuplicateSummarySerializer(serializers.Serializer):
+    total_items = serializers.IntegerField()
+    duplicate_groups = serializers.IntegerField()
+    items_in_duplicates = serializers.IntegerField()
+
+
+class DuplicatesResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    duplicate_groups = DuplicateGroupSerializer(many=True)
+    summary = DuplicateSummarySerializer()
+
+
+class OrganizeSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=["deduplicate", "merge_all"],
+        help_text="Both merge every group of local items sharing an identifier.",
+    )
+    dry_run = serializers.BooleanField(required=False, default=False)
+    merge_strategy = serializers.ChoiceField(
+        choices=MergeStrategy.ALL, default=MergeStrategy.APPEND
+    )
+    namespace = serializers.CharField(required=False, help_text="Accepted; not used.")
+
+
+class OrganizeOperationSerializer(serializers.Serializer):
+    master_lid = serializers.CharField()
+    merged_lids = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField(help_text="success, error or would_merge")
+    reason = serializers.CharField(allow_null=True)
+
+
+class OrganizeSummarySerializer(serializers.Serializer):
+    items_before = serializers.IntegerField()
+    items_after = serializers.IntegerField()
+    merged_count = serializers.IntegerField()
+    groups_processed = serializers.IntegerField()
+
+
+class OrganizeResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    operations = OrganizeOperationSerializer(many=True)
+    summary = OrganizeSummarySerializer()
+    dry_run = serializers.BooleanField()
+
+
 class LocalUnmergeSerializer(serializers.Serializer):
     merged_lid = serializers.UUIDField()
 

@@ -13,6 +13,14 @@ urlpatterns = [
     re_path(r"^items/local/?$", views.LocalItemCreateView.as_view(), name="item-local-create"),
     re_path(r"^items/local/merge/?$", views.LocalItemMergeView.as_view(), name="item-local-merge"),
     re_path(
+        r"^items/local/duplicates/?$",
+        views.LocalDuplicatesView.as_view(),
+        name="item-local-duplicates",
+    ),
+    re_path(
+        r"^items/local/organize/?$", views.LocalOrganizeView.as_view(), name="item-local-organize"
+    ),
+    re_path(
         r"^items/local/unmerge/?$", views.LocalItemUnmergeView.as_view(), name="item-local-unmerge"
     ),
     re_path(

@@ -373,6 +373,60 @@ class LocalItemCreateView(APIView):
         return success_data({"local_id": item.local_id, "status": services.LocalStatus.LOCAL_ONLY})
 
 
+class LocalDuplicatesView(APIView):
+    @extend_schema(
+        summary="Groups of the caller's local items sharing an identifier (key and value)",
+        responses=serializers.DuplicatesResponseSerializer,
+    )
+    def get(self, request):
+        groups = selectors.local_duplicate_groups(user=request.user)
+        in_groups = {item.dfid for group in groups for item in group.items}
+        return success_with(
+            duplicate_groups=serializers.DuplicateGroupSerializer(groups, many=True).data,
+            summary={
+                "total_items": selectors.local_items_active_of(user=request.user).count(),
+                "duplicate_groups": len(groups),
+                "items_in_duplicates": len(in_groups),
+            },
+        )
+
+
+class LocalOrganizeView(APIView):
+    @extend_schema(
+        summary="Merge every group of the caller's local items sharing an identifier",
+        description="Each group is merged into its oldest item with `merge_strategy`; a group "
+        "that fails is reported (`error` with its reason) and the others go on. `dry_run` "
+        "only reports what would be merged (`would_merge`).",
+        request=serializers.OrganizeSerializer,
+        responses=serializers.OrganizeResponseSerializer,
+        examples=[
+            OpenApiExample(
+                "Deduplicate",
+                value={"action": "deduplicate", "dry_run": True, "merge_strategy": "append"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        body = serializers.OrganizeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = services.local_items_organize(
+            user=request.user,
+            strategy=body.validated_data["merge_strategy"],
+            dry_run=body.validated_data["dry_run"],
+        )
+        return success_with(
+            operations=serializers.OrganizeOperationSerializer(result.operations, many=True).data,
+            summary={
+                "items_before": result.items_before,
+                "items_after": result.items_after,
+                "merged_count": result.merged_count,
+                "groups_processed": len(result.operations),
+            },
+            dry_run=body.validated_data["dry_run"],
+        )
+
+
 def _local_id_parse(raw: str, field: str) -> uuid.UUID:
     """A local id given bare or as its ``LID-`` DFID; 400 otherwise."""
     try:

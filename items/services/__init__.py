@@ -29,6 +29,7 @@ from items.services.local import (
     local_item_tokenize,
     local_item_unmerge,
     local_items_merge,
+    local_items_organize,
     local_mapping_get,
 )
 from items.services.receipts import receipt_create, receipt_data_hash, receipt_verify
@@ -66,6 +67,7 @@ __all__ = [
     "local_item_tokenize",
     "local_item_unmerge",
     "local_items_merge",
+    "local_items_organize",
     "local_mapping_get",
     "receipt_create",
     "receipt_data_hash",

@@ -24,7 +24,7 @@ from items.models import (
     ItemStatus,
     LidDfidMapping,
 )
-from items.selectors import item_is_visible_to
+from items.selectors import item_is_visible_to, local_duplicate_groups, local_items_active_of
 from items.services.events import event_record
 from items.services.items import _conflict_error, _submission_parse
 from items.services.writes import (
@@ -394,3 +394,72 @@ def local_item_unmerge(*, user: User, local_id: str) -> tuple[Item, Item]:
         visibility=EventVisibility.PRIVATE,
     )
     return primary, secondary
+
+
+class OrganizeStatus:
+    SUCCESS = "success"
+    ERROR = "error"
+    WOULD_MERGE = "would_merge"
+
+
+@dataclass
+class OrganizeOperation:
+    master_lid: str
+    merged_lids: list[str]
+    status: str
+    reason: str | None = None
+
+
+@dataclass
+class OrganizeResult:
+    operations: list[OrganizeOperation]
+    items_before: int
+    items_after: int
+    merged_count: int
+
+
+def local_items_organize(
+    *, user: User, strategy: str = MergeStrategy.APPEND, dry_run: bool = False
+) -> OrganizeResult:
+    """Merge every group of ``user``'s local items sharing an identifier into its oldest
+    item (``local_items_merge`` with ``strategy``), one group at a time: a group that fails
+    is reported and the others go on. An item merged in one group is left out of the next.
+    ``dry_run`` only reports what would be merged."""
+    if strategy not in MergeStrategy.ALL:
+        raise exceptions.ValidationError(
+            {"merge_strategy": [f"Strategy is one of {', '.join(MergeStrategy.ALL)}."]}
+        )
+    items_before = local_items_active_of(user=user).count()
+    merged: set[str] = set()
+    operations: list[OrganizeOperation] = []
+    for group in local_duplicate_groups(user=user):
+        candidates = [str(item.local_id) for item in group.items]
+        candidates = [local_id for local_id in candidates if local_id not in merged]
+        if len(candidates) < 2:
+            continue
+        master, others = candidates[0], candidates[1:]
+        if dry_run:
+            operations.append(OrganizeOperation(master, others, OrganizeStatus.WOULD_MERGE))
+            merged.update(others)
+            continue
+        try:
+            with transaction.atomic():
+                local_items_merge(
+                    user=user,
+                    primary_local_id=master,
+                    secondary_local_ids=others,
+                    strategy=strategy,
+                )
+        except exceptions.APIException as error:
+            operations.append(
+                OrganizeOperation(master, others, OrganizeStatus.ERROR, reason=str(error.detail))
+            )
+            continue
+        operations.append(OrganizeOperation(master, others, OrganizeStatus.SUCCESS))
+        merged.update(others)
+    return OrganizeResult(
+        operations=operations,
+        items_before=items_before,
+        items_after=items_before - len(merged),
+        merged_count=len(merged),
+    )

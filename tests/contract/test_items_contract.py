@@ -361,6 +361,89 @@ def test_local_merge_refuses_an_unknown_strategy(auth_client, user):
     assert "merge_strategy" in assert_error(response, 400)["details"]
 
 
+def test_local_duplicates_groups_items_sharing_an_identifier(auth_client, other_user, user):
+    first = local_item_for(user, contextual("ear_tag", "E1"), enriched_data={"w": 1, "c": "x"})
+    second = local_item_for(user, contextual("ear_tag", "E1"), enriched_data={"w": 2, "c": "x"})
+    Item.objects.filter(pk=second.pk).update(created_at_ts=first.created_at_ts + 1)
+    local_item_for(user, contextual("ear_tag", "E2"))
+    local_item_for(other_user, contextual("ear_tag", "E1"))
+    for path in both_slashes("/api/items/local/duplicates"):
+        body = auth_client.get(path).json()
+        assert body["success"] is True
+        assert body["summary"] == {
+            "total_items": 3,
+            "duplicate_groups": 1,
+            "items_in_duplicates": 2,
+        }
+        [group] = body["duplicate_groups"]
+        assert (group["identifier_key"], group["identifier_value"]) == ("ear_tag", "E1")
+        assert [i["local_id"] for i in group["items"]] == [first.local_id, second.local_id]
+        assert group["suggested_master_lid"] == first.local_id
+        assert group["conflicts"] == ["w"]
+        assert group["items"][0]["created"].endswith("Z")
+        assert group["items"][0]["identifiers_count"] == 1
+
+
+def test_local_duplicates_query_count_does_not_grow(auth_client, user):
+    for n in range(2):
+        local_item_for(user, contextual("ear_tag", "Q0"), contextual("lot", f"x{n}"))
+    with CaptureQueriesContext(connection) as few:
+        auth_client.get("/api/items/local/duplicates")
+    for n in range(2, 20):
+        local_item_for(user, contextual("ear_tag", f"Q{n % 5}"), contextual("lot", f"x{n}"))
+    with CaptureQueriesContext(connection) as many:
+        assert len(auth_client.get("/api/items/local/duplicates").json()["duplicate_groups"]) == 5
+    assert len(many) == len(few)
+
+
+def test_local_organize_merges_each_group_into_its_oldest(auth_client, user):
+    first = local_item_for(user, contextual("ear_tag", "O1"), enriched_data={"a": 1})
+    second = local_item_for(user, contextual("ear_tag", "O1"), enriched_data={"b": 2})
+    third = local_item_for(user, contextual("ear_tag", "O2"))
+    fourth = local_item_for(user, contextual("ear_tag", "O2"))
+    for age, item in enumerate((first, second, third, fourth)):
+        Item.objects.filter(pk=item.pk).update(created_at_ts=1_700_000_000 + age)
+    dry = auth_client.post(
+        "/api/items/local/organize", {"action": "deduplicate", "dry_run": True}, format="json"
+    ).json()
+    assert dry["dry_run"] is True
+    assert [op["status"] for op in dry["operations"]] == ["would_merge", "would_merge"]
+    assert Item.objects.get(pk=second.pk).status == ItemStatus.ACTIVE
+    for path in both_slashes("/api/items/local/organize"):
+        response = auth_client.post(path, {"action": "merge_all"}, format="json")
+        assert response.status_code == 200, response.json()
+    body = auth_client.post(
+        "/api/items/local/organize", {"action": "deduplicate"}, format="json"
+    ).json()
+    assert body == {
+        "success": True,
+        "operations": [],
+        "summary": {"items_before": 2, "items_after": 2, "merged_count": 0, "groups_processed": 0},
+        "dry_run": False,
+    }
+    assert Item.objects.get(pk=second.pk).status == f"MergedInto:{first.local_id}"
+    assert Item.objects.get(pk=fourth.pk).status == f"MergedInto:{third.local_id}"
+    assert Item.objects.get(pk=first.pk).enriched_data == {"a": 1, "b": 2}
+
+
+def test_local_organize_answers_its_summary_and_refuses_unknown_actions(auth_client, user):
+    local_item_for(user, contextual("ear_tag", "P1"))
+    local_item_for(user, contextual("ear_tag", "P1"))
+    body = auth_client.post(
+        "/api/items/local/organize", {"action": "deduplicate"}, format="json"
+    ).json()
+    assert body["summary"] == {
+        "items_before": 2,
+        "items_after": 1,
+        "merged_count": 1,
+        "groups_processed": 1,
+    }
+    assert body["operations"][0]["status"] == "success"
+    assert body["operations"][0]["reason"] is None
+    response = auth_client.post("/api/items/local/organize", {"action": "shuffle"}, format="json")
+    assert "action" in assert_error(response, 400)["details"]
+
+
 # --- §8.7 events --------------------------------------------------------------------------
 
 
