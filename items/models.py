@@ -293,6 +293,13 @@ class EventType(models.TextChoices):
     PULLED_FROM_CIRCUIT = "PulledFromCircuit"
     UPDATED = "Updated"
     STATUS_CHANGED = "StatusChanged"
+    # What a farm records about an animal or a lot (not in the earlier engine).
+    VACCINATED = "Vaccinated"
+    WEIGHED = "Weighed"
+    MOVED = "Moved"
+    SLAUGHTERED = "Slaughtered"
+    CERTIFIED = "Certified"
+    SOLD = "Sold"
 
 
 class EventVisibility(models.TextChoices):

@@ -31,8 +31,22 @@ class IdentifierTypeField(CaseInsensitiveChoiceField):
 
 
 class EventTypeField(CaseInsensitiveChoiceField):
+    """The engine's event types and the farm's, in any case; the farm's also by their noun
+    (``vaccination``, ``weighing``, ``movement``, ``slaughter``, ``certification``, ``sale``)."""
+
+    ALIASES = {
+        "vaccination": EventType.VACCINATED,
+        "weighing": EventType.WEIGHED,
+        "weight": EventType.WEIGHED,
+        "movement": EventType.MOVED,
+        "slaughter": EventType.SLAUGHTERED,
+        "certification": EventType.CERTIFIED,
+        "sale": EventType.SOLD,
+    }
+
     def __init__(self, **kwargs):
         super().__init__(EventType.choices, **kwargs)
+        self._by_lower.update(self.ALIASES)
 
 
 class EventVisibilityField(CaseInsensitiveChoiceField):

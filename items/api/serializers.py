@@ -481,7 +481,10 @@ class EventCreateSerializer(serializers.Serializer):
     dfid = serializers.CharField()
     event_type = EventTypeField(
         help_text="Created, Enriched, Merged, Split, PushedToCircuit, PulledFromCircuit, "
-        "Updated or StatusChanged (any case)."
+        "Updated, StatusChanged, or a farm event: Vaccinated (metadata.vaccine), Weighed "
+        "(metadata.weight_kg), Moved (metadata.transport_document), Slaughtered, Certified, "
+        "Sold (any case; the farm's also as vaccination, weighing, movement, slaughter, "
+        "certification, sale)."
     )
     metadata = serializers.DictField(required=False, default=dict)
     visibility = EventVisibilityField(

@@ -3,7 +3,7 @@ metadata give the same event)."""
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,22 @@ def event_content_hash(
         default=str,
     )
     return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+# The one fact without which a farm event says nothing: (metadata key, check, description).
+FARM_EVENT_REQUIRED_METADATA: dict[str, tuple[str, Callable[[Any], bool], str]] = {
+    EventType.VACCINATED: ("vaccine", _text, "the vaccine given"),
+    EventType.WEIGHED: ("weight_kg", _positive_number, "the weight in kg, a positive number"),
+    EventType.MOVED: ("transport_document", _text, "the transport document (e.g. the GTA)"),
+}
 
 
 @dataclass
@@ -51,6 +67,13 @@ def _validate(*, event_type: str, visibility: str, metadata: dict[str, Any]) -> 
         raise exceptions.ValidationError(
             {"metadata": ["A CircuitOnly event names its circuit in metadata.circuit_id."]}
         )
+    required = FARM_EVENT_REQUIRED_METADATA.get(event_type)
+    if required is not None:
+        name, check, description = required
+        if not check(metadata.get(name)):
+            raise exceptions.ValidationError(
+                {"metadata": [f"A {event_type} event gives metadata.{name}: {description}."]}
+            )
 
 
 def _stored_metadata(metadata: dict[str, Any], source: str) -> dict[str, Any]:

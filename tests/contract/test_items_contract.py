@@ -470,6 +470,40 @@ def test_post_event_reads_spellings_in_any_case_and_answers_the_event(auth_clien
     assert len(body["content_hash"]) == 64
 
 
+@pytest.mark.parametrize(
+    ("spelling", "metadata", "stored"),
+    [
+        ("Vaccinated", {"vaccine": "aftosa"}, "Vaccinated"),
+        ("vaccination", {"vaccine": "aftosa"}, "Vaccinated"),
+        ("WEIGHING", {"weight_kg": 452.5}, "Weighed"),
+        ("movement", {"transport_document": "GTA-123"}, "Moved"),
+        ("slaughter", {}, "Slaughtered"),
+        ("Certified", {"certification": "organic"}, "Certified"),
+        ("sale", {"buyer": "Frigorifico"}, "Sold"),
+    ],
+)
+def test_farm_events_are_recorded(auth_client, user, spelling, metadata, stored):
+    response = post_event(auth_client, item_for(user).dfid, event_type=spelling, metadata=metadata)
+    assert response.status_code == 200, response.json()
+    assert response.json()["event_type"] == stored
+
+
+@pytest.mark.parametrize(
+    ("event_type", "metadata", "missing"),
+    [
+        ("Moved", {"to": "farm B"}, "transport_document"),
+        ("Weighed", {"weight_kg": -1}, "weight_kg"),
+        ("Weighed", {"weight_kg": "heavy"}, "weight_kg"),
+        ("Vaccinated", {"vaccine": " "}, "vaccine"),
+    ],
+)
+def test_farm_events_need_their_one_fact(auth_client, user, event_type, metadata, missing):
+    response = post_event(
+        auth_client, item_for(user).dfid, event_type=event_type, metadata=metadata
+    )
+    assert missing in assert_error(response, 400)["message"]
+
+
 def test_post_event_twice_is_deduplicated(auth_client, user):
     item = item_for(user)
     first = post_event(auth_client, item.dfid, metadata={"w": 1}).json()
