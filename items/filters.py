@@ -1,15 +1,14 @@
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework.exceptions import ValidationError
 
 from defarm.api.filters import FilterSet
-from items.api.fields import ItemStatusField, choice_parse
+from items.api.fields import EventTypeField, EventVisibilityField, ItemStatusField, choice_parse
 from items.identifiers import KNOWN_NAMESPACES
 from items.models import (
     ConflictResolution,
     ConflictStatus,
     Event,
-    EventType,
-    EventVisibility,
     Item,
     ItemIdentifier,
     Receipt,
@@ -61,13 +60,25 @@ class ItemFilter(FilterSet):
 
 
 class EventFilter(FilterSet):
+    """``event_type`` and ``visibility`` in any case (as the engine's event routes read them);
+    an unknown one is a 400."""
+
     dfid = django_filters.CharFilter(field_name="item_id")
-    event_type = django_filters.ChoiceFilter(choices=EventType.choices)
-    visibility = django_filters.ChoiceFilter(choices=EventVisibility.choices)
+    event_type = django_filters.CharFilter(method="filter_spelled", help_text="Any case.")
+    visibility = django_filters.CharFilter(method="filter_spelled", help_text="Any case.")
 
     class Meta:
         model = Event
         fields = ["dfid", "event_type", "visibility"]
+
+    FIELDS = {"event_type": EventTypeField, "visibility": EventVisibilityField}
+
+    def filter_spelled(self, queryset: QuerySet[Event], name: str, value: str):
+        stored = choice_parse(self.FIELDS[name], value)
+        if stored is None:
+            valid = ", ".join(str(choice) for choice, _ in self.FIELDS[name]().choices.items())
+            raise ValidationError({name: [f"{value} is not a valid value; valid values: {valid}."]})
+        return queryset.filter(**{name: stored})
 
 
 class ReceiptFilter(FilterSet):

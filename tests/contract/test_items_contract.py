@@ -536,6 +536,8 @@ def test_events_by_type_and_visibility(auth_client, other_client, user):
         assert [e["dfid"] for e in auth_client.get(path).json()] == [item.dfid]
     assert other_client.get("/api/events/type/created").json() == []
     assert_error(auth_client.get("/api/events/type/nonsense"), 400)
+    assert_error(auth_client.get("/api/events?event_type=nonsense"), 400)
+    assert len(auth_client.get("/api/events?event_type=CREATED&visibility=public").json()) == 1
     for path in both_slashes("/api/events/visibility/private"):
         assert [e["visibility"] for e in auth_client.get(path).json()] == ["Private"]
     assert_error(auth_client.get("/api/events/visibility/direct"), 400)

@@ -99,6 +99,7 @@ def test_event_list_filters(auth_client, user):
     assert count("event_type=StatusChanged") == 1
     assert count("visibility=Private") == 1
     assert count("event_type=Created") == 2
+    assert count("event_type=statuschanged&visibility=PUBLIC") == 1
 
 
 @pytest.mark.parametrize("path", ["/api/events", "/api/events/item/{dfid}"])
