@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_r
 
 from accounts.models import User
 from circuits.models import CircuitItem, CircuitMember
-from items.models import Item, ItemContribution, ItemIdentifier
+from items.models import Item, ItemContribution, ItemIdentifier, ItemShare
 
 PERSON_REGISTRIES = frozenset({"cpf", "cnpj", "ie"})
 MASK = "•" * 7
@@ -84,9 +84,9 @@ def _shared_through(held: QuerySet[CircuitItem]) -> Q:
 
 
 def contributions_visible_to(*, user: User) -> QuerySet[ItemContribution]:
-    """Layers ``user`` may see: its own and those shared with circuits it belongs to (and
-    the adopted layer of an item it had added to a circuit before adoption); staff see every
-    layer."""
+    """Layers ``user`` may see: its own, those shared with circuits it belongs to, those of
+    whoever shared the item with it (and the adopted layer of an item it had added to a
+    circuit before adoption); staff see every layer."""
     contributions = ItemContribution.objects.all()
     if user.is_admin:
         return contributions
@@ -95,10 +95,16 @@ def contributions_visible_to(*, user: User) -> QuerySet[ItemContribution]:
     added_before_adoption = CircuitItem.objects.filter(
         item_id=OuterRef("item_id"), added_by=user.pk, added_at_ts__lte=OuterRef("adopted_at_ts")
     )
+    shares = ItemShare.objects.filter(
+        item_id=OuterRef("item_id"), recipient=user, revoked_at__isnull=True
+    )
     return contributions.filter(
         Q(contributor=user)
         | _shared_through(held)
         | Q(adopted_at_ts__isnull=False, contributor__isnull=True) & Exists(added_before_adoption)
+        # an item shared with the user: the sharer's own layers, every layer a staff sharer sees
+        | Exists(shares.filter(shared_by=OuterRef("contributor_id")))
+        | Q(is_base=True) & Exists(shares.filter(shared_by__is_admin=True))
     )
 
 

@@ -346,6 +346,54 @@ class Event(models.Model):
         return f"{self.event_type} {self.item_id}"
 
 
+class ItemShare(models.Model):
+    """One user's read access to an item, given by its creator (or staff) until revoked."""
+
+    share_id = models.CharField(primary_key=True, max_length=64)
+    item = models.ForeignKey(
+        Item, db_column="dfid", on_delete=models.DB_CASCADE, related_name="shares"
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="shared_by",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="item_shares_given",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="recipient_user_id",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="item_shares_received",
+    )
+    permissions = TextArrayField(null=True, blank=True)
+    shared_at = models.BigIntegerField(default=unix_now)
+    revoked_at = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "item_shares"
+        ordering = ["-shared_at", "share_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "recipient"],
+                condition=Q(revoked_at__isnull=True),
+                name="item_shares_one_active",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "item"],
+                condition=Q(revoked_at__isnull=True),
+                name="item_shares_recipient_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} -> {self.recipient_id}"
+
+
 class Receipt(models.Model):
     """Proof that some bytes were received: their SHA-256 and when."""
 

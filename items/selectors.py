@@ -23,6 +23,7 @@ from items.models import (
     Item,
     ItemContribution,
     ItemIdentifier,
+    ItemShare,
     ItemStatus,
     Receipt,
 )
@@ -32,22 +33,28 @@ def _circuit_items_of_member(user: User) -> QuerySet[CircuitItem]:
     return CircuitItem.objects.filter(circuit__members__member=user)
 
 
+def _active_shares_to(user: User) -> QuerySet[ItemShare]:
+    return ItemShare.objects.filter(recipient=user, revoked_at__isnull=True)
+
+
 def items_visible_to(*, user: User) -> QuerySet[Item]:
     """Items ``user`` may see: theirs, those held by a circuit they belong to, those they
-    contributed a layer to; staff see all. An item adopted from V1 has no creator: it is also
-    visible to whoever added it to a circuit (``circuit_items.added_by``). What each viewer is
-    shown of an item is decided per layer (``items.item_view``)."""
+    contributed a layer to, those shared with them; staff see all. An item adopted from V1 has
+    no creator: it is also visible to whoever added it to a circuit (``circuit_items.added_by``).
+    What each viewer is shown of an item is decided per layer (``items.item_view``)."""
     items = Item.objects.all()
     if user.is_admin:
         return items
     held = _circuit_items_of_member(user).values("item_id")
     added = CircuitItem.objects.filter(added_by=user.pk).values("item_id")
     contributed = ItemContribution.objects.filter(contributor=user).values("item_id")
+    shared = _active_shares_to(user).values("item_id")
     return items.filter(
         Q(created_by=user)
         | Q(dfid__in=held)
         | Q(created_by__isnull=True, dfid__in=added)
         | Q(dfid__in=contributed)
+        | Q(dfid__in=shared)
     )
 
 
@@ -62,6 +69,7 @@ def item_is_visible_to(*, user: User, item: Item) -> bool:
             and CircuitItem.objects.filter(item=item, added_by=user.pk).exists()
         )
         or ItemContribution.objects.filter(contributor=user, item=item).exists()
+        or _active_shares_to(user).filter(item=item).exists()
     )
 
 
@@ -273,3 +281,20 @@ def local_duplicate_groups(*, user: User) -> list[LocalDuplicateGroup]:
         )
         for key, value in pairs
     ]
+
+
+def item_share_active(*, item: Item, recipient_id: str) -> ItemShare | None:
+    """The share giving ``recipient_id`` access to ``item``, if there is one."""
+    return ItemShare.objects.filter(
+        item=item, recipient_id=recipient_id, revoked_at__isnull=True
+    ).first()
+
+
+def item_shares_to(*, recipient_id: str) -> QuerySet[ItemShare]:
+    """Active shares to ``recipient_id``, newest first, with their items' identifiers and
+    sources."""
+    return (
+        ItemShare.objects.filter(recipient_id=recipient_id, revoked_at__isnull=True)
+        .select_related("item")
+        .prefetch_related("item__identifiers", "item__source_entries")
+    )

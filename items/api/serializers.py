@@ -21,6 +21,7 @@ from items.models import (
     IdentifierType,
     Item,
     ItemIdentifier,
+    ItemShare,
     Receipt,
     ReceiptIdentifier,
 )
@@ -289,6 +290,40 @@ class ItemSplitSerializer(serializers.Serializer):
 class ItemSplitResultSerializer(serializers.Serializer):
     original_item = ItemSerializer()
     new_item = ItemSerializer()
+
+
+class ItemShareCreateSerializer(serializers.Serializer):
+    recipient_user_id = serializers.CharField(help_text="The user who gets read access.")
+    permissions = serializers.ListField(
+        child=serializers.CharField(), required=False, allow_null=True, help_text="Recorded."
+    )
+
+
+class ItemShareSerializer(serializers.ModelSerializer):
+    dfid = serializers.CharField(source="item_id", read_only=True)
+    recipient_user_id = serializers.CharField(source="recipient_id", read_only=True)
+
+    class Meta:
+        model = ItemShare
+        fields = ["share_id", "dfid", "recipient_user_id", "shared_at"]
+        read_only_fields = fields
+
+
+class ItemSharedWithSerializer(serializers.Serializer):
+    is_shared = serializers.BooleanField()
+    share_id = serializers.CharField(allow_null=True)
+    shared_at = serializers.IntegerField(allow_null=True)
+
+
+class SharedItemSerializer(serializers.ModelSerializer):
+    item = ItemSerializer(read_only=True)
+    shared_by = serializers.CharField(source="shared_by_id", read_only=True)
+    permissions = serializers.ListField(child=serializers.CharField(), allow_null=True)
+
+    class Meta:
+        model = ItemShare
+        fields = ["share_id", "item", "shared_by", "shared_at", "permissions"]
+        read_only_fields = fields
 
 
 class LocalItemCreateSerializer(serializers.Serializer):

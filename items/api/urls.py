@@ -28,5 +28,20 @@ urlpatterns = [
         views.LocalMappingView.as_view(),
         name="item-local-mapping",
     ),
+    re_path(
+        r"^items/shared-to/(?P<user_id>[^/]+)/?$",
+        views.ItemSharesViewSet.as_view({"get": "shared_to"}),
+        name="item-shared-to",
+    ),
+    re_path(
+        r"^items/(?P<dfid>[^/]+)/share/?$",
+        views.ItemSharesViewSet.as_view({"post": "share"}),
+        name="item-share",
+    ),
+    re_path(
+        r"^items/(?P<dfid>[^/]+)/shared-with/(?P<user_id>[^/]+)/?$",
+        views.ItemSharesViewSet.as_view({"get": "shared_with", "delete": "revoke"}),
+        name="item-shared-with",
+    ),
     *router.urls,
 ]

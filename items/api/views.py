@@ -24,12 +24,13 @@ from items import selectors, services
 from items.api import serializers
 from items.api.fields import EventTypeField, EventVisibilityField, choice_parse
 from items.filters import ConflictFilter, EventFilter, ItemFilter
-from items.item_view import items_with_views
+from items.item_view import items_prefetch_views, items_with_views
 from items.models import (
     LOCAL_DFID_PREFIX,
     Event,
     EventVisibility,
     Item,
+    ItemShare,
     Receipt,
     ReceiptIdentifier,
 )
@@ -341,6 +342,85 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def identifier(self, request, key=None, value=None):
         items = self.get_queryset().filter(identifiers__key=key, identifiers__value=value)
         return self._paginated_items(items.distinct())
+
+
+class ItemSharesViewSet(viewsets.GenericViewSet):
+    """Sharing an item with another user: read access, until revoked."""
+
+    serializer_class = serializers.ItemShareSerializer
+    queryset = ItemShare.objects.none()  # every action finds its own objects
+
+    def _item(self, request, dfid: str) -> Item:
+        return selectors.item_get_visible(user=request.user, dfid=dfid)
+
+    @extend_schema(
+        summary="Give another user read access to one of the caller's items",
+        description="Only the item's creator (and staff) share it. The recipient then sees the "
+        "item in every list, search and event route. Sharing again updates the permissions.",
+        request=serializers.ItemShareCreateSerializer,
+        responses=serializers.ItemShareSerializer,
+        examples=[
+            OpenApiExample(
+                "Share",
+                value={"recipient_user_id": "user-6f1c2b3a", "permissions": ["read"]},
+                request_only=True,
+            )
+        ],
+    )
+    def share(self, request, dfid=None):
+        body = serializers.ItemShareCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        share = services.item_share(
+            user=request.user,
+            item=self._item(request, dfid),
+            recipient_user_id=body.validated_data["recipient_user_id"],
+            permissions=body.validated_data.get("permissions"),
+        )
+        return Response(serializers.ItemShareSerializer(share).data)
+
+    @extend_schema(
+        summary="Whether an item is shared with a user",
+        description="For the item's creator, staff, and the user named.",
+        responses=serializers.ItemSharedWithSerializer,
+    )
+    def shared_with(self, request, dfid=None, user_id=None):
+        item = self._item(request, dfid)
+        if not request.user.is_admin and request.user.pk not in (item.created_by_id, user_id):
+            raise exceptions.PermissionDenied(
+                "Only the item's creator sees whom it is shared with."
+            )
+        share = selectors.item_share_active(item=item, recipient_id=user_id)
+        return Response(
+            {
+                "is_shared": share is not None,
+                "share_id": share.share_id if share else None,
+                "shared_at": share.shared_at if share else None,
+            }
+        )
+
+    @extend_schema(
+        summary="Stop sharing an item with a user (DeFarm addition)",
+        description="The engine had no way to take a share back.",
+        responses={204: None},
+    )
+    def revoke(self, request, dfid=None, user_id=None):
+        services.item_share_revoke(
+            user=request.user, item=self._item(request, dfid), recipient_user_id=user_id
+        )
+        return Response(status=204)
+
+    @extend_schema(
+        summary="Items shared with a user (the caller; staff may name anyone)",
+        responses=serializers.SharedItemSerializer(many=True),
+    )
+    def shared_to(self, request, user_id=None):
+        if user_id != request.user.pk and not request.user.is_admin:
+            raise exceptions.PermissionDenied("Only your own shared items are listed.")
+        shares = selectors.item_shares_to(recipient_id=user_id)
+        page = self.paginate_queryset(shares)
+        items_prefetch_views([share.item for share in page], viewer=request.user)
+        answer = serializers.SharedItemSerializer(page, many=True, context={"request": request})
+        return self.get_paginated_response(answer.data)
 
 
 class LocalItemCreateView(APIView):

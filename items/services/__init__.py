@@ -33,6 +33,7 @@ from items.services.local import (
     local_mapping_get,
 )
 from items.services.receipts import receipt_create, receipt_data_hash, receipt_verify
+from items.services.shares import item_share, item_share_revoke
 from items.services.writes import ItemWriteResult, item_hash_compute, item_snapshot
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "item_hash_compute",
     "item_merge",
     "item_merge_into",
+    "item_share",
+    "item_share_revoke",
     "item_snapshot",
     "item_split",
     "item_update",
