@@ -124,6 +124,22 @@ def world(db, settings) -> World:
         )
     )
     world.ids["event_id"] = str(event["event_id"])
+    local_event = ok(
+        client.post(
+            "/api/events/local",
+            {"event_type": "Updated", "visibility": "Private", "metadata": {"scale": 1}},
+            format="json",
+        )
+    )
+    world.ids["local_event_id"] = str(local_event["local_event_id"])
+    receipt = ok(
+        client.post(
+            "/api/receipts",
+            {"data": "d2VpZ2hpbmc=", "identifiers": [{"key": "lot", "value": "LOT-SEC"}]},
+            format="json",
+        )
+    )
+    world.ids["receipt_id"] = str(receipt["id"])
     audit = "/audit/audit"
     audit_event = ok(client.post(f"{audit}/events", AUDIT_EVENT, format="json"))
     world.ids["audit_event_id"] = audit_event["data"]["event_id"]

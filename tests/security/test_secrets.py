@@ -31,7 +31,7 @@ def parameter_values(world) -> dict[str, str]:
     ids = world.ids
     return {
         **ids,
-        "id": ids["event_id"],
+        "id": ids["receipt_id"],
         "user_id": world.owner.user_id,
         "member_id": world.owner.user_id,
         "requester_id": world.owner.user_id,
