@@ -111,12 +111,14 @@ CIRCUIT_ID = OpenApiParameter("circuit_id", str, OpenApiParameter.PATH)
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[CIRCUIT_ID]),
-    create=extend_schema(parameters=[CIRCUIT_ID]),
-    retrieve=extend_schema(parameters=[CIRCUIT_ID]),
-    partial_update=extend_schema(parameters=[CIRCUIT_ID]),
-    update=extend_schema(parameters=[CIRCUIT_ID]),
-    destroy=extend_schema(parameters=[CIRCUIT_ID]),
+    list=extend_schema(summary="List a circuit's webhooks", parameters=[CIRCUIT_ID]),
+    create=extend_schema(summary="Add a webhook to a circuit", parameters=[CIRCUIT_ID]),
+    retrieve=extend_schema(summary="Read a webhook", parameters=[CIRCUIT_ID]),
+    partial_update=extend_schema(
+        summary="Change some fields of a webhook", parameters=[CIRCUIT_ID]
+    ),
+    update=extend_schema(summary="Replace a webhook's settings", parameters=[CIRCUIT_ID]),
+    destroy=extend_schema(summary="Delete a webhook", parameters=[CIRCUIT_ID]),
 )
 class WebhookViewSet(
     mixins.ListModelMixin,
@@ -177,7 +179,11 @@ class WebhookViewSet(
     def perform_destroy(self, instance):
         webhook_delete(webhook=instance, user=self.request.user)
 
-    @extend_schema(parameters=[CIRCUIT_ID], responses=WebhookDeliverySerializer(many=True))
+    @extend_schema(
+        summary="List a webhook's deliveries, newest first",
+        parameters=[CIRCUIT_ID],
+        responses=WebhookDeliverySerializer(many=True),
+    )
     @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
     def deliveries(self, request, circuit_id=None, webhook_id=None):
         webhook = self.get_object()
@@ -190,7 +196,10 @@ class WebhookViewSet(
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     @extend_schema(
-        parameters=[CIRCUIT_ID], request=None, responses={201: WebhookDeliverySerializer}
+        summary="Send a test delivery to a webhook now",
+        parameters=[CIRCUIT_ID],
+        request=None,
+        responses={201: WebhookDeliverySerializer},
     )
     @action(detail=True, methods=["post"], serializer_class=WebhookDeliverySerializer)
     def test(self, request, circuit_id=None, webhook_id=None):

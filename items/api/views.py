@@ -932,6 +932,10 @@ class ReceiptViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self._with_identifier(value=value)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List identifier conflicts (staff)"),
+    retrieve=extend_schema(summary="Read an identifier conflict (staff)"),
+)
 class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Identifier conflicts awaiting (or past) staff review."""
 

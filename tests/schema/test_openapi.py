@@ -179,3 +179,12 @@ def test_docs_pages_load_their_assets_from_this_server(client, page):
         assert asset.startswith("/"), f"{page} loads {asset} from elsewhere"
         if asset.endswith(".js"):
             assert client.get(asset).status_code == 200, asset
+
+
+def test_every_operation_has_a_summary(schema):
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(schema)
+        if not operation.get("summary")
+    ]
+    assert missing == []
