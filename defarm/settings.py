@@ -268,7 +268,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "defarm.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "defarm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "defarm.api.exceptions.exception_handler",
     # JSON in and out (API contract); a form or multipart body gets 415 in the error shape.
     "DEFAULT_PARSER_CLASSES": ["defarm.api.parsers.JSONParser"],

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from defarm.api.envelopes import message, success_data, success_with
 from defarm.api.permissions import IsStaff
+from defarm.api.schema import data_envelope
 from items import selectors, services
 from items.api import serializers
 from items.api.fields import EventTypeField, EventVisibilityField, choice_parse
@@ -428,7 +429,7 @@ class LocalItemCreateView(APIView):
         summary="Create a local item (no DFID yet, free)",
         request=serializers.LocalItemCreateSerializer,
         responses=OpenApiResponse(
-            serializers.LocalItemSerializer,
+            data_envelope(serializers.LocalItemSerializer, name="LocalItemEnvelope"),
             description='`{"success": true, "data": {"local_id", "status": "LocalOnly"}}`',
         ),
         examples=[
@@ -519,7 +520,7 @@ class LocalMappingView(APIView):
     @extend_schema(
         summary="Where a local id points: LocalOnly, or Tokenized with its DFID",
         responses=OpenApiResponse(
-            serializers.LocalMappingSerializer,
+            data_envelope(serializers.LocalMappingSerializer, name="LocalMappingEnvelope"),
             description='`{"success": true, "data": {"local_id", "dfid", "status"}}`',
         ),
     )

@@ -3,6 +3,7 @@ answered them."""
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from circuits.api.serializers.fields import rfc3339
@@ -236,6 +237,7 @@ class PendingItemSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(many=False)  # one envelope holding the page, not a list of envelopes
 class PendingItemsEnvelopeSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     data = PendingItemSerializer(many=True)
