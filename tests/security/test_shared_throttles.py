@@ -96,7 +96,7 @@ def test_the_circuit_password_limit_holds_across_two_gunicorn_workers(two_worker
         public_settings={"access_mode": "protected", "password": "open sesame"},
     )
     _fresh_window(PASSWORD_FAILURE_WINDOW_SECONDS, needed=40)
-    url = f"{two_workers.base}/api/public/circuits/{circuit.circuit_id}"
+    url = f"{two_workers.base}/api/circuits/{circuit.circuit_id}/public"
     attempts = PASSWORD_FAILURES_ALLOWED + 8  # each wrong one costs a password hash
     statuses = _concurrently(
         lambda: _status(url, headers={"X-Circuit-Password": "guess"}), attempts
