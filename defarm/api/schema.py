@@ -189,11 +189,10 @@ class AutoSchema(openapi.AutoSchema):
         return _is_drf_own(type(self.view), "create", mixins.CreateModelMixin)
 
     def _get_response_bodies(self, direction="response"):
-        bodies = super()._get_response_bodies(direction)
         if (
             self.method == "DELETE"
-            and "204" in bodies
+            and not isinstance(self.get_response_serializers(), dict)  # none declared
             and not _is_drf_own(type(self.view), "destroy", mixins.DestroyModelMixin)
         ):
             return {"200": {"description": "Deleted."}}
-        return bodies
+        return super()._get_response_bodies(direction)
