@@ -400,6 +400,17 @@ class StorageStatisticsView(APIView):
         return success_with(statistics=StorageStatisticsDataSerializer(statistics).data)
 
 
+def _managed_circuit(*, user, circuit_id):
+    """The circuit a storage change names, which the caller must hold ManagePermissions in."""
+    if not circuit_id:
+        return None
+    from circuits.permissions import Permission, circuit_get_for_member
+
+    return circuit_get_for_member(
+        user=user, circuit_id=circuit_id, permission=Permission.MANAGE_PERMISSIONS
+    )
+
+
 class StorageMigrateView(APIView):
     @extend_schema(
         summary="Store an item again through another adapter",
@@ -419,18 +430,12 @@ class StorageMigrateView(APIView):
         tags=["storage history"],
     )
     def post(self, request, dfid: str):
-        from circuits.permissions import Permission, circuit_get_for_member
-
         body = StorageHistoryMigrateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         item = item_get_for_storage(user=request.user, dfid=dfid)
-        circuit = None
-        if body.validated_data.get("circuit_id"):
-            circuit = circuit_get_for_member(
-                user=request.user,
-                circuit_id=body.validated_data["circuit_id"],
-                permission=Permission.MANAGE_PERMISSIONS,
-            )
+        circuit = _managed_circuit(
+            user=request.user, circuit_id=body.validated_data.get("circuit_id")
+        )
         record = item_storage_migrate(
             admin_or_user=request.user,
             item=item,
@@ -465,18 +470,12 @@ class StoragePrimaryView(APIView):
         tags=["storage history"],
     )
     def post(self, request, dfid: str):
-        from circuits.permissions import Permission, circuit_get_for_member
-
         body = StoragePrimarySetSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         item = item_get_for_storage(user=request.user, dfid=dfid)
-        circuit = None
-        if body.validated_data.get("circuit_id"):
-            circuit = circuit_get_for_member(
-                user=request.user,
-                circuit_id=body.validated_data["circuit_id"],
-                permission=Permission.MANAGE_PERMISSIONS,
-            )
+        circuit = _managed_circuit(
+            user=request.user, circuit_id=body.validated_data.get("circuit_id")
+        )
         record = item_storage_primary_set(
             user=request.user,
             item=item,
