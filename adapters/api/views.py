@@ -183,6 +183,16 @@ class AdapterHealthView(APIView):
         return success_with(adapter_type=adapter_type, healthy=True, checked_at=checked_at)
 
 
+# PUT and PATCH are the same operation: both change only the fields sent.
+config_change_schema = extend_schema(
+    summary="Change an adapter configuration (fields sent only)",
+    request=AdapterConfigSerializer,
+    responses=AdapterConfigAnswerSerializer,
+    examples=[OpenApiExample("Deactivate", value={"is_active": False}, request_only=True)],
+    tags=["admin"],
+)
+
+
 class AdapterConfigViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -259,13 +269,7 @@ class AdapterConfigViewSet(
             config=self.get_serializer(config).data,
         )
 
-    @extend_schema(
-        summary="Change an adapter configuration (fields sent only)",
-        request=AdapterConfigSerializer,
-        responses=AdapterConfigAnswerSerializer,
-        examples=[OpenApiExample("Deactivate", value={"is_active": False}, request_only=True)],
-        tags=["admin"],
-    )
+    @config_change_schema
     def update(self, request, *args, **kwargs):
         # PUT changes only the fields sent, as the engine's did; PATCH the same.
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
@@ -278,13 +282,7 @@ class AdapterConfigViewSet(
             config=self.get_serializer(config).data,
         )
 
-    @extend_schema(
-        summary="Change an adapter configuration (fields sent only)",
-        request=AdapterConfigSerializer,
-        responses=AdapterConfigAnswerSerializer,
-        examples=[OpenApiExample("Deactivate", value={"is_active": False}, request_only=True)],
-        tags=["admin"],
-    )
+    @config_change_schema
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, **kwargs)
 
