@@ -3,7 +3,19 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.models import (
@@ -12,7 +24,10 @@ from accounts.models import (
     CreditBalance,
     CreditTransaction,
     Notification,
+    Tier,
+    TransactionType,
     User,
+    UserStatus,
     Workspace,
     WorkspaceMember,
 )
@@ -298,3 +313,64 @@ def workspace_stats(*, workspace_ids: list[str]) -> dict[str, dict[str, Any]]:
         for workspace_id, total in rows:
             stats[workspace_id][key] = total
     return stats
+
+
+# --- Staff dashboard ---------------------------------------------------------------------------
+
+ISSUED_TRANSACTION_TYPES = (
+    TransactionType.GRANT,
+    TransactionType.PURCHASE,
+    TransactionType.SUBSCRIPTION,
+    TransactionType.REFUND,
+)
+
+
+def staff_dashboard_stats(*, days: int = 30) -> dict[str, Any]:
+    """Real counts for the staff dashboard in five queries whatever the number of rows:
+    accounts by tier and status (with those created and signed in over the last ``days``
+    days), credits granted (grants, purchases, subscriptions, refunds) and consumed, items,
+    circuits and API-key requests logged over the last ``days`` days."""
+    from circuits.models import Circuit
+    from items.models import Item
+
+    since = unix_now() - days * SECONDS_PER_DAY
+    by_tier = dict.fromkeys((tier.lower() for tier in Tier.values), 0)
+    by_status: dict[str, int] = dict.fromkeys(UserStatus.values, 0)
+    totals = {"users": 0, "new": 0, "active": 0}
+    rows = (
+        User.objects.order_by()
+        .values("tier", "status")
+        .annotate(
+            users=Count("user_id"),
+            new=Count("user_id", filter=Q(created_at_ts__gte=since)),
+            active=Count("user_id", filter=Q(last_login_ts__gte=since)),
+        )
+    )
+    for row in rows:
+        tier = tier_canonical(row["tier"]).lower()
+        by_tier[tier] = by_tier.get(tier, 0) + row["users"]
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["users"]
+        for key in totals:
+            totals[key] += row[key]
+    credits = CreditTransaction.objects.order_by().aggregate(
+        issued=Coalesce(
+            Sum("amount", filter=Q(transaction_type__in=ISSUED_TRANSACTION_TYPES, amount__gt=0)),
+            0,
+        ),
+        consumed=Coalesce(Sum("amount", filter=Q(transaction_type=TransactionType.CONSUMPTION)), 0),
+    )
+    return {
+        "total_users": totals["users"],
+        "users_by_tier": by_tier,
+        "users_by_status": by_status,
+        "total_credits_issued": credits["issued"],
+        "total_credits_consumed": -credits["consumed"],
+        "active_users_last_30_days": totals["active"],
+        "new_users_last_30_days": totals["new"],
+        "total_items": Item.objects.order_by().count(),
+        "total_circuits": Circuit.objects.order_by().count(),
+        "api_requests_last_30_days": ApiKeyUsage.objects.filter(timestamp_ts__gte=since)
+        .order_by()
+        .count(),
+        "generated_at": datetime.now(tz=UTC),
+    }

@@ -613,3 +613,81 @@ class AdminActionListSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     actions = AdminActionSerializer(many=True)
     count = serializers.IntegerField(help_text="Actions in this answer.")
+
+
+class StaffUserDetailSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    user = StaffUserSerializer()
+
+
+class StaffStatusChangedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class StaffCreditTransactionSerializer(serializers.ModelSerializer):
+    """The engine's ``CreditTransaction``."""
+
+    user_id = serializers.CharField(read_only=True)
+    description = serializers.SerializerMethodField()
+    operation_type = serializers.SerializerMethodField(help_text="Not recorded: always null.")
+    operation_id = serializers.SerializerMethodField(help_text="Not recorded: always null.")
+    timestamp = UnixRFC3339Field(source="created_at_ts")
+
+    class Meta:
+        model = CreditTransaction
+        fields = [
+            "transaction_id",
+            "user_id",
+            "amount",
+            "transaction_type",
+            "description",
+            "operation_type",
+            "operation_id",
+            "timestamp",
+            "balance_after",
+        ]
+        read_only_fields = fields
+
+    def get_description(self, ledger_row: CreditTransaction) -> str:
+        return ledger_row.description or ""
+
+    def get_operation_type(self, ledger_row: CreditTransaction) -> str | None:
+        return None
+
+    def get_operation_id(self, ledger_row: CreditTransaction) -> str | None:
+        return None
+
+
+class StaffCreditHistorySerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    user_id = serializers.CharField()
+    transactions = StaffCreditTransactionSerializer(many=True)
+    count = serializers.IntegerField(help_text="Ledger rows in this answer.")
+
+
+class DashboardStatsSerializer(serializers.Serializer):
+    total_users = serializers.IntegerField()
+    users_by_tier = serializers.DictField(
+        child=serializers.IntegerField(), help_text="basic, professional, enterprise, admin."
+    )
+    users_by_status = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Active, Suspended, Banned, ..."
+    )
+    total_credits_issued = serializers.IntegerField(
+        help_text="Credits granted, purchased, subscribed or refunded."
+    )
+    total_credits_consumed = serializers.IntegerField(help_text="Credits spent on operations.")
+    active_users_last_30_days = serializers.IntegerField(help_text="Signed in in 30 days.")
+    new_users_last_30_days = serializers.IntegerField()
+    total_items = serializers.IntegerField()
+    total_circuits = serializers.IntegerField()
+    api_requests_last_30_days = serializers.IntegerField(
+        help_text="Requests made with API keys in 30 days."
+    )
+    generated_at = serializers.DateTimeField()
+
+
+class DashboardStatsEnvelopeSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    stats = DashboardStatsSerializer()

@@ -41,6 +41,9 @@ urlpatterns = [
         name="workspace-member",
     ),
     re_path(rf"^{WORKSPACE}/stats/?$", workspaces({"get": "stats"}), name="workspace-stats"),
+    re_path(
+        r"^admin/dashboard/stats/?$", views.DashboardStatsView.as_view(), name="admin-dashboard"
+    ),
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),

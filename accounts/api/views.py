@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.api import serializers
-from accounts.models import User
+from accounts.models import User, UserStatus
 from accounts.services import api_keys as api_key_services
 from accounts.services import notifications as notification_services
 from accounts.services import staff as staff_services
@@ -555,6 +555,65 @@ class StaffUserViewSet(viewsets.GenericViewSet):
         )
 
     @extend_schema(
+        responses=serializers.StaffUserDetailSerializer,
+        operation_id="api_admin_users_detail",
+        summary="One account (staff)",
+        description="404 `not_found` for an unknown account.",
+    )
+    def retrieve(self, request, user_id=None):
+        user = self._user(user_id)
+        return success_with(user=serializers.StaffUserSerializer(user).data)
+
+    def _set_status(self, request, user_id: str, status: str) -> User:
+        return staff_services.user_set_status(
+            admin=request.user, user=self._user(user_id), status=status
+        )
+
+    @extend_schema(
+        request=None,
+        responses=serializers.StaffStatusChangedSerializer,
+        summary="Freeze an account (staff): it can no longer log in or use its tokens and keys",
+        description="Sets the status to Suspended, ends every session of the account and "
+        "tells its owner. Staff cannot freeze their own account (400).",
+    )
+    @action(detail=True, methods=["put"])
+    def freeze(self, request, user_id=None):
+        self._set_status(request, user_id, UserStatus.SUSPENDED)
+        return success_with(message="User frozen successfully")
+
+    @extend_schema(
+        request=None,
+        responses=serializers.StaffStatusChangedSerializer,
+        summary="Unfreeze an account (staff)",
+        description="Sets the status to Active; tokens issued before the freeze stay refused.",
+    )
+    @action(detail=True, methods=["put"])
+    def unfreeze(self, request, user_id=None):
+        self._set_status(request, user_id, UserStatus.ACTIVE)
+        return success_with(message="User unfrozen successfully")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Rows (default 50)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+        ],
+        responses=serializers.StaffCreditHistorySerializer,
+        summary="An account's credit ledger, newest first (staff)",
+        description="`count` is the number in this answer; `X-Total-Count` the number of "
+        "ledger rows, `Link` the neighbouring pages.",
+    )
+    @action(detail=True, methods=["get"], url_path="credits/history")
+    def credits_history(self, request, user_id=None):
+        user = get_object_or_404(User, pk=user_id)
+        paginator = CreditHistoryPagination()
+        rows = paginator.paginate_queryset(
+            selectors.credit_transactions_for(user=user), request, view=self
+        )
+        data = serializers.StaffCreditTransactionSerializer(rows, many=True).data
+        response = success_with(user_id=user.pk, transactions=data, count=len(data))
+        return _with_paging_headers(response, paginator)
+
+    @extend_schema(
         request=serializers.StaffCreditsSerializer,
         responses=serializers.StaffCreditsResultSerializer,
         examples=[STAFF_CREDITS_EXAMPLE],
@@ -610,6 +669,21 @@ class StaffUserViewSet(viewsets.GenericViewSet):
             successful_count=len(successful),
             failed_count=len(failed),
         )
+
+
+class DashboardStatsView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        responses=serializers.DashboardStatsEnvelopeSerializer,
+        summary="Counts of accounts, credits, items, circuits and API use (staff)",
+        description="Real counts: accounts by tier and status, those created and signed in "
+        "over 30 days, credits granted and consumed; DeFarm adds items, circuits and API-key "
+        "requests over 30 days.",
+    )
+    def get(self, request):
+        stats = selectors.staff_dashboard_stats()
+        return success_with(stats=serializers.DashboardStatsSerializer(stats).data)
 
 
 class AdminActionPagination(LimitOffsetPagination):
