@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from defarm import health
+from defarm.api.docs import redoc_script
 from defarm.api.index import ApiIndexView
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/redoc.standalone.js", redoc_script, name="redoc-script"),
     path("api/", include("accounts.api.urls")),
     path("api/", include("items.api.urls")),
     path("api/", include("circuits.api.urls")),

@@ -44,11 +44,10 @@ def test_landing_page_then_the_admin_shows_the_seeded_items(page, staff):
     expect(page.locator("#content-main")).to_contain_text("Nelore")
 
 
-@pytest.mark.parametrize("path", ["/", "/api/docs/"])
+@pytest.mark.parametrize("path", ["/", "/api/docs/", "/api/redoc/"])
 def test_pages_ask_nothing_of_other_servers(page, live_server, path):
-    """The landing page and the Swagger docs load every asset from here. (Redoc's bundle still
-    asks cdn.redoc.ly for its sidebar logo once the sidebar renders, whatever the page's
-    Content-Security-Policy; its own scripts and styles come from here, see tests/schema.)"""
+    """The landing page and both API references load every asset from here, also what their
+    scripts ask for once they have rendered (Redoc's sidebar logo)."""
     elsewhere = []
     page.on(
         "request",
@@ -60,4 +59,6 @@ def test_pages_ask_nothing_of_other_servers(page, live_server, path):
     )
     page.goto(path)
     page.wait_for_load_state("networkidle")
+    if path == "/api/redoc/":
+        expect(page.locator("img[alt='redocly logo']")).to_be_attached()  # the sidebar rendered
     assert elsewhere == []

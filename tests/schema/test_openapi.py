@@ -181,6 +181,16 @@ def test_docs_pages_load_their_assets_from_this_server(client, page):
             assert client.get(asset).status_code == 200, asset
 
 
+def test_redoc_script_draws_nothing_from_other_servers(client):
+    response = client.get("/api/redoc/redoc.standalone.js")
+    script = response.content.decode()
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert "Redoc" in script
+    assert "cdn.redoc.ly" not in script
+
+
 def test_every_operation_has_a_summary(schema):
     missing = [
         f"{method.upper()} {path}"
