@@ -253,15 +253,16 @@ def _public_settings_open(public_settings: dict[str, Any] | None) -> bool:
 
 def item_get_public(*, dfid: str):
     """The item ``dfid`` when a public circuit holds and publishes it; 404 otherwise."""
-    from circuits.models import CircuitItem
+    from circuits.models import CircuitItem, CircuitPublishedItem
 
-    holdings = CircuitItem.objects.filter(item_id=dfid).select_related("circuit", "item")
+    publishing = CircuitPublishedItem.objects.filter(item_id=dfid).values("circuit_id")
+    holdings = CircuitItem.objects.filter(item_id=dfid, circuit_id__in=publishing).select_related(
+        "circuit", "item"
+    )
     item = None
     public_circuit_ids = []
     for holding in holdings:
-        public_settings = holding.circuit.public_settings or {}
-        published = public_settings.get("published_items") or []
-        if _public_settings_open(public_settings) and dfid in published:
+        if _public_settings_open(holding.circuit.public_settings or {}):
             item = holding.item
             public_circuit_ids.append(holding.circuit_id)
     if item is None:

@@ -142,6 +142,44 @@ class CircuitItem(models.Model):
         return f"{self.item_id} in {self.circuit_id}"
 
 
+class CircuitPublishedItem(models.Model):
+    """An item of the circuit shown on its public page (added after V1; it replaces the
+    ``published_items`` list V1 kept inside ``circuits.public_settings``). Rows are read in
+    ``id`` order, the order the items were published in."""
+
+    id = models.BigAutoField(primary_key=True)
+    circuit = models.ForeignKey(
+        Circuit,
+        db_column="circuit_id",
+        db_index=False,  # the unique (circuit, item) and (circuit, id) indexes lead with it
+        on_delete=models.DB_CASCADE,
+        related_name="published_items",
+    )
+    # Without a constraint: lists adopted from V1 may name DFIDs that are no items.
+    item = models.ForeignKey(
+        "items.Item",
+        db_column="dfid",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    published_by = models.CharField(max_length=255, null=True, blank=True)
+    published_at_ts = models.BigIntegerField(default=unix_now)
+
+    class Meta:
+        db_table = "circuit_published_items"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["circuit", "id"], name="circuit_published_order_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circuit", "item"], name="circuit_published_items_circuit_dfid_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} published in {self.circuit_id}"
+
+
 class OperationType(models.TextChoices):
     PUSH = "Push"
     PULL = "Pull"

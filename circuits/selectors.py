@@ -19,6 +19,7 @@ from circuits.models import (
     CircuitMember,
     CircuitOperation,
     CircuitPendingItem,
+    CircuitPublishedItem,
     CircuitStatus,
     JoinRequestStatus,
     PendingItemStatus,
@@ -32,7 +33,7 @@ from items.models import Event, EventVisibility, Item
 
 def _with_members(circuits: QuerySet[Circuit]) -> QuerySet[Circuit]:
     """Members (their users prefetched, not joined, so a V1 member row whose user does not
-    exist still shows), custom roles and pending join requests."""
+    exist still shows), custom roles, pending join requests and published items."""
     return circuits.prefetch_related(
         Prefetch("members", queryset=CircuitMember.objects.order_by("joined_at_ts", "id")),
         "members__member",
@@ -44,6 +45,24 @@ def _with_members(circuits: QuerySet[Circuit]) -> QuerySet[Circuit]:
             ),
             to_attr="pending_join_requests",
         ),
+        Prefetch(
+            "published_items",
+            queryset=CircuitPublishedItem.objects.only("id", "circuit_id", "item_id"),
+            to_attr="published_rows",
+        ),
+    )
+
+
+def circuit_published_dfids(*, circuit: Circuit) -> list[str]:
+    """The DFIDs the circuit publishes, in the order they were published (from the
+    ``published_rows`` prefetch when the circuit came through ``_with_members``)."""
+    rows = getattr(circuit, "published_rows", None)
+    if rows is not None:
+        return [row.item_id for row in rows]
+    return list(
+        CircuitPublishedItem.objects.filter(circuit=circuit)
+        .order_by("id")
+        .values_list("item_id", flat=True)
     )
 
 
@@ -309,7 +328,7 @@ def circuit_public_get(*, circuit_id, password: str | None) -> PublicCircuit:
     member_count = CircuitMember.objects.filter(circuit=circuit).count()
     if not accessible:
         return PublicCircuit(circuit, settings, [], member_count, False)
-    published = settings.get("published_items") or []
+    published = CircuitPublishedItem.objects.filter(circuit=circuit).values("item_id")
     in_circuit = CircuitItem.objects.filter(circuit=circuit, item_id__in=published).values(
         "item_id"
     )

@@ -15,7 +15,13 @@ from circuits.configs import (
     post_action_settings_clean,
     public_settings_clean,
 )
-from circuits.models import Circuit, CircuitItem, CircuitMember, CircuitStatus
+from circuits.models import (
+    Circuit,
+    CircuitItem,
+    CircuitMember,
+    CircuitPublishedItem,
+    CircuitStatus,
+)
 from circuits.permissions import ALL_PERMISSIONS, Role
 from defarm.api.exceptions import Conflict
 from defarm.timeutils import unix_now
@@ -104,7 +110,7 @@ def circuit_create(
     public = None
     if public_settings is not None:
         public = public_settings_clean(public_settings)
-        if public["published_items"]:
+        if public.pop("published_items"):
             raise exceptions.ValidationError(
                 {"published_items": ["A new circuit holds no items to publish yet."]}
             )
@@ -254,11 +260,12 @@ def circuit_set_adapter(
 def circuit_set_public_settings(
     *, circuit: Circuit, actor: User, public_settings: dict[str, Any]
 ) -> Circuit:
-    """Replace the public settings. Published items must be items of the circuit; each item
-    newly published sends ``item_published`` after commit."""
+    """Replace the public settings and the list of published items (kept in
+    ``circuit_published_items``, in the order given). Published items must be items of the
+    circuit; each item newly published sends ``item_published`` after commit."""
     circuit = circuit_lock(circuit=circuit)
     cleaned = public_settings_clean(public_settings, current=circuit.public_settings)
-    published = list(dict.fromkeys(cleaned["published_items"]))
+    published = list(dict.fromkeys(cleaned.pop("published_items")))
     in_circuit = set(
         CircuitItem.objects.filter(circuit=circuit, item_id__in=published).values_list(
             "item_id", flat=True
@@ -269,12 +276,10 @@ def circuit_set_public_settings(
         raise exceptions.ValidationError(
             {"published_items": [f"Not items of this circuit: {', '.join(missing)}."]}
         )
-    cleaned["published_items"] = published
-    previously = set((circuit.public_settings or {}).get("published_items") or [])
     circuit.public_settings = cleaned
     circuit.last_modified_ts = unix_now()
     circuit.save(update_fields=["public_settings", "last_modified_ts", "updated_at"])
-    newly = [dfid for dfid in published if dfid not in previously]
+    newly = _published_items_replace(circuit=circuit, dfids=published, actor=actor)
     if newly:
         items = list(Item.objects.filter(pk__in=newly))
 
@@ -286,3 +291,37 @@ def circuit_set_public_settings(
 
         transaction.on_commit(send)
     return circuit
+
+
+def _published_items_replace(*, circuit: Circuit, dfids: list[str], actor: User) -> list[str]:
+    """Make the circuit's published items exactly ``dfids`` in that order; returns the DFIDs
+    that were not published before. Rows already in that order stay as they are; otherwise the
+    list is rewritten, keeping when and by whom each remaining item was first published."""
+    current = list(
+        CircuitPublishedItem.objects.filter(circuit=circuit).values_list(
+            "item_id", "published_by", "published_at_ts"
+        )
+    )
+    known = {dfid: (published_by, at) for dfid, published_by, at in current}
+    newly = [dfid for dfid in dfids if dfid not in known]
+    wanted = set(dfids)
+    kept = [dfid for dfid, _, _ in current if dfid in wanted]
+    if kept == dfids[: len(kept)]:  # the kept rows are a prefix in order: remove and append
+        CircuitPublishedItem.objects.filter(circuit=circuit).exclude(item_id__in=dfids).delete()
+        rewrite = dfids[len(kept) :]
+    else:
+        CircuitPublishedItem.objects.filter(circuit=circuit).delete()
+        rewrite = dfids
+    now = unix_now()
+    CircuitPublishedItem.objects.bulk_create(
+        [
+            CircuitPublishedItem(
+                circuit=circuit,
+                item_id=dfid,
+                published_by=known.get(dfid, (actor.pk, now))[0],
+                published_at_ts=known.get(dfid, (actor.pk, now))[1],
+            )
+            for dfid in rewrite
+        ]
+    )
+    return newly

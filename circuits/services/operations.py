@@ -34,6 +34,7 @@ from circuits.models import (
     CircuitItem,
     CircuitOperation,
     CircuitPendingItem,
+    CircuitPublishedItem,
     OperationStatus,
     OperationType,
     PendingItemStatus,
@@ -286,12 +287,13 @@ def _complete_push(
         extra_details=extra_details,
     )
     after.add(signals.item_pushed, circuit=circuit, item=item, user=requester, operation=operation)
-    public = circuit.public_settings or {}
-    if public.get("auto_publish_pushed_items"):
-        published = list(public.get("published_items") or [])
-        if item.pk not in published:
-            circuit.public_settings = {**public, "published_items": [*published, item.pk]}
-            circuit.save(update_fields=["public_settings", "updated_at"])
+    if (circuit.public_settings or {}).get("auto_publish_pushed_items"):
+        _, published = CircuitPublishedItem.objects.get_or_create(
+            circuit=circuit,
+            item=item,
+            defaults={"published_by": requester.pk, "published_at_ts": now},
+        )
+        if published:
             after.add(
                 signals.item_published,
                 circuit=circuit,
@@ -322,13 +324,7 @@ def _complete_pull(
             code="item_not_in_circuit",
             status_code=404,
         )
-    public = circuit.public_settings or {}
-    if item.pk in (public.get("published_items") or []):
-        circuit.public_settings = {
-            **public,
-            "published_items": [dfid for dfid in public["published_items"] if dfid != item.pk],
-        }
-        circuit.save(update_fields=["public_settings", "updated_at"])
+    CircuitPublishedItem.objects.filter(circuit=circuit, item=item).delete()
     _operation_complete(
         circuit=circuit,
         operation=operation,

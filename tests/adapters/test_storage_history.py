@@ -11,7 +11,7 @@ from adapters.models import AdapterConfig, StorageHistory
 from adapters.selectors import local_store_root
 from adapters.services import circuit_storage_check, item_store_for_circuit
 from circuits import signals
-from circuits.models import Circuit
+from circuits.models import Circuit, CircuitPublishedItem
 from tests.accounts.factories import UserFactory
 from tests.adapters.factories import (
     CircuitFactory,
@@ -210,11 +210,10 @@ def test_public_storage_history_only_for_published_items(api_client, user):
     )
     published = ItemFactory(created_by=user)
     hidden = ItemFactory(created_by=user)
-    circuit.public_settings["published_items"] = [published.dfid]
-    circuit.save()
     for item in (published, hidden):
         circuit_hold(circuit, item)
         push_signal(circuit, item, user)
+    CircuitPublishedItem.objects.create(circuit=circuit, item=published)
 
     response = api_client.get(f"/api/public/storage-history/{published.dfid}")
     assert response.status_code == 200

@@ -7,6 +7,7 @@ from circuits.models import (
     CircuitItem,
     CircuitOperation,
     CircuitPendingItem,
+    CircuitPublishedItem,
     CircuitStatus,
     OperationStatus,
 )
@@ -477,12 +478,13 @@ def test_auto_publish_pushed_items(
     item = item_for(user)
     with django_capture_on_commit_callbacks(execute=True):
         auth_client.post(circuit_url(circuit, f"/push/{item.dfid}"))
-    circuit.refresh_from_db()
-    assert circuit.public_settings["published_items"] == [item.dfid]
+    assert auth_client.get(circuit_url(circuit)).json()["public_settings"]["published_items"] == [
+        item.dfid
+    ]
     assert [name for name, _ in received] == ["item_pushed", "item_published"]
     auth_client.post(circuit_url(circuit, f"/pull/{item.dfid}"))
-    circuit.refresh_from_db()
-    assert circuit.public_settings["published_items"] == []
+    assert auth_client.get(circuit_url(circuit)).json()["public_settings"]["published_items"] == []
+    assert not CircuitPublishedItem.objects.filter(circuit=circuit).exists()
 
 
 def test_items_operations_and_activities_lists(auth_client, user, circuit):

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from adapters.api.fields import AdapterTypeField
+from circuits import selectors
 from circuits.api.serializers.fields import (
     AccessModeField,
     ExportPermissionsField,
@@ -133,6 +134,8 @@ class PublicSettingsSerializer(serializers.Serializer):
     public_since = serializers.CharField(allow_null=True, help_text="RFC 3339.")
 
     def to_representation(self, settings: dict) -> dict[str, Any]:
+        """``settings`` is the stored JSON with ``published_items`` set from the circuit's
+        published item rows (``CircuitSerializer`` adds them)."""
         export = settings.get("export_permissions")
         return {
             "access_mode": str(settings.get("access_mode") or "public").capitalize(),
@@ -210,7 +213,12 @@ class CircuitSerializer(serializers.Serializer):
             ],
             "custom_roles": [CustomRoleSerializer().to_representation(role) for role in roles],
             "public_settings": (
-                PublicSettingsSerializer().to_representation(circuit.public_settings)
+                PublicSettingsSerializer().to_representation(
+                    {
+                        **circuit.public_settings,
+                        "published_items": selectors.circuit_published_dfids(circuit=circuit),
+                    }
+                )
                 if circuit.public_settings
                 else None
             ),
