@@ -120,19 +120,31 @@ CATTLE = (
 # Events per SISBOV: (activity, metadata).
 CATTLE_EVENTS = {
     "BR510792500001": (
-        ("vaccination", {"vaccine": "Foot-and-mouth (aftosa)", "dose_ml": 5, "date": "2025-05-10"}),
-        ("weighing", {"weight_kg": 312.5, "date": "2025-06-01"}),
         (
-            "movement",
-            {"from": "Fazenda Boa Vista", "to": "Confinamento Sorriso", "gta": "MT-221947"},
+            EventType.VACCINATED,
+            {"vaccine": "Foot-and-mouth (aftosa)", "dose_ml": 5, "date": "2025-05-10"},
+        ),
+        (EventType.WEIGHED, {"weight_kg": 312.5, "date": "2025-06-01"}),
+        (
+            EventType.MOVED,
+            {
+                "from": "Fazenda Boa Vista",
+                "to": "Confinamento Sorriso",
+                "transport_document": "GTA MT-221947",
+            },
         ),
     ),
     "BR510792500002": (
-        ("vaccination", {"vaccine": "Brucellosis (B19)", "dose_ml": 2, "date": "2025-05-10"}),
-        ("weighing", {"weight_kg": 348.0, "date": "2025-06-01"}),
+        (
+            EventType.VACCINATED,
+            {"vaccine": "Brucellosis (B19)", "dose_ml": 2, "date": "2025-05-10"},
+        ),
+        (EventType.WEIGHED, {"weight_kg": 348.0, "date": "2025-06-01"}),
     ),
-    "BR510792500003": (("weighing", {"weight_kg": 295.2, "date": "2025-06-01"}),),
-    "BR520870700001": (("vaccination", {"vaccine": "Rabies", "dose_ml": 2, "date": "2025-04-22"}),),
+    "BR510792500003": ((EventType.WEIGHED, {"weight_kg": 295.2, "date": "2025-06-01"}),),
+    "BR520870700001": (
+        (EventType.VACCINATED, {"vaccine": "Rabies", "dose_ml": 2, "date": "2025-04-22"}),
+    ),
 }
 
 COOPERATIVE = "Cooperativa Vale do Teles Pires"
@@ -278,13 +290,13 @@ def demo_seed() -> DemoSummary:
 
     owners = {sisbov: owner for owner, sisbov, _, _ in CATTLE}
     for sisbov, events in CATTLE_EVENTS.items():
-        for activity, metadata in events:
+        for event_type, metadata in events:
             event_record(
                 item=cattle[sisbov],
-                event_type=EventType.UPDATED,
+                event_type=event_type,
                 user=users[owners[sisbov]],
                 source="demo",
-                metadata={"activity": activity, **metadata},
+                metadata=metadata,
                 visibility=EventVisibility.PUBLIC,
             )
 

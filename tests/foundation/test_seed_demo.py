@@ -81,8 +81,8 @@ def test_the_supply_chain_has_something_of_everything():
     assert circuit.pending_items.filter(status="Pending").count() == 1, "an approval waits"
     sisbov = ItemIdentifier.objects.filter(namespace="bovino", key="sisbov")
     assert sisbov.count() == 5
-    activities = {event.metadata.get("activity") for event in Event.objects.all()}
-    assert {"vaccination", "weighing", "movement"} <= activities
+    event_types = set(Event.objects.values_list("event_type", flat=True))
+    assert {"Vaccinated", "Weighed", "Moved"} <= event_types
     first = sisbov.get(value="BR510792500001").item
     assert first.storage_history.count() == 2
     key = ApiKey.objects.get(user__username="pullet")
