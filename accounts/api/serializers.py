@@ -373,6 +373,11 @@ class MarkedReadSerializer(serializers.Serializer):
     marked_read = serializers.IntegerField()
 
 
+class SuccessMessageSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+
+
 class UnreadCountSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     unread_count = serializers.IntegerField()

@@ -272,6 +272,15 @@ class NotificationViewSet(viewsets.GenericViewSet):
         return success_data(serializers.NotificationSerializer(notification).data)
 
     @extend_schema(
+        responses=serializers.SuccessMessageSerializer,
+        summary="Delete one of the caller's notifications",
+        description="Another user's notification, or one that does not exist, is a 404.",
+    )
+    def destroy(self, request, notification_id=None):
+        notification_services.notification_delete(notification=self.get_object())
+        return success_with(message="Notification deleted successfully")
+
+    @extend_schema(
         request=None,
         responses=serializers.MarkedReadSerializer,
         summary="Mark all the caller's notifications read",

@@ -79,3 +79,7 @@ def notifications_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, is_read=False).update(
         is_read=True, read_at_ts=unix_now()
     )
+
+
+def notification_delete(*, notification: Notification) -> None:
+    notification.delete()

@@ -3,6 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Notification
+from tests.accounts.conftest import key_client
 from tests.accounts.factories import NotificationFactory
 from tests.accounts.test_auth_api import assert_error
 
@@ -55,3 +56,28 @@ def test_list_query_count_does_not_grow(auth_client, user):
         return len(queries)
 
     assert query_count(3) == query_count(30)
+
+
+def test_delete_own_notification(auth_client, user):
+    mine, kept = NotificationFactory.create_batch(2, user=user)
+    response = auth_client.delete(f"/api/notifications/{mine.pk}")
+    assert response.status_code == 200
+    assert response.json() == {"success": True, "message": "Notification deleted successfully"}
+    assert list(Notification.objects.filter(user=user)) == [kept]
+    assert_error(auth_client.delete(f"/api/notifications/{mine.pk}/"), 404, "not_found")
+
+
+def test_delete_someone_elses_notification_is_404(auth_client, api_client, other_user):
+    theirs = NotificationFactory(user=other_user)
+    assert_error(auth_client.delete(f"/api/notifications/{theirs.pk}"), 404, "not_found")
+    assert api_client.delete(f"/api/notifications/{theirs.pk}").status_code == 401
+    assert Notification.objects.filter(pk=theirs.pk).exists()
+
+
+def test_delete_needs_a_key_that_may_write(user, make_key):
+    notification = NotificationFactory(user=user)
+    _, read_only = make_key(permissions=["read"])
+    assert key_client(read_only).delete(f"/api/notifications/{notification.pk}").status_code == 403
+    _, writer = make_key(permissions=["read", "write"])
+    assert key_client(writer).delete(f"/api/notifications/{notification.pk}").status_code == 200
+    assert not Notification.objects.filter(pk=notification.pk).exists()
