@@ -24,6 +24,7 @@ from circuits.models import (
     JoinRequestStatus,
     PendingItemStatus,
     WebhookConfig,
+    WebhookDelivery,
 )
 from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
@@ -98,6 +99,28 @@ def circuit_with_webhooks(*, circuit: Circuit) -> Circuit:
         WebhookConfig.objects.filter(circuit=circuit).order_by("created_at_ts", "webhook_id")
     )
     return circuit
+
+
+def circuit_webhook_get(*, circuit: Circuit, webhook_id) -> WebhookConfig:
+    """One webhook of ``circuit``; 404 for an id that is no webhook of it."""
+    webhook = (
+        WebhookConfig.objects.filter(circuit=circuit, pk=webhook_id).first()
+        if _is_uuid(webhook_id)
+        else None
+    )
+    if webhook is None:
+        raise exceptions.NotFound("Webhook not found.")
+    return webhook
+
+
+def circuit_webhook_deliveries_list(
+    *, circuit: Circuit, webhook_id=None
+) -> QuerySet[WebhookDelivery]:
+    """Deliveries of ``circuit``'s webhooks (of one when ``webhook_id``), newest first."""
+    deliveries = WebhookDelivery.objects.filter(webhook__circuit=circuit)
+    if webhook_id is not None:
+        deliveries = deliveries.filter(webhook_id=webhook_id)
+    return deliveries.select_related("webhook").order_by("-created_at_ts", "delivery_id")
 
 
 def circuit_detail(*, circuit: Circuit) -> Circuit:

@@ -8,10 +8,8 @@ from circuits.api.views.activities import ActivityViewSet
 from circuits.api.views.circuits import CircuitViewSet
 from circuits.api.views.members import JoinRequestViewSet, MemberViewSet, RoleViewSet
 from circuits.api.views.operations import OperationViewSet, PendingItemViewSet, PushPullViewSet
-from circuits.api.views.post_actions import PostActionViewSet
+from circuits.api.views.post_actions import PostActionViewSet, PostActionWebhookViewSet
 from circuits.api.views.public import PublicCircuitView, PublicJoinViewSet
-from circuits.api.webhooks import WebhookViewSet
-from defarm.api.routers import OptionalSlashRouter
 
 CIRCUIT = r"circuits/(?P<circuit_id>[^/]+)"
 
@@ -27,8 +25,7 @@ join_requests = JoinRequestViewSet.as_view
 operations = OperationViewSet.as_view
 pending_items = PendingItemViewSet.as_view
 
-router = OptionalSlashRouter()
-router.register(rf"{CIRCUIT}/webhooks", WebhookViewSet, basename="circuit-webhook")
+webhooks = PostActionWebhookViewSet.as_view
 
 urlpatterns = [
     # §8.9 circuits
@@ -69,6 +66,26 @@ urlpatterns = [
         rf"{CIRCUIT}/post-actions",
         PostActionViewSet.as_view({"get": "retrieve", "put": "update"}),
         "circuit-post-actions",
+    ),
+    route(
+        rf"{CIRCUIT}/post-actions/webhooks",
+        webhooks({"post": "create"}),
+        "circuit-post-action-webhooks",
+    ),
+    route(
+        rf"{CIRCUIT}/post-actions/webhooks/(?P<webhook_id>[^/]+)",
+        webhooks({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        "circuit-post-action-webhook",
+    ),
+    route(
+        rf"{CIRCUIT}/post-actions/webhooks/(?P<webhook_id>[^/]+)/test",
+        webhooks({"post": "test"}),
+        "circuit-post-action-webhook-test",
+    ),
+    route(
+        rf"{CIRCUIT}/post-actions/deliveries",
+        webhooks({"get": "deliveries"}),
+        "circuit-post-action-deliveries",
     ),
     route(rf"{CIRCUIT}/adapter", circuits({"get": "adapter", "put": "adapter"}), "circuit-adapter"),
     route(rf"{CIRCUIT}/items", circuits({"get": "items"}), "circuit-items"),
@@ -159,6 +176,4 @@ urlpatterns = [
         ActivityViewSet.as_view({"get": "of_user"}),
         "activity-user",
     ),
-    # DeFarm's additions
-    *router.urls,
 ]

@@ -98,18 +98,19 @@ def world(db, settings) -> World:
 
     webhook = ok(
         client.post(
-            f"/api/circuits/{circuit_id}/webhooks",
+            f"/api/circuits/{circuit_id}/post-actions/webhooks",
             {
                 "name": "ERP",
                 "url": "http://127.0.0.1:9/hook",
                 "trigger_events": ["item_pushed"],
-                "auth_type": "bearer",
-                "auth_config": {"token": WEBHOOK_TOKEN, "signing_secret": WEBHOOK_SIGNING_SECRET},
+                "auth_type": "BearerToken",
+                "auth_credentials": WEBHOOK_TOKEN,
+                "signing_secret": WEBHOOK_SIGNING_SECRET,
             },
             format="json",
         )
     )
-    world.ids["webhook_id"] = str(webhook["webhook_id"])
+    world.ids["webhook_id"] = str(webhook["data"]["id"])
 
     key = ok(client.post("/api/api-keys", {"name": "ERP sync"}, format="json"))
     world.api_key = key["api_key"]

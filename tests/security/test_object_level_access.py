@@ -71,13 +71,21 @@ ID_ENDPOINTS = [
     ("post", "/api/circuits/{circuit_id}/roles", {"role_name": "Spy", "permissions": ["pull"]}),
     ("put", "/api/circuits/{circuit_id}/roles/Spy", {"permissions": ["pull"]}),
     ("delete", "/api/circuits/{circuit_id}/roles/Spy", None),
-    ("get", "/api/circuits/{circuit_id}/webhooks", None),
-    ("post", "/api/circuits/{circuit_id}/webhooks", {"name": "x", "url": "http://127.0.0.1:9/"}),
-    ("get", "/api/circuits/{circuit_id}/webhooks/{webhook_id}", None),
-    ("patch", "/api/circuits/{circuit_id}/webhooks/{webhook_id}", {"url": "http://127.0.0.1:8/"}),
-    ("delete", "/api/circuits/{circuit_id}/webhooks/{webhook_id}", None),
-    ("get", "/api/circuits/{circuit_id}/webhooks/{webhook_id}/deliveries", None),
-    ("post", "/api/circuits/{circuit_id}/webhooks/{webhook_id}/test", {}),
+    ("get", "/api/circuits/{circuit_id}/post-actions", None),
+    (
+        "post",
+        "/api/circuits/{circuit_id}/post-actions/webhooks",
+        {"name": "x", "url": "http://127.0.0.1:9/"},
+    ),
+    ("get", "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}", None),
+    (
+        "put",
+        "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}",
+        {"url": "http://127.0.0.1:8/"},
+    ),
+    ("delete", "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}", None),
+    ("get", "/api/circuits/{circuit_id}/post-actions/deliveries", None),
+    ("post", "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}/test", {}),
     ("get", "/api/api-keys/{key_id}", None),
     ("patch", "/api/api-keys/{key_id}", {"name": "mine now"}),
     ("delete", "/api/api-keys/{key_id}", None),
@@ -135,10 +143,10 @@ def test_another_users_objects_are_not_found_and_stay_unchanged(world, intruder,
     assert key.name == "ERP sync"
     assert not Notification.objects.get(pk=world.ids["notification_id"]).is_read
     webhook = world.owner_client.get(
-        "/api/circuits/{circuit_id}/webhooks/{webhook_id}".format(**world.ids)
+        "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}".format(**world.ids)
     )
     assert webhook.status_code == 200
-    assert webhook.json()["url"] == "http://127.0.0.1:9/hook"
+    assert webhook.json()["data"]["url"] == "http://127.0.0.1:9/hook"
 
 
 def test_the_owner_reaches_the_same_objects(world):
@@ -149,7 +157,7 @@ def test_the_owner_reaches_the_same_objects(world):
         "/api/items/mapping/{local_id}",
         "/api/events/{event_id}",
         "/api/circuits/{circuit_id}",
-        "/api/circuits/{circuit_id}/webhooks/{webhook_id}",
+        "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}",
         "/api/api-keys/{key_id}",
         "/api/api-keys/{key_id}/usage",
     ]:

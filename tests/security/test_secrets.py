@@ -78,11 +78,14 @@ def test_the_api_key_is_shown_once_at_creation_and_never_again(world):
 
 
 def test_the_webhook_answer_hides_its_credentials(world):
-    path = "/api/circuits/{circuit_id}/webhooks/{webhook_id}".format(**world.ids)
+    path = "/api/circuits/{circuit_id}/post-actions/webhooks/{webhook_id}".format(**world.ids)
     body = world.owner_client.get(path).content.decode()
-    patched = world.owner_client.patch(path, {"name": "ERP 2"}, format="json").content.decode()
+    changed = world.owner_client.put(path, {"name": "ERP 2"}, format="json").content.decode()
+    settings = world.owner_client.get(
+        "/api/circuits/{circuit_id}/post-actions".format(**world.ids)
+    ).content.decode()
 
-    for text in (body, patched):
+    for text in (body, changed, settings):
         assert world.secrets["webhook token"] not in text
         assert world.secrets["webhook signing secret"] not in text
 
