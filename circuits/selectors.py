@@ -322,6 +322,18 @@ def _public_settings_open(settings: dict | None) -> bool:
     )
 
 
+def circuit_public_without_password(circuit: Circuit) -> bool:
+    """Whether anyone may read ``circuit``'s published items now without a password: public
+    settings enabled in ``public`` mode, or ``scheduled`` from their date on; not archived."""
+    settings = circuit.public_settings
+    if circuit.status == CircuitStatus.ARCHIVED or not _public_settings_open(settings):
+        return False
+    if settings.get("access_mode") == "scheduled":
+        public_from = settings.get("public_from_ts")
+        return public_from is not None and public_from <= unix_now()
+    return settings.get("access_mode") == "public"
+
+
 def circuit_public_get(*, circuit_id, password: str | None) -> PublicCircuit:
     """The public page of a circuit: 404 unless it has enabled public settings. Its published
     items (with their Public events) show when the page is accessible: from the scheduled date

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("items.api.urls")),
     path("api/", include("circuits.api.urls")),
     path("api/", include("adapters.api.urls")),
+    path("api/", include("items.integrity.api.urls")),
     path("audit/audit/", include("audit.api.urls")),
     path("", include("accounts.api.root_urls")),
 ]
