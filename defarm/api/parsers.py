@@ -42,3 +42,13 @@ class JSONParser(parsers.JSONParser):
                 f"JSON parse error - the body nests deeper than {MAX_JSON_DEPTH} levels."
             )
         return data
+
+
+class CsvParser(parsers.BaseParser):
+    """A ``text/csv`` body, left unread: the view gets the request stream and reads it as it
+    needs (a large file is never held in memory)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream if stream is not None else b""

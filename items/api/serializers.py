@@ -265,6 +265,28 @@ class ItemBatchResponseSerializer(serializers.Serializer):
     results = ItemBatchResultSerializer(many=True)
 
 
+class ItemImportFileSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The CSV file (UTF-8, a header row first).")
+
+
+class ItemImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The row's line in the file (the header is 1).")
+    status = serializers.CharField(help_text="invalid or conflict")
+    error = serializers.CharField()
+    conflict_id = serializers.UUIDField(required=False)
+    conflicting_dfids = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ItemImportReportSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Data rows read (rows of empty cells skipped).")
+    created = serializers.IntegerField()
+    enriched = serializers.IntegerField()
+    conflicts = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    errors = ItemImportErrorSerializer(many=True, help_text="Failed rows, the first 1,000.")
+    errors_truncated = serializers.BooleanField(help_text="More rows failed than are listed.")
+
+
 class ItemStatsSerializer(serializers.Serializer):
     total_items = serializers.IntegerField()
     active_items = serializers.IntegerField()

@@ -13,12 +13,13 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import exceptions, mixins, parsers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from defarm.api.envelopes import message, success_data, success_with
+from defarm.api.parsers import CsvParser
 from defarm.api.permissions import IsStaff
 from defarm.api.schema import data_envelope
 from items import selectors, services
@@ -75,6 +76,29 @@ otherwise a new DFID is issued and charged (item-creation credits, **402** when 
 Canonical identifiers that point at two or more existing items are a **409** `conflict` naming
 the DFIDs and the `conflict_id` staff resolve. `source_entry` (optional) is recorded in the
 item's `source_entries`.
+"""
+
+
+ITEM_IMPORT_DESCRIPTION = """
+DeFarm's own route (not in the earlier engine). The body is the CSV file itself
+(`Content-Type: text/csv`) or a `multipart/form-data` upload in the field `file`. It is read
+as it arrives and imported in chunks of 1,000 rows, each chunk one transaction; every row is
+processed as `POST /api/items` (deduplication by canonical identifier, conflicts, credits, tier
+limit, events).
+
+The first row names the columns: `canonical:<key>` or `canonical:<namespace>:<key>` (a
+Canonical identifier; the key is its registry: sisbov, cpf, cnpj, car, rfid ...), `id:<key>` or
+`id:<namespace>:<key>` (a Contextual identifier), `namespace` (the namespace of the row's
+identifiers that name none; default `generic`), `data:<name>` (an `enriched_data` key, as
+text), `json:<name>` (an `enriched_data` key whose cell is a JSON value) and `source_entry` (a
+data-lake entry UUID). An empty cell adds nothing; a row needs one identifier; rows of empty
+cells are skipped. A bad header is a **400** and nothing is written.
+
+The answer counts the rows created, enriched, in conflict and invalid, and lists failed rows
+(the first 1,000) with their `line` (the header is line 1). A failed row writes nothing; the
+others go on. When a chunk cannot be paid (**402**) or passes the tier's monthly items
+(**403**), or the file stops being UTF-8 CSV (**400**), the import stops: the error's
+`details` give `first_line_not_imported` and what was imported before.
 """
 
 
@@ -163,13 +187,15 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         rows: list[dict[str, Any]] = [{} for _ in elements]
         valid_positions: list[int] = []
         valid: list[dict[str, Any]] = []
+        element_serializer = serializers.ItemCreateSerializer()  # its fields are built once
         for index, element in enumerate(elements):
-            parsed = serializers.ItemCreateSerializer(data=element)
-            if parsed.is_valid():
-                valid_positions.append(index)
-                valid.append(dict(parsed.validated_data))
+            try:
+                validated = element_serializer.run_validation(element)
+            except exceptions.ValidationError as error:
+                rows[index] = {"status": "invalid", "error": _error_text(error.detail)}
             else:
-                rows[index] = {"status": "invalid", "error": _error_text(parsed.errors)}
+                valid_positions.append(index)
+                valid.append(dict(validated))
         results = services.items_create_bulk(user=request.user, items=valid) if valid else []
         for result in results:
             rows[valid_positions[result.index]] = result.as_dict()
@@ -196,6 +222,42 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "results": answer_rows,
             }
         )
+
+    @extend_schema(
+        summary="Import items from a CSV file, with the line of every failed row",
+        description=ITEM_IMPORT_DESCRIPTION,
+        request={
+            "text/csv": OpenApiTypes.BINARY,
+            "multipart/form-data": serializers.ItemImportFileSerializer,
+        },
+        responses={200: serializers.ItemImportReportSerializer},
+        examples=[
+            OpenApiExample(
+                "Two animals",
+                value="canonical:bovino:sisbov,id:bovino:lot,data:breed,json:weight_kg\n"
+                "BR123456789012,L-8,Nelore,452\nBR123456789013,L-8,Angus,431\n",
+                media_type="text/csv",
+                request_only=True,
+            )
+        ],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        filterset_class=None,
+        pagination_class=None,
+        parser_classes=[CsvParser, parsers.MultiPartParser],
+    )
+    def import_csv(self, request):
+        if request.content_type.startswith("multipart/"):
+            upload = serializers.ItemImportFileSerializer(data=request.data)
+            upload.is_valid(raise_exception=True)
+            stream = upload.validated_data["file"]
+        else:
+            stream = request.data
+        report = services.items_import_csv(user=request.user, stream=stream)
+        return Response(serializers.ItemImportReportSerializer(report.as_dict()).data)
 
     @extend_schema(
         summary="Enrich an item: identifiers appended, enriched data merged (later keys win)",

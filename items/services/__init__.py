@@ -11,6 +11,7 @@ from items.services.events import (
     event_submit,
     events_record_many,
 )
+from items.services.imports import ImportReport, items_import_csv, items_ingest
 from items.services.items import (
     item_create,
     item_deprecate,
@@ -38,6 +39,7 @@ from items.services.writes import ItemWriteResult, item_hash_compute, item_snaps
 
 __all__ = [
     "ConflictStrategy",
+    "ImportReport",
     "ItemWriteResult",
     "LocalStatus",
     "MergeStrategy",
@@ -64,6 +66,8 @@ __all__ = [
     "item_split",
     "item_update",
     "items_create_bulk",
+    "items_import_csv",
+    "items_ingest",
     "items_visible_to",
     "local_item_create",
     "local_item_get",
