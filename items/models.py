@@ -454,3 +454,76 @@ class DfidCounter(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class PendingItemStatus(models.TextChoices):
+    PENDING = "Pending"
+    RESOLVED = "Resolved"
+    REJECTED = "Rejected"
+
+
+class PendingItemReason(models.TextChoices):
+    """The earlier engine's ``PendingReason`` variants DeFarm holds items back for."""
+
+    CONFLICTING_DFIDS = "ConflictingDFIDs"
+
+
+class PendingItemPriority(models.IntegerChoices):
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+class PendingItem(models.Model):
+    """An item submission held back for its submitter (not in V1): its canonical identifiers
+    point at several items (``conflict``), so nothing was created. The submitter approves it
+    again once staff resolved the conflict, changes its identifiers or data, or rejects it."""
+
+    pending_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_column="user_id",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="pending_items",
+    )
+    conflict = models.ForeignKey(
+        ConflictResolution,
+        db_column="conflict_id",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="pending_items",
+    )
+    identifiers = models.JSONField(default=list)
+    enriched_data = models.JSONField(null=True, blank=True)
+    source_entry = models.UUIDField(null=True, blank=True)
+    reason = models.CharField(max_length=100, default=PendingItemReason.CONFLICTING_DFIDS)
+    reason_details = models.TextField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        choices=PendingItemPriority.choices, default=PendingItemPriority.NORMAL
+    )
+    status = models.CharField(
+        max_length=50, choices=PendingItemStatus.choices, default=PendingItemStatus.PENDING
+    )
+    resolved_dfid = models.CharField(max_length=255, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    updated_at_ts = models.BigIntegerField(default=unix_now)
+    resolved_at_ts = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "pending_items"
+        ordering = ["-priority", "-created_at_ts", "pending_id"]
+        indexes = [
+            models.Index(
+                fields=["user", "status", "-priority", "-created_at_ts"],
+                name="pending_items_user_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.status})"

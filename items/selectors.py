@@ -1,5 +1,6 @@
 """Reads of items, events, receipts and conflicts, filtered by who is asking."""
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from items.models import (
     ItemIdentifier,
     ItemShare,
     ItemStatus,
+    PendingItem,
+    PendingItemStatus,
     Receipt,
 )
 
@@ -298,3 +301,29 @@ def item_shares_to(*, recipient_id: str) -> QuerySet[ItemShare]:
         .select_related("item")
         .prefetch_related("item__identifiers", "item__source_entries")
     )
+
+
+def pending_items_for(
+    *, user: User, reason: str | None = None, priority_min: int | None = None
+) -> QuerySet[PendingItem]:
+    """``user``'s held item submissions still waiting, highest priority then newest first;
+    ``reason`` keeps those whose reason contains it (as the engine filtered)."""
+    pending = PendingItem.objects.filter(user=user, status=PendingItemStatus.PENDING)
+    if reason:
+        pending = pending.filter(reason__contains=reason)
+    if priority_min is not None:
+        pending = pending.filter(priority__gte=priority_min)
+    return pending.order_by("-priority", "-created_at_ts", "pending_id")
+
+
+def pending_item_get(*, user: User, pending_id: str) -> PendingItem:
+    """One of ``user``'s held item submissions, in any status; 404 for anyone else's, 400
+    for an id that is no UUID (as the engine answered)."""
+    try:
+        pending_uuid = uuid.UUID(str(pending_id))
+    except ValueError:
+        raise exceptions.ValidationError({"id": ["Invalid pending item ID format."]}) from None
+    pending = PendingItem.objects.filter(pk=pending_uuid, user=user).first()
+    if pending is None:
+        raise exceptions.NotFound("Pending item not found.")
+    return pending

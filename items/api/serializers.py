@@ -22,6 +22,7 @@ from items.models import (
     Item,
     ItemIdentifier,
     ItemShare,
+    PendingItem,
     Receipt,
     ReceiptIdentifier,
 )
@@ -257,6 +258,9 @@ class ItemBatchResultSerializer(serializers.Serializer):
     dfid = serializers.CharField(required=False)
     conflict_id = serializers.UUIDField(required=False)
     conflicting_dfids = serializers.ListField(child=serializers.CharField(), required=False)
+    pending_id = serializers.UUIDField(
+        required=False, help_text="A conflict's submission, held as the caller's pending item."
+    )
 
 
 class ItemBatchResponseSerializer(serializers.Serializer):
@@ -702,3 +706,76 @@ class ConflictSerializer(serializers.ModelSerializer):
 class ConflictResolveSerializer(serializers.Serializer):
     strategy = serializers.ChoiceField(choices=ConflictStrategy.ALL)
     target_dfid = serializers.CharField(required=False, allow_null=True)
+
+
+# --- Pending items ------------------------------------------------------------------------------
+
+
+class HeldItemSerializer(serializers.ModelSerializer):
+    """The engine's ``PendingItemResponse`` plus DeFarm's ``status``, ``conflict_id``,
+    ``resolved_dfid`` and ``updated_at``."""
+
+    id = serializers.CharField(source="pending_id", read_only=True)
+    identifiers = serializers.ListField(
+        child=serializers.DictField(), help_text="As submitted: namespace, key, value, id_type."
+    )
+    enriched_data = serializers.DictField(allow_null=True)
+    source_entry = serializers.CharField(allow_null=True, help_text="Data-lake entry, if any.")
+    reason = serializers.CharField(help_text="ConflictingDFIDs")
+    created_at = serializers.IntegerField(source="created_at_ts", help_text="Unix seconds.")
+    updated_at = serializers.IntegerField(source="updated_at_ts", help_text="Unix seconds.")
+    metadata = serializers.DictField(child=serializers.CharField())
+    conflict_id = serializers.CharField(allow_null=True, help_text="The conflict staff review.")
+
+    class Meta:
+        model = PendingItem
+        fields = [
+            "id",
+            "identifiers",
+            "enriched_data",
+            "source_entry",
+            "reason",
+            "reason_details",
+            "priority",
+            "created_at",
+            "metadata",
+            "status",
+            "conflict_id",
+            "resolved_dfid",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class HeldItemQuerySerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, help_text="Part of the reason, e.g. Conflicting."
+    )
+    priority_min = serializers.IntegerField(required=False, min_value=0)
+
+
+class HeldItemResolveSerializer(serializers.Serializer):
+    """The engine's ``ResolvePendingItemRequest``."""
+
+    action = serializers.ChoiceField(choices=["approve", "reject", "modify"])
+    new_identifiers = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        allow_null=True,
+        help_text="modify: the identifiers to submit instead (kept when absent).",
+    )
+    new_enriched_data = serializers.DictField(
+        required=False, allow_null=True, help_text="modify: the data to submit instead."
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("action"), str):
+            data = {**data, "action": data["action"].strip().lower()}
+        return super().to_internal_value(data)
+
+
+class HeldItemResolvedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    item = ItemSerializer(allow_null=True)
+    message = serializers.CharField()
+    pending = HeldItemSerializer(help_text="DeFarm: the pending item after the action.")

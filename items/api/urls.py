@@ -24,6 +24,21 @@ urlpatterns = [
         r"^items/local/unmerge/?$", views.LocalItemUnmergeView.as_view(), name="item-local-unmerge"
     ),
     re_path(
+        r"^items/pending/?$",
+        views.PendingItemViewSet.as_view({"get": "list"}),
+        name="item-pending-list",
+    ),
+    re_path(
+        r"^items/pending/(?P<pending_id>[^/]+)/?$",
+        views.PendingItemViewSet.as_view({"get": "retrieve"}),
+        name="item-pending-detail",
+    ),
+    re_path(
+        r"^items/pending/(?P<pending_id>[^/]+)/resolve/?$",
+        views.PendingItemViewSet.as_view({"post": "resolve"}),
+        name="item-pending-resolve",
+    ),
+    re_path(
         r"^items/mapping/(?P<local_id>[^/]+)/?$",
         views.LocalMappingView.as_view(),
         name="item-local-mapping",

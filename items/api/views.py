@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from defarm.api.envelopes import message, success_data, success_with
+from defarm.api.exceptions import Conflict
 from defarm.api.parsers import CsvParser
 from defarm.api.permissions import IsStaff
 from defarm.api.schema import data_envelope
@@ -33,6 +34,7 @@ from items.models import (
     EventVisibility,
     Item,
     ItemShare,
+    PendingItem,
     Receipt,
     ReceiptIdentifier,
 )
@@ -484,6 +486,107 @@ class ItemSharesViewSet(viewsets.GenericViewSet):
         items_prefetch_views([share.item for share in page], viewer=request.user)
         answer = serializers.SharedItemSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(answer.data)
+
+
+class PendingItemViewSet(viewsets.GenericViewSet):
+    """``/api/items/pending``: the caller's item submissions held back because their canonical
+    identifiers point at several items (a conflict staff review)."""
+
+    serializer_class = serializers.HeldItemSerializer
+    queryset = PendingItem.objects.none()  # every action finds the caller's own
+    filter_backends = []
+
+    @extend_schema(
+        summary="The caller's held item submissions, highest priority first",
+        description="A `POST /api/items` (or batch element) whose canonical identifiers point "
+        "at several items writes a conflict for staff and holds the submission here. Only "
+        "those still Pending are listed. Paged like every list (X-Total-Count, Link).",
+        parameters=[
+            OpenApiParameter("reason", str, description="Part of the reason (ConflictingDFIDs)."),
+            OpenApiParameter("priority_min", int, description="Only priority >= this (1-4)."),
+        ],
+    )
+    def list(self, request):
+        query = serializers.HeldItemQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pending = selectors.pending_items_for(
+            user=request.user,
+            reason=query.validated_data.get("reason"),
+            priority_min=query.validated_data.get("priority_min"),
+        )
+        page = self.paginate_queryset(pending)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="One of the caller's held item submissions")
+    def retrieve(self, request, pending_id=None):
+        pending = selectors.pending_item_get(user=request.user, pending_id=pending_id)
+        return Response(self.get_serializer(pending).data)
+
+    @extend_schema(
+        summary="Approve, change or reject a held item submission",
+        description="`approve` submits it again as `POST /api/items` would (credits charged "
+        "for a new DFID) once staff resolved its conflict: `item` is the item created or "
+        "enriched. 409 while the conflict awaits staff, when staff kept the items apart, or "
+        "when the identifiers still point at several items (the new conflict is recorded and "
+        "the item stays pending one priority higher). `modify` replaces its identifiers "
+        "(`new_identifiers`) and/or data (`new_enriched_data`); it stays pending. `reject` "
+        "drops it.",
+        request=serializers.HeldItemResolveSerializer,
+        responses=serializers.HeldItemResolvedSerializer,
+        examples=[
+            OpenApiExample("Approve", value={"action": "approve"}, request_only=True),
+            OpenApiExample(
+                "Change the identifiers",
+                value={
+                    "action": "modify",
+                    "new_identifiers": [
+                        {"key": "sisbov", "value": "BR-0001", "id_type": "Canonical"}
+                    ],
+                    "new_enriched_data": {"breed": "Nelore"},
+                },
+                request_only=True,
+            ),
+        ],
+    )
+    def resolve(self, request, pending_id=None):
+        pending = selectors.pending_item_get(user=request.user, pending_id=pending_id)
+        body = serializers.HeldItemResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        action_name = body.validated_data["action"]
+        if action_name == services.PendingAction.APPROVE:
+            result = services.pending_item_approve(user=request.user, pending_item=pending)
+            if result.item is None:
+                conflict = result.pending.conflict
+                raise Conflict(
+                    "The identifiers still point at several items "
+                    f"({', '.join(conflict.conflicting_dfids)}); conflict "
+                    f"{conflict.conflict_id} awaits staff review and the item stays pending.",
+                    details={
+                        "pending_id": str(result.pending.pk),
+                        "conflict_id": str(conflict.conflict_id),
+                        "conflicting_dfids": list(conflict.conflicting_dfids),
+                    },
+                )
+            text = "Pending item resolved and created successfully"
+        elif action_name == services.PendingAction.REJECT:
+            result = services.pending_item_reject(user=request.user, pending_item=pending)
+            text = "Pending item rejected; nothing was created"
+        else:
+            result = services.pending_item_modify(
+                user=request.user,
+                pending_item=pending,
+                identifiers=body.validated_data.get("new_identifiers"),
+                enriched_data=body.validated_data.get("new_enriched_data"),
+            )
+            text = "Pending item changed; approve it to create the item"
+        return Response(
+            {
+                "success": True,
+                "item": _item_answer(result.item, request) if result.item is not None else None,
+                "message": text,
+                "pending": serializers.HeldItemSerializer(result.pending).data,
+            }
+        )
 
 
 class LocalItemCreateView(APIView):

@@ -33,6 +33,12 @@ from items.services.local import (
     local_items_organize,
     local_mapping_get,
 )
+from items.services.pending import (
+    PendingAction,
+    pending_item_approve,
+    pending_item_modify,
+    pending_item_reject,
+)
 from items.services.receipts import receipt_create, receipt_data_hash, receipt_verify
 from items.services.shares import item_share, item_share_revoke
 from items.services.writes import ItemWriteResult, item_hash_compute, item_snapshot
@@ -43,6 +49,7 @@ __all__ = [
     "ItemWriteResult",
     "LocalStatus",
     "MergeStrategy",
+    "PendingAction",
     "conflict_resolve",
     "data_lake_resolve_one",
     "data_lake_resolve_pending",
@@ -76,6 +83,9 @@ __all__ = [
     "local_items_merge",
     "local_items_organize",
     "local_mapping_get",
+    "pending_item_approve",
+    "pending_item_modify",
+    "pending_item_reject",
     "receipt_create",
     "receipt_data_hash",
     "receipt_verify",

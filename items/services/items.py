@@ -82,7 +82,11 @@ def _conflict_error(outcome: WriteOutcome) -> Conflict:
     return Conflict(
         f"The canonical identifiers point at {len(dfids)} different items "
         f"({', '.join(dfids)}); conflict {conflict.conflict_id} awaits staff review.",
-        details={"conflict_id": str(conflict.conflict_id), "conflicting_dfids": dfids},
+        details={
+            "conflict_id": str(conflict.conflict_id),
+            "conflicting_dfids": dfids,
+            **({"pending_id": str(outcome.pending.pk)} if outcome.pending is not None else {}),
+        },
     )
 
 
@@ -111,13 +115,16 @@ def item_create(
     ``item_source_entries``.
 
     Raises ``Conflict`` (409, after writing a Pending ``conflict_resolutions`` row) when the
-    canonical ids point at two or more items, ``InsufficientCredits`` (402, nothing written)
+    canonical ids point at two or more items (the submission is held as the caller's pending
+    item, ``details.pending_id``), ``InsufficientCredits`` (402, nothing written)
     when a new DFID cannot be paid. Call it outside a transaction you roll back on errors, or
     the conflict row goes with it.
     """
     submission = _submission_parse(identifiers=list(identifiers), enriched_data=enriched_data)
     submission.source_entry_id = source_entry_id
-    outcome = items_write(user=user, submissions=[submission], source=source)[0]
+    outcome = items_write(user=user, submissions=[submission], source=source, hold_conflicts=True)[
+        0
+    ]
     if outcome.status == WriteStatus.CONFLICT:
         raise _conflict_error(outcome)
     assert outcome.item is not None
@@ -132,6 +139,7 @@ class BatchResult:
     error: str | None = None
     conflict_id: str | None = None
     conflicting_dfids: list[str] | None = None
+    pending_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
@@ -181,7 +189,9 @@ def items_create_bulk(
                 index=index, status=WriteStatus.INVALID, error=_error_text(error)
             )
     if submissions:
-        outcomes = items_write(user=user, submissions=submissions, source=source)
+        outcomes = items_write(
+            user=user, submissions=submissions, source=source, hold_conflicts=True
+        )
         for index, outcome in zip(positions, outcomes, strict=True):
             if outcome.status == WriteStatus.CONFLICT:
                 assert outcome.conflict is not None
@@ -190,6 +200,7 @@ def items_create_bulk(
                     status=outcome.status,
                     conflict_id=str(outcome.conflict.conflict_id),
                     conflicting_dfids=outcome.conflicting_dfids,
+                    pending_id=str(outcome.pending.pk) if outcome.pending else None,
                     error="The canonical identifiers point at different items.",
                 )
             else:

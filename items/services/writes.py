@@ -30,6 +30,8 @@ from items.models import (
     ItemIdentifier,
     ItemSourceEntry,
     ItemStatus,
+    PendingItem,
+    PendingItemReason,
 )
 from items.selectors import canonical_owners
 from items.services.dfid import dfids_issue
@@ -72,6 +74,7 @@ class WriteOutcome:
     status: str
     item: Item | None = None
     conflict: ConflictResolution | None = None
+    pending: PendingItem | None = None  # the submission held for its submitter
 
     @property
     def conflicting_dfids(self) -> list[str]:
@@ -278,15 +281,25 @@ def _describe(identifiers: Iterable[Identifier]) -> list[str]:
 
 
 @transaction.atomic
+def pending_item_reason_details(*, identifier_key: str, identifier_value: str, dfids) -> str:
+    return f"Identifier {identifier_key}:{identifier_value} maps to DFIDs: {', '.join(dfids)}"
+
+
 def items_write(
-    *, user: User, submissions: Sequence[Submission], source: str = "api"
+    *,
+    user: User,
+    submissions: Sequence[Submission],
+    source: str = "api",
+    hold_conflicts: bool = False,
 ) -> list[WriteOutcome]:
     """Create or enrich one item per submission, deduplicating by canonical identifier.
 
     A submission whose canonical ids belong to one live item enriches it; to none, creates a
     new DFID (charged once for the whole batch, 402 with nothing written when short); to two
     or more, writes a Pending ``conflict_resolutions`` row and changes nothing. Earlier
-    submissions of the same batch count as existing items for later ones.
+    submissions of the same batch count as existing items for later ones. With
+    ``hold_conflicts`` a conflicting submission is also kept as the caller's ``pending_items``
+    row (identifiers and data as submitted), to approve, change or reject later.
 
     Dedup never crosses a tenancy line: enriching the caller's own item (or the ``target`` it
     was authorised to change) changes the item row, its base layer; enriching an item someone
@@ -426,6 +439,7 @@ def items_write(
     mappings: list[IdentifierMapping] = []
     sources: list[ItemSourceEntry] = []
     conflicts: list[ConflictResolution] = []
+    held: list[PendingItem] = []
     events: list[EventDraft] = []
     for submission, (status, key, conflicting, added, keys) in zip(submissions, plan, strict=True):
         if status == WriteStatus.CONFLICT:
@@ -445,7 +459,24 @@ def items_write(
                 created_at_ts=now,
             )
             conflicts.append(conflict)
-            outcomes.append(WriteOutcome(status=status, conflict=conflict))
+            pending = None
+            if hold_conflicts:
+                pending = PendingItem(
+                    user=user,
+                    conflict=conflict,
+                    identifiers=[identifier.as_dict() for identifier in submission.identifiers],
+                    enriched_data=submission.enriched_data,
+                    source_entry=submission.source_entry_id,
+                    reason=PendingItemReason.CONFLICTING_DFIDS,
+                    reason_details=pending_item_reason_details(
+                        identifier_key=first.key, identifier_value=first.value, dfids=dfids
+                    ),
+                    metadata={"source": source},
+                    created_at_ts=now,
+                    updated_at_ts=now,
+                )
+                held.append(pending)
+            outcomes.append(WriteOutcome(status=status, conflict=conflict, pending=pending))
             continue
         own_layer = key in layers
         item = layers[key].contribution.item if own_layer else drafts[key].item
@@ -490,5 +521,6 @@ def items_write(
     IdentifierMapping.objects.bulk_create(mappings)
     ItemSourceEntry.objects.bulk_create(sources)
     ConflictResolution.objects.bulk_create(conflicts)
+    PendingItem.objects.bulk_create(held)
     events_record_many(drafts=events)
     return outcomes
