@@ -405,3 +405,28 @@ class WorkspaceMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ({self.role})"
+
+
+class PasswordResetToken(models.Model):
+    """Not in V1: one password reset asked for by e-mail. Only the SHA-256 of the token is
+    kept; the token itself is only in the e-mail. It works once, until ``expires_at_ts``."""
+
+    token_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        User, db_column="user_id", on_delete=models.CASCADE, related_name="password_reset_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at_ts = models.BigIntegerField(default=unix_now)
+    expires_at_ts = models.BigIntegerField()
+    used_at_ts = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "password_reset_tokens"
+        ordering = ["-created_at_ts", "token_id"]
+        indexes = [
+            models.Index(fields=["user", "created_at_ts"], name="password_reset_user_ts_idx"),
+            models.Index(fields=["expires_at_ts"], name="password_reset_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Password reset of {self.user_id}"

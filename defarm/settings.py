@@ -222,6 +222,42 @@ DEFARM_ADMIN_USERNAME = env("DEFARM_ADMIN_USERNAME", "admin")
 DEFARM_ADMIN_PASSWORD = env("DEFARM_ADMIN_PASSWORD")
 DEFARM_ADMIN_EMAIL = env("DEFARM_ADMIN_EMAIL", "admin@defarm.local")
 
+# --- E-mail (password reset) ----------------------------------------------------------------------
+# SMTP with the EMAIL_* variables. In development and tests without EMAIL_HOST, the console
+# (mails are printed). In production without EMAIL_HOST nothing is sent: a reset e-mail is
+# logged as not sent, never printed (it holds a token). EMAIL_BACKEND (a backend's dotted
+# path) overrides the choice.
+_EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+_SMTP_OPTIONS = {
+    "host": env("EMAIL_HOST"),
+    "port": env_int("EMAIL_PORT", 465 if _EMAIL_USE_SSL else 587),
+    "username": env("EMAIL_HOST_USER"),
+    "password": env("EMAIL_HOST_PASSWORD"),
+    "use_tls": not _EMAIL_USE_SSL and env_bool("EMAIL_USE_TLS", default=True),
+    "use_ssl": _EMAIL_USE_SSL,
+    "timeout": env_int("EMAIL_TIMEOUT", 10),
+}
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_EMAIL_BACKEND = env("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if (DEBUG or TESTING) and not _SMTP_OPTIONS["host"]
+    else SMTP_BACKEND
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": _SMTP_OPTIONS if _EMAIL_BACKEND == SMTP_BACKEND else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "DeFarm <no-reply@defarm.local>")
+# Where the e-mail's link points (the front-end's reset page; ?token=... is appended). Unset:
+# the e-mail gives the token and the API route to send it to.
+DEFARM_PASSWORD_RESET_URL = env("DEFARM_PASSWORD_RESET_URL")
+DEFARM_PASSWORD_RESET_TOKEN_MINUTES = env_int("DEFARM_PASSWORD_RESET_TOKEN_MINUTES", 60)
+# The earlier engine's name: reset e-mails per account (and requests per e-mail or username)
+# in an hour.
+PASSWORD_RESET_RATE_LIMIT_PER_HOUR = env_int("PASSWORD_RESET_RATE_LIMIT_PER_HOUR", 3)
+
 # --- Internationalisation, static files -----------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"

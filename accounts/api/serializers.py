@@ -51,6 +51,34 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.IntegerField(help_text="Unix seconds when the token expires.")
 
 
+class ForgotPasswordSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
+    username = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+
+
+class ResetPasswordSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        max_length=256, allow_blank=True, help_text="The token from the e-mail."
+    )
+    new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class AuthProfileSerializer(serializers.Serializer):
+    """The engine's ``UserProfile``."""
+
+    user_id = serializers.CharField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    created_at = serializers.IntegerField(source="created_at_ts", help_text="Unix seconds.")
+    workspace_id = serializers.CharField(allow_null=True)
+
+
 class ProfileLimitsSerializer(serializers.Serializer):
     max_items_per_month = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
     max_circuits = serializers.IntegerField(allow_null=True, help_text="null = unlimited")

@@ -47,5 +47,14 @@ urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),
+    re_path(
+        r"^auth/forgot-password/?$",
+        views.ForgotPasswordView.as_view(),
+        name="auth-forgot-password",
+    ),
+    re_path(
+        r"^auth/reset-password/?$", views.ResetPasswordView.as_view(), name="auth-reset-password"
+    ),
+    re_path(r"^auth/profile/?$", views.AuthProfileView.as_view(), name="auth-profile"),
     *router.urls,
 ]

@@ -19,11 +19,12 @@ from accounts.api import serializers
 from accounts.models import User, UserStatus
 from accounts.services import api_keys as api_key_services
 from accounts.services import notifications as notification_services
+from accounts.services import password_reset as password_reset_services
 from accounts.services import staff as staff_services
 from accounts.services.users import user_login, user_register
 from accounts.tokens import SessionExpired, jwt_issue, jwt_session_started_at
 from defarm.api.authentication import JWTAuthentication
-from defarm.api.envelopes import success_data, success_with
+from defarm.api.envelopes import message, success_data, success_with
 from defarm.api.exceptions import ApiError
 from defarm.api.pagination import LimitOffsetPagination
 from defarm.api.permissions import ApiKeysReadOnly, IsStaff
@@ -141,6 +142,79 @@ class RefreshView(APIView):
     def post(self, request):
         started = jwt_session_started_at(request.auth)
         return Response(_token_body(request.user, session_started_at=started))
+
+
+FORGOT_PASSWORD_ANSWER = "If the account exists, password reset instructions have been sent."
+RESET_PASSWORD_ANSWER = "Password reset successful. You can now log in with your new password."
+
+
+class ForgotPasswordView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        request=serializers.ForgotPasswordSerializer,
+        responses={200: serializers.MessageSerializer},
+        examples=[
+            OpenApiExample("By e-mail", value={"email": "maria@example.com"}, request_only=True)
+        ],
+        auth=[],
+        summary="E-mail a password reset token to an account",
+        description="The same answer whether an account matches or not. `email` wins over "
+        "`username`; 400 when neither is given; 429 after "
+        "`PASSWORD_RESET_RATE_LIMIT_PER_HOUR` (3) requests naming the same e-mail or "
+        "username in an hour. The token is only in the e-mail.",
+    )
+    def post(self, request):
+        data = serializers.ForgotPasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_services.password_reset_request(
+            email=data.validated_data.get("email"), username=data.validated_data.get("username")
+        )
+        return message(FORGOT_PASSWORD_ANSWER)
+
+
+class ResetPasswordView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        request=serializers.ResetPasswordSerializer,
+        responses={200: serializers.MessageSerializer},
+        examples=[
+            OpenApiExample(
+                "Reset",
+                value={"token": "9f86d081884c7d65...", "new_password": "N3w-pasture!"},
+                request_only=True,
+            )
+        ],
+        auth=[],
+        summary="Set a new password with the token from the reset e-mail",
+        description="400 `invalid_token` for an unknown, used or expired token; 400 "
+        "`validation_error` when the password breaks the rule (the token stays usable). "
+        "Ends every session of the account: its earlier JWTs answer 401.",
+    )
+    def post(self, request):
+        data = serializers.ResetPasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_services.password_reset_confirm(
+            token=data.validated_data["token"],
+            new_password=data.validated_data["new_password"],
+        )
+        return message(RESET_PASSWORD_ANSWER)
+
+
+class AuthProfileView(APIView):
+    @extend_schema(
+        responses=serializers.AuthProfileSerializer,
+        summary="Who the token belongs to (the earlier engine's short profile)",
+        description="`created_at` in Unix seconds. `/users/me/profile` gives the full "
+        "profile with balance and limits.",
+    )
+    def get(self, request):
+        return Response(serializers.AuthProfileSerializer(request.user).data)
 
 
 # --- The current user: profile and credits (mounted at the root, as the engine did) -----------
