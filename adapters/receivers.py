@@ -5,7 +5,8 @@ import logging
 from django.dispatch import receiver
 
 from adapters.backends import AdapterNotConfigured, StorageFailed
-from adapters.services import item_store_for_circuit
+from adapters.selectors import storage_adapter_for
+from adapters.services import circuit_adapter_type, item_store_for_circuit
 from audit.services import log_write
 from circuits import signals
 
@@ -32,4 +33,16 @@ def store_item_entering_circuit(sender, *, circuit, item, user=None, operation=N
                 "operation_id": str(operation.pk) if operation is not None else None,
                 "error": getattr(error, "error_code", "storage_failed"),
             },
+        )
+
+
+@receiver(signals.items_pushed, dispatch_uid="adapters.store_batch_pushed_items")
+def store_items_entering_circuit(sender, *, circuit, items, operations, user=None, **kwargs):
+    """A batch push: each item is stored as a single push stores it (nothing to do, and no
+    query, when the circuit's adapter stores nothing)."""
+    if storage_adapter_for(adapter_type=circuit_adapter_type(circuit)) is None:
+        return
+    for item, operation in zip(items, operations, strict=True):
+        store_item_entering_circuit(
+            sender, circuit=circuit, item=item, user=user, operation=operation
         )

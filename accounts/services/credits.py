@@ -61,6 +61,36 @@ def credits_charge(
 
 
 @transaction.atomic
+def credits_charge_many(
+    *, user: User, operation: CreditOperation, count: int, description: str
+) -> tuple[int, InsufficientCredits | None]:
+    """Pay for ``count`` operations of one kind at once, in one ledger row: as many as the
+    balance covers, in order. Returns how many were paid and, when not all, the 402 each of
+    the others gets (what ``credits_charge`` would have answered for it after the paid ones).
+    """
+    cost = operation_cost(user.tier, operation)
+    if cost == 0 or count <= 0:
+        return max(count, 0), None
+    balance = _locked_balance(user)
+    paid = min(count, max(balance.credits, 0) // cost)
+    left = balance.credits - paid * cost
+    if paid:
+        _apply(
+            user=user,
+            amount=-paid * cost,
+            transaction_type=TransactionType.CONSUMPTION,
+            description=description.format(count=paid),
+            allow_negative=False,
+        )
+    if paid == count:
+        return paid, None
+    return paid, InsufficientCredits(
+        f"This operation costs {cost} credits; the balance is {left}.",
+        details={"required": cost, "available": left},
+    )
+
+
+@transaction.atomic
 def credits_add(
     *, user: User, amount: int, transaction_type: str, description: str
 ) -> CreditTransaction:

@@ -66,6 +66,28 @@ def notifications_create_many(
     )
 
 
+def notifications_create_each(
+    *,
+    users: Iterable[User | str],
+    notification_type: str,
+    notices: Iterable[tuple[str, str, dict[str, Any] | None]],
+) -> list[Notification]:
+    """Notify several users of several things (``(title, message, data)`` each), every user
+    of every notice, with one bulk insert."""
+    user_ids = sorted({user if isinstance(user, str) else user.pk for user in users})
+    return Notification.objects.bulk_create(
+        Notification(
+            user_id=user_id,
+            notification_type=notification_type,
+            title=title,
+            message=message,
+            data=data,
+        )
+        for title, message, data in notices
+        for user_id in user_ids
+    )
+
+
 def notification_mark_read(*, notification: Notification) -> Notification:
     if not notification.is_read:
         notification.is_read = True

@@ -1,6 +1,7 @@
 """Writes of the circuits app. Views and admin actions call these; every function is
 keyword-only and runs in one transaction."""
 
+from circuits.services.batch import PushManyResult, circuit_push_many
 from circuits.services.circuits import (
     circuit_archive,
     circuit_create,
@@ -43,6 +44,7 @@ from circuits.services.operations import (
 __all__ = [
     "PushLocalResult",
     "PushLocalStatus",
+    "PushManyResult",
     "circuit_alias_identifiers",
     "circuit_archive",
     "circuit_create",
@@ -53,6 +55,7 @@ __all__ = [
     "circuit_pull",
     "circuit_push",
     "circuit_push_local",
+    "circuit_push_many",
     "circuit_require_active",
     "circuit_set_adapter",
     "circuit_set_post_action_settings",

@@ -479,6 +479,22 @@ def webhook_deliveries_create(
     """One Pending delivery per enabled webhook of ``circuit`` subscribed to ``event``; the
     worker sends them once the transaction commits. The circuit's post-action settings, when
     set, can switch every webhook off or keep only some events."""
+    return webhook_deliveries_create_many(
+        circuit=circuit, event=event, entries=[(item, operation)], user=user
+    )
+
+
+@transaction.atomic
+def webhook_deliveries_create_many(
+    *,
+    circuit: Circuit,
+    event: str,
+    entries: list[tuple[Any, Any]],
+    user: User | None = None,
+) -> list[WebhookDelivery]:
+    """``webhook_deliveries_create`` for several ``(item, operation)`` pairs of one event (a
+    batch push): the circuit's webhooks are read once and the deliveries written in one
+    insert, webhook by webhook in the order of ``entries``."""
     post_actions = circuit.post_action_settings
     if isinstance(post_actions, dict):
         if not post_actions.get("enabled", True):
@@ -493,25 +509,26 @@ def webhook_deliveries_create(
         if event in (webhook.trigger_events or [])
     ]
     deliveries = []
-    for webhook in webhooks:
-        delivery_id = uuid.uuid4()
-        deliveries.append(
-            WebhookDelivery(
-                delivery_id=delivery_id,
-                webhook=webhook,
-                trigger_event=event,
-                payload=webhook_payload(
-                    event=event,
-                    circuit=circuit,
+    for item, operation in entries:
+        for webhook in webhooks:
+            delivery_id = uuid.uuid4()
+            deliveries.append(
+                WebhookDelivery(
                     delivery_id=delivery_id,
-                    item=item,
-                    user=user,
-                    operation=operation,
-                ),
-                status=DeliveryStatus.PENDING,
-                attempt_count=0,
+                    webhook=webhook,
+                    trigger_event=event,
+                    payload=webhook_payload(
+                        event=event,
+                        circuit=circuit,
+                        delivery_id=delivery_id,
+                        item=item,
+                        user=user,
+                        operation=operation,
+                    ),
+                    status=DeliveryStatus.PENDING,
+                    attempt_count=0,
+                )
             )
-        )
     if deliveries:
         WebhookDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.delivery_id) for delivery in deliveries]
@@ -713,7 +730,26 @@ enqueue_item_approved_deliveries = _deliveries_for_signal(WebhookTrigger.ITEM_AP
 enqueue_item_tokenized_deliveries = _deliveries_for_signal(WebhookTrigger.ITEM_TOKENIZED)
 enqueue_item_published_deliveries = _deliveries_for_signal(WebhookTrigger.ITEM_PUBLISHED)
 
+
+def _deliveries_for_batch_signal(event: str):
+    def enqueue_deliveries(sender, *, circuit, items, operations, user=None, **kwargs):
+        webhook_deliveries_create_many(
+            circuit=circuit,
+            event=event,
+            entries=list(zip(items, operations, strict=True)),
+            user=user,
+        )
+
+    enqueue_deliveries.__name__ = f"enqueue_batch_{event}_deliveries"
+    return enqueue_deliveries
+
+
+enqueue_items_pushed_deliveries = _deliveries_for_batch_signal(WebhookTrigger.ITEM_PUSHED)
+enqueue_items_published_deliveries = _deliveries_for_batch_signal(WebhookTrigger.ITEM_PUBLISHED)
+
 for _signal, _receiver in (
+    (signals.items_pushed, enqueue_items_pushed_deliveries),
+    (signals.items_published, enqueue_items_published_deliveries),
     (signals.item_pushed, enqueue_item_pushed_deliveries),
     (signals.item_approved, enqueue_item_approved_deliveries),
     (signals.item_tokenized, enqueue_item_tokenized_deliveries),

@@ -354,3 +354,19 @@ def test_stellar_with_a_configured_network_still_refuses_clearly(user, staff_use
     with pytest.raises(AdapterNotConfigured, match="not available in this deployment"):
         item_store_for_circuit(circuit=circuit, item=ItemFactory(created_by=user), user=user)
     assert not StorageHistory.objects.exists()
+
+
+def test_batch_push_stores_each_item_through_the_circuit_adapter(
+    user, local_circuit, django_capture_on_commit_callbacks
+):
+    items = [ItemFactory(created_by=user) for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).post(
+            f"/api/circuits/{local_circuit.circuit_id}/push/batch",
+            {"items": [{"dfid": item.dfid} for item in items]},
+            format="json",
+        )
+    assert response.json()["success_count"] == 2
+    for item in items:
+        record = StorageHistory.objects.get(item=item)
+        assert record.triggered_by_id == str(local_circuit.circuit_id)

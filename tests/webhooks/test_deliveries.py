@@ -242,3 +242,24 @@ def test_response_bodies_are_truncated(user, circuit, settings, django_capture_o
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert len(delivery.response_body) == 2000
+
+
+def test_batch_push_makes_one_delivery_per_item(
+    user, circuit, receiver, django_capture_on_commit_callbacks
+):
+    from tests.circuits.factories import item_for
+    from tests.conftest import client_for
+
+    make_webhook(circuit, user, receiver.url)
+    items = [item_for(user) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).post(
+            f"/api/circuits/{circuit.circuit_id}/push/batch",
+            {"items": [{"dfid": item.dfid} for item in items]},
+            format="json",
+        )
+    assert response.json()["success_count"] == 3
+    deliveries = WebhookDelivery.objects.filter(trigger_event="item_pushed")
+    assert sorted(delivery.payload["dfid"] for delivery in deliveries) == sorted(
+        item.dfid for item in items
+    )

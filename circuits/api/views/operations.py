@@ -50,8 +50,9 @@ class PushPullViewSet(CircuitScopedViewSet):
 
     @extend_schema(
         summary="Push several items into a circuit",
-        description="Needs Push. Each DFID is pushed on its own (its own transaction, like "
-        "one push each); a failure is reported in its row and the others go on. At most "
+        description="Needs Push. Each DFID gets the answer a push of it alone would get, "
+        "pushed in the order sent: a failure is reported in its row (and writes nothing) and "
+        "the others go on. The completed pushes are paid in one credit charge. At most "
         "1,000 items.",
         request=BatchPushSerializer,
         responses=BatchPushResponseSerializer,
@@ -71,39 +72,22 @@ class PushPullViewSet(CircuitScopedViewSet):
     def push_batch(self, request: Request, circuit_id: str) -> Response:
         circuit = self.circuit(Permission.PUSH)
         body = self.body(BatchPushSerializer)
-        results = []
-        for entry in body["items"]:
-            try:
-                operation = services.circuit_push(
-                    circuit=circuit, user=request.user, dfid=entry["dfid"]
-                )
-            except exceptions.APIException as error:
-                results.append(
-                    {
-                        "dfid": entry["dfid"],
-                        "success": False,
-                        "error_message": error_message(error),
-                        "operation_id": None,
-                        "status": None,
-                    }
-                )
-                continue
-            results.append(
-                {
-                    "dfid": entry["dfid"],
-                    "success": True,
-                    "error_message": None,
-                    "operation_id": str(operation.pk),
-                    "status": operation.status,
-                }
-            )
-        succeeded = sum(1 for result in results if result["success"])
-        return Response(
+        results = services.circuit_push_many(
+            circuit=circuit, user=request.user, dfids=[entry["dfid"] for entry in body["items"]]
+        )
+        rows = [
             {
-                "success_count": succeeded,
-                "failed_count": len(results) - succeeded,
-                "results": results,
+                "dfid": result.dfid,
+                "success": result.error is None,
+                "error_message": error_message(result.error) if result.error else None,
+                "operation_id": str(result.operation.pk) if result.operation else None,
+                "status": result.operation.status if result.operation else None,
             }
+            for result in results
+        ]
+        succeeded = sum(1 for row in rows if row["success"])
+        return Response(
+            {"success_count": succeeded, "failed_count": len(rows) - succeeded, "results": rows}
         )
 
     @extend_schema(
