@@ -126,6 +126,11 @@ urlpatterns = [
         "circuit-push-local",
     ),
     route(
+        rf"{CIRCUIT}/push-events",
+        PushPullViewSet.as_view({"post": "push_events"}),
+        "circuit-push-events",
+    ),
+    route(
         rf"{CIRCUIT}/push/batch",
         PushPullViewSet.as_view({"post": "push_batch"}),
         "circuit-push-batch",

@@ -14,6 +14,7 @@ from circuits.services.circuits import (
     circuit_toggle_visibility,
     circuit_update,
 )
+from circuits.services.events import PushEventsResult, circuit_push_events
 from circuits.services.members import (
     circuit_join_public,
     circuit_managers,
@@ -42,6 +43,7 @@ from circuits.services.operations import (
 )
 
 __all__ = [
+    "PushEventsResult",
     "PushLocalResult",
     "PushLocalStatus",
     "PushManyResult",
@@ -54,6 +56,7 @@ __all__ = [
     "circuit_managers",
     "circuit_pull",
     "circuit_push",
+    "circuit_push_events",
     "circuit_push_local",
     "circuit_push_many",
     "circuit_require_active",

@@ -123,6 +123,46 @@ class BatchPushResponseSerializer(serializers.Serializer):
     results = BatchPushResultSerializer(many=True)
 
 
+class PushEventsSerializer(CallerIdentitySerializer):
+    identity_fields = ("requester_id",)
+
+    local_event_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        max_length=10_000,
+        help_text="Ids of the caller's local events (POST /api/events/local), at most 10,000.",
+    )
+    dfid = serializers.CharField(max_length=255, help_text="An item of the circuit.")
+
+
+class PushedEventSerializer(serializers.Serializer):
+    local_event_id = serializers.CharField()
+    event_id = serializers.CharField(
+        help_text="The event now holding the content: the local event itself, or the one "
+        "recorded before it when deduplicated."
+    )
+    dfid = serializers.CharField()
+    was_deduplicated = serializers.BooleanField()
+    original_event_id = serializers.CharField(allow_null=True)
+
+
+class EventPushFailureSerializer(serializers.Serializer):
+    local_event_id = serializers.CharField()
+    error_message = serializers.CharField()
+
+
+class PushEventsResponseSerializer(serializers.Serializer):
+    """The engine's ``PushEventsResponse``; DeFarm adds the events it could not push
+    (``events_failed``, ``failed``), which the engine skipped without a word."""
+
+    success = serializers.BooleanField()
+    circuit_id = serializers.CharField()
+    events_pushed = serializers.IntegerField()
+    events_deduplicated = serializers.IntegerField()
+    events = PushedEventSerializer(many=True)
+    events_failed = serializers.IntegerField()
+    failed = EventPushFailureSerializer(many=True)
+
+
 class OperationApproveSerializer(CallerIdentitySerializer):
     identity_fields = ("approver_id", "admin_id")
 

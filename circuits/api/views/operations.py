@@ -19,6 +19,8 @@ from circuits.api.serializers.operations import (
     PendingItemsEnvelopeSerializer,
     PendingItemSerializer,
     PullResultSerializer,
+    PushEventsResponseSerializer,
+    PushEventsSerializer,
     PushLocalEnvelopeSerializer,
     PushLocalSerializer,
     PushSerializer,
@@ -88,6 +90,68 @@ class PushPullViewSet(CircuitScopedViewSet):
         succeeded = sum(1 for row in rows if row["success"])
         return Response(
             {"success_count": succeeded, "failed_count": len(rows) - succeeded, "results": rows}
+        )
+
+    @extend_schema(
+        summary="Push local events into a circuit, linked to one of its items",
+        description="Needs Push. Each of the caller's local events (POST /api/events/local) "
+        "is linked to `dfid`, an item of the circuit the caller may add events to (its owner "
+        "or a member holding Push in a circuit holding it; Pull only is 403). An event whose "
+        "DFID, type, source and metadata were already recorded is deduplicated "
+        "(`was_deduplicated`, `original_event_id`) and its local event stays local. Events "
+        "that cannot be pushed are listed in `failed`; the others go on. Events cost no "
+        "credits.",
+        request=PushEventsSerializer,
+        responses=PushEventsResponseSerializer,
+        examples=[
+            OpenApiExample(
+                "Two local events",
+                request_only=True,
+                value={
+                    "dfid": "DFID-20250101-000001-3",
+                    "local_event_ids": [
+                        "0b6c1b9e-3f0a-4f52-9a53-5b7f4c1d2e3f",
+                        "5d1f0c2a-7a4e-4b7e-9c1d-2f3e4a5b6c7d",
+                    ],
+                },
+            )
+        ],
+    )
+    def push_events(self, request: Request, circuit_id: str) -> Response:
+        circuit = self.circuit(Permission.PUSH)
+        body = self.body(PushEventsSerializer)
+        result = services.circuit_push_events(
+            circuit=circuit,
+            user=request.user,
+            dfid=body["dfid"],
+            local_event_ids=body["local_event_ids"],
+        )
+        deduplicated = sum(1 for event in result.pushed if event.was_deduplicated)
+        return Response(
+            {
+                "success": True,
+                "circuit_id": str(circuit.pk),
+                "events_pushed": len(result.pushed) - deduplicated,
+                "events_deduplicated": deduplicated,
+                "events": [
+                    {
+                        "local_event_id": event.local_event_id,
+                        "event_id": event.event_id,
+                        "dfid": event.dfid,
+                        "was_deduplicated": event.was_deduplicated,
+                        "original_event_id": event.original_event_id,
+                    }
+                    for event in result.pushed
+                ],
+                "events_failed": len(result.failed),
+                "failed": [
+                    {
+                        "local_event_id": failure.local_event_id,
+                        "error_message": error_message(failure.error),
+                    }
+                    for failure in result.failed
+                ],
+            }
         )
 
     @extend_schema(

@@ -1,0 +1,204 @@
+"""Pushing a member's local events into a circuit: each names the circuit's item from then on.
+
+A local event (``POST /api/events/local``) has no item yet. ``circuit_push_events`` links
+several of the caller's local events to one item of the circuit, with the rules of recording
+an event about that item (``POST /api/events``): the caller holds Push in the circuit, sees
+the item and may write to it (``event_author_check``: seeing it through Pull only is 403), the
+event's content hash is recomputed with the DFID, and an event already recorded with the same
+DFID, type, source and metadata deduplicates it (the local event then stays local). Recording
+an event costs no credits, pushed or not. The linked event's metadata names the circuit
+(``circuit_id``); a CircuitOnly event must already name this circuit.
+
+Each local event gets its own result; one that cannot be pushed (unknown id, not the
+caller's, already pushed, CircuitOnly for another circuit) is reported and the others go on.
+The writes are set-based: one read of the local events, one of the content hashes already
+recorded and one ``UPDATE ... FROM unnest(...)`` on PostgreSQL (``bulk_update`` elsewhere),
+under the item's row lock so two pushes of the same content cannot both create it.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from rest_framework import exceptions
+
+from accounts.models import User
+from circuits.models import Circuit, CircuitItem
+from circuits.services.circuits import circuit_require_active
+from defarm.api.exceptions import ApiError
+from items.models import Event, EventVisibility, Item
+from items.selectors import item_get_visible
+from items.services import event_author_check
+from items.services.events import event_content_hash
+
+PUSH_EVENTS_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class PushedEvent:
+    local_event_id: str
+    event_id: str
+    dfid: str
+    was_deduplicated: bool
+    original_event_id: str | None
+
+
+@dataclass(frozen=True)
+class EventPushFailure:
+    local_event_id: str
+    error: exceptions.APIException
+
+
+@dataclass
+class PushEventsResult:
+    circuit: Circuit
+    pushed: list[PushedEvent] = field(default_factory=list)
+    failed: list[EventPushFailure] = field(default_factory=list)
+
+
+def _hashed_content(event: Event) -> tuple[str, dict[str, Any]]:
+    """The source and metadata an event's content hash was computed from (recording stores
+    the source inside the metadata)."""
+    stored = dict(event.metadata or {})
+    source = stored.pop("source", "")
+    return (source if isinstance(source, str) else str(source)), stored
+
+
+def circuit_push_events(
+    *, circuit: Circuit, user: User, dfid: str, local_event_ids: list[str]
+) -> PushEventsResult:
+    """Link ``local_event_ids`` (the caller's local events) to the circuit's item ``dfid``;
+    results in the order sent. The caller's Push permission is checked by the view that
+    resolved ``circuit``; an inactive or archived circuit takes no push (409)."""
+    if len(local_event_ids) > PUSH_EVENTS_MAX:
+        raise exceptions.ValidationError(
+            {"local_event_ids": [f"At most {PUSH_EVENTS_MAX} events."]}
+        )
+    circuit_require_active(circuit=circuit)
+    item = item_get_visible(user=user, dfid=dfid)
+    event_author_check(user=user, item=item)
+    if not CircuitItem.objects.filter(circuit=circuit, item=item).exists():
+        raise ApiError(
+            f"Item {item.pk} is not in the circuit.", code="item_not_in_circuit", status_code=404
+        )
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _push_events(
+                    circuit=circuit, user=user, item=item, local_event_ids=local_event_ids
+                )
+        except IntegrityError:  # the same content was recorded concurrently (POST /api/events)
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _push_events(
+    *, circuit: Circuit, user: User, item: Item, local_event_ids: list[str]
+) -> PushEventsResult:
+    Item.objects.select_for_update().filter(pk=item.pk).values_list("pk").first()
+    result = PushEventsResult(circuit=circuit)
+    ids: list[uuid.UUID | None] = []
+    for raw in local_event_ids:
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            ids.append(None)
+    local = {
+        event.event_id: event
+        for event in Event.objects.filter(
+            event_id__in={event_id for event_id in ids if event_id is not None},
+            item__isnull=True,
+            created_by=user,
+        ).only("event_id", "event_type", "metadata", "visibility")
+    }
+    circuit_id = str(circuit.pk)
+    linking: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}  # event id -> (hash, metadata)
+    wanted: dict[str, uuid.UUID] = {}  # content hash -> the first local event carrying it
+    outcome: list[tuple[str, uuid.UUID | None, exceptions.APIException | None]] = []
+    for raw, event_id in zip(local_event_ids, ids, strict=True):
+        if event_id is None:
+            failure = exceptions.ValidationError({"local_event_id": ["Not a UUID."]})
+            outcome.append((str(raw), None, failure))
+            continue
+        event = local.get(event_id)
+        if event is None or event_id in linking:
+            outcome.append((str(raw), None, exceptions.NotFound("Local event not found.")))
+            continue
+        source, metadata = _hashed_content(event)
+        if (
+            event.visibility == EventVisibility.CIRCUIT_ONLY
+            and metadata.get("circuit_id") != circuit_id
+        ):
+            failure = exceptions.ValidationError(
+                {"metadata": ["A CircuitOnly event is pushed only to the circuit it names."]}
+            )
+            outcome.append((str(raw), None, failure))
+            continue
+        content_hash = event_content_hash(
+            dfid=item.pk, event_type=event.event_type, source=source, metadata=metadata
+        )
+        wanted.setdefault(content_hash, event_id)
+        stored = {**(event.metadata or {}), "circuit_id": circuit_id}
+        linking[event_id] = (content_hash, stored)
+        outcome.append((str(raw), event_id, None))
+    recorded = dict(
+        Event.objects.filter(content_hash__in=list(wanted)).values_list("content_hash", "event_id")
+    )
+    updates = [
+        (event_id, content_hash, metadata)
+        for event_id, (content_hash, metadata) in linking.items()
+        if content_hash not in recorded and wanted[content_hash] == event_id
+    ]
+    _events_link(dfid=item.pk, updates=updates)
+    for raw, event_id, failure in outcome:
+        if failure is not None:
+            result.failed.append(EventPushFailure(local_event_id=raw, error=failure))
+            continue
+        content_hash, _ = linking[event_id]
+        original = recorded.get(content_hash)
+        if original is None and wanted[content_hash] != event_id:
+            original = wanted[content_hash]  # the same content earlier in this push
+        result.pushed.append(
+            PushedEvent(
+                local_event_id=str(event_id),
+                event_id=str(original or event_id),
+                dfid=item.pk,
+                was_deduplicated=original is not None,
+                original_event_id=str(original) if original is not None else None,
+            )
+        )
+    return result
+
+
+def _events_link(*, dfid: str, updates: list[tuple[uuid.UUID, str, dict[str, Any]]]) -> None:
+    """Give each local event its item, content hash and metadata in one statement."""
+    if not updates:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE events SET dfid = %s, content_hash = linked.content_hash,
+                    metadata = linked.metadata
+                FROM unnest(%s::uuid[], %s::varchar[], %s::jsonb[])
+                    AS linked(event_id, content_hash, metadata)
+                WHERE events.event_id = linked.event_id AND events.dfid IS NULL
+                """,
+                [
+                    dfid,
+                    [event_id for event_id, _, _ in updates],
+                    [content_hash for _, content_hash, _ in updates],
+                    [json.dumps(metadata) for _, _, metadata in updates],
+                ],
+            )
+        return
+    Event.objects.bulk_update(
+        [
+            Event(event_id=event_id, item_id=dfid, content_hash=content_hash, metadata=metadata)
+            for event_id, content_hash, metadata in updates
+        ],
+        ["item", "content_hash", "metadata"],
+    )
