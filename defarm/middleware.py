@@ -45,6 +45,19 @@ class RequestBodyLimitMiddleware:
                 error_body("bad_request", "Content-Length is not a number."), status=400
             )
         if limit is not None and length > limit:
+            if request.path.startswith("/epcis/"):
+                # The EPCIS routes answer in the standard's problem details.
+                return JsonResponse(
+                    {
+                        "type": "epcisException:CaptureLimitExceededException",
+                        "title": "Capture file size limit exceeded",
+                        "status": 413,
+                        "detail": f"The request body is larger than {limit} bytes "
+                        "(GS1-EPCIS-Capture-File-Size-Limit).",
+                    },
+                    status=413,
+                    content_type="application/problem+json",
+                )
             return JsonResponse(
                 error_body(
                     "payload_too_large",

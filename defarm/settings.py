@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts",
     "items",
+    "items.epcis.apps.EpcisConfig",
     "circuits",
     "adapters",
     "audit",
@@ -279,6 +280,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFARM_MAX_BODY_BYTES", 10 * 1024 * 1024)
+# EPCIS: the GS1 Company Prefix length used to write a Digital Link as an EPC URN when the EPC
+# was not captured as a URN (GS1-EPC-Format: Always_EPC_URN).
+EPCIS_COMPANY_PREFIX_LENGTH = env_int("DEFARM_EPCIS_COMPANY_PREFIX_LENGTH", 7)
 
 # --- REST API ---------------------------------------------------------------------------------
 

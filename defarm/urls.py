@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("adapters.api.urls")),
     path("api/", include("items.integrity.api.urls")),
     path("audit/audit/", include("audit.api.urls")),
+    path("epcis/", include("items.epcis.api.urls")),
     path("", include("accounts.api.root_urls")),
 ]
 

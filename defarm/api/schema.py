@@ -98,11 +98,31 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 CHARGING_METHODS = {"post", "put", "patch"}
 
 
-def _response_component(description: str, headers: dict[str, Any] | None) -> dict[str, Any]:
-    component: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+# Under /epcis/ errors are the EPCIS standard's RFC 7807 problem details instead.
+EPCIS_PATH_PREFIX = "/epcis/"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 7807 problem details, the EPCIS 2.0 REST binding's error shape (only "
+    "under `/epcis/`); `type` names the standard's exception.",
+    "properties": {
+        "type": {"type": "string", "example": "epcisException:ValidationException"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def _response_component(
+    description: str, headers: dict[str, Any] | None, *, problem: bool = False
+) -> dict[str, Any]:
+    content = (
+        {"application/problem+json": {"schema": {"$ref": "#/components/schemas/EpcisProblem"}}}
+        if problem
+        else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    )
+    component: dict[str, Any] = {"description": description, "content": content}
     if headers:
         component["headers"] = headers
     return component
@@ -151,15 +171,26 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
     responses = components.setdefault("responses", {})
     for name, (_status, description, headers) in ERROR_RESPONSES.items():
         responses[name] = _response_component(description, headers)
+    if any(path.startswith(EPCIS_PATH_PREFIX) for path in result.get("paths", {})):
+        components["schemas"].setdefault("EpcisProblem", PROBLEM_SCHEMA)
+        for name, (_status, description, headers) in ERROR_RESPONSES.items():
+            responses[f"Epcis{name}"] = _response_component(
+                description.split(":")[0].replace("`", "") + " (as an EPCIS problem).",
+                headers,
+                problem=True,
+            )
 
     for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             if method not in HTTP_METHODS:
                 continue
             operation_responses = operation.setdefault("responses", {})
+            prefix = "Epcis" if path.startswith(EPCIS_PATH_PREFIX) else ""
             for name in _error_responses_for(path, method, operation):
                 status = ERROR_RESPONSES[name][0]
-                operation_responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+                operation_responses.setdefault(
+                    status, {"$ref": f"#/components/responses/{prefix}{name}"}
+                )
     return result
 
 

@@ -1,0 +1,19 @@
+from django.urls import re_path
+
+from items.epcis.api import views
+
+urlpatterns = [
+    re_path(r"^capture/?$", views.CaptureView.as_view(), name="epcis-capture"),
+    re_path(
+        r"^capture/(?P<capture_id>[^/]+)/?$",
+        views.CaptureDetailView.as_view(),
+        name="epcis-capture-detail",
+    ),
+    re_path(r"^events/?$", views.EventsView.as_view(), name="epcis-events"),
+    re_path(r"^epcs/(?P<epc>.+)/events/?$", views.EpcEventsView.as_view(), name="epcis-epc-events"),
+    re_path(r"^eventTypes/?$", views.EventTypesView.as_view(), name="epcis-event-types"),
+    re_path(r"^bizSteps/?$", views.BizStepsView.as_view(), name="epcis-biz-steps"),
+    re_path(r"^bizLocations/?$", views.BizLocationsView.as_view(), name="epcis-biz-locations"),
+    re_path(r"^readPoints/?$", views.ReadPointsView.as_view(), name="epcis-read-points"),
+    re_path(r"^dispositions/?$", views.DispositionsView.as_view(), name="epcis-dispositions"),
+]

@@ -1,0 +1,153 @@
+"""EPCIS 2.0 capture jobs and the events they stored."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class CaptureErrorBehaviour(models.TextChoices):
+    ROLLBACK = "rollback"
+    PROCEED = "proceed"
+
+
+class CaptureJob(models.Model):
+    """One ``POST /epcis/capture`` (or ``/epcis/events``): its state and its errors."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="epcis_capture_jobs"
+    )
+    error_behaviour = models.CharField(
+        max_length=10, choices=CaptureErrorBehaviour.choices, default=CaptureErrorBehaviour.ROLLBACK
+    )
+    running = models.BooleanField(default=True)
+    success = models.BooleanField(default=True)
+    # RFC 7807 problem details, one per refused event (or for the whole document).
+    errors = models.JSONField(default=list, blank=True)
+    event_count = models.PositiveIntegerField(default=0)
+    stored_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "epcis_capture_jobs"
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="epcis_jobs_owner_idx")]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class EpcisEvent(models.Model):
+    """A captured event: the event as sent (plus its ``eventID`` and ``recordTime``) and the
+    columns the standard's queries filter on."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="epcis_events",
+        db_index=False,  # every index below starts with the owner
+    )
+    capture_job = models.ForeignKey(
+        CaptureJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    event_id = models.CharField(max_length=500)
+    event_type = models.CharField(max_length=255)
+    event_time = models.DateTimeField()
+    event_timezone_offset = models.CharField(max_length=6, blank=True, default="")
+    record_time = models.DateTimeField()
+    action = models.CharField(max_length=10, blank=True, default="")
+    # Standard values as their bare names (``shipping``), others as the URI given.
+    biz_step = models.CharField(max_length=500, blank=True, default="")
+    disposition = models.CharField(max_length=500, blank=True, default="")
+    # GS1 keys as canonical Digital Links, other identifiers as given.
+    read_point = models.CharField(max_length=500, blank=True, default="")
+    biz_location = models.CharField(max_length=500, blank=True, default="")
+    # The document's @context (namespaces of the event's extensions).
+    context = models.JSONField(default=list, blank=True)
+    event = models.JSONField()
+
+    class Meta:
+        db_table = "epcis_events"
+        ordering = ["event_time", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "event_id"], name="epcis_events_owner_id_uniq")
+        ]
+        indexes = [
+            models.Index(fields=["owner", "event_time", "id"], name="epcis_events_time_idx"),
+            models.Index(fields=["owner", "record_time", "id"], name="epcis_events_record_idx"),
+            models.Index(fields=["owner", "event_type"], name="epcis_events_type_idx"),
+            models.Index(fields=["owner", "biz_step"], name="epcis_events_bizstep_idx"),
+            models.Index(fields=["owner", "disposition"], name="epcis_events_disp_idx"),
+            models.Index(fields=["owner", "read_point"], name="epcis_events_readpoint_idx"),
+            models.Index(fields=["owner", "biz_location"], name="epcis_events_bizloc_idx"),
+            models.Index(fields=["owner", "action"], name="epcis_events_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class EpcRole(models.TextChoices):
+    EPC = "epc"
+    PARENT = "parent"
+    CHILD = "child"
+    INPUT = "input"
+    OUTPUT = "output"
+    QUANTITY = "quantity"
+    INPUT_CLASS = "input_class"
+    OUTPUT_CLASS = "output_class"
+
+
+class EpcisEventEpc(models.Model):
+    """One identifier an event names, with the role it plays there (for MATCH_* queries)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(
+        EpcisEvent, on_delete=models.CASCADE, related_name="epcs", db_index=False
+    )
+    # Canonical form (a Digital Link on id.gs1.org for GS1 keys; otherwise as given).
+    epc = models.CharField(max_length=500)
+    role = models.CharField(max_length=12, choices=EpcRole.choices)
+    # For a class in a quantity list: its quantity (EQ_/GT_/GE_/LT_/LE_quantity).
+    quantity = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "epcis_event_epcs"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["epc", "role"], name="epcis_epcs_epc_role_idx"),
+            models.Index(fields=["event"], name="epcis_epcs_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.epc}"
+
+
+class EpcisBizTransaction(models.Model):
+    """A business transaction an event names (for EQ_bizTransaction_<type> queries)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(
+        EpcisEvent, on_delete=models.CASCADE, related_name="biz_transactions", db_index=False
+    )
+    # Standard types as bare names (``po``), others as the URI given; "" when untyped.
+    transaction_type = models.CharField(max_length=500, blank=True, default="")
+    transaction = models.CharField(max_length=500)
+
+    class Meta:
+        db_table = "epcis_biz_transactions"
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["transaction_type", "transaction"], name="epcis_btx_type_value_idx"
+            ),
+            models.Index(fields=["event"], name="epcis_btx_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_type}: {self.transaction}"

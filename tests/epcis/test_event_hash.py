@@ -1,0 +1,103 @@
+"""The event hash against the reference implementation (``epcis-event-hash-generator``)."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from epcis_event_hash_generator import hash_generator, json_to_py
+from pyld import jsonld
+
+from items.epcis.event_hash import event_hash, event_pre_hash
+from items.epcis.validation import event_list_of
+from items.epcis.vocabulary import CONTEXT_URLS, standard_context
+
+DOCUMENTS = Path(__file__).parent / "documents"
+VALID = sorted((DOCUMENTS / "valid").glob("*.json"))
+# Documents the reference itself cannot hash: it fails on a bizTransaction without a type
+# (IndexError) and on a context it cannot expand.
+REFERENCE_FAILS = {
+    "Combination_of_different_event.json",
+    "TransactionEvent.json",
+    "TransformationEvent_all_possible_fields.json",
+}
+
+
+def _local_loader(url, options=None):
+    """The reference resolves the context through PyLD: the local copy, never the network."""
+    if url in CONTEXT_URLS:
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": standard_context(),
+        }
+    raise jsonld.JsonLdError(
+        f"{url} is not available offline",
+        "jsonld.LoadDocumentError",
+        code="loading document failed",
+    )
+
+
+@pytest.fixture
+def reference():
+    previous = jsonld.get_document_loader()
+    jsonld.set_document_loader(_local_loader)
+    json_to_py._namespaces.clear()  # the reference keeps namespaces across documents
+
+    def pre_hashes(document):
+        events = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))
+        return hash_generator.derive_prehashes_from_events(events)
+
+    yield pre_hashes
+    jsonld.set_document_loader(previous)
+    json_to_py._namespaces.clear()
+
+
+@pytest.mark.parametrize("path", VALID, ids=[path.name for path in VALID])
+def test_event_hash_matches_the_reference(reference, path):
+    document = json.loads(path.read_text())
+    events = event_list_of(document)
+    if path.name in REFERENCE_FAILS:
+        with pytest.raises((IndexError, jsonld.JsonLdError)):
+            reference(document)
+        # Ours still hashes every event, deterministically.
+        hashes = [event_hash(event, context=document["@context"]) for event in events]
+        assert hashes == [event_hash(event, context=document["@context"]) for event in events]
+        return
+    expected = reference(document)
+    assert [event_pre_hash(event, context=document["@context"]) for event in events] == expected
+    for event, pre_hash in zip(events, expected, strict=True):
+        assert (
+            event_hash(event, context=document["@context"])
+            == (hash_generator.calculate_hashes_from_pre_hashes([pre_hash])[0])
+        )
+
+
+def test_hash_ignores_key_order_and_record_time():
+    document = json.loads((DOCUMENTS / "valid" / "ObjectEvent.json").read_text())
+    event = event_list_of(document)[0]
+    jumbled = dict(reversed(list(event.items()))) | {"recordTime": "2030-01-01T00:00:00Z"}
+    assert event_hash(jumbled, context=document["@context"]) == event_hash(
+        event, context=document["@context"]
+    )
+
+
+def test_hash_sees_urn_and_digital_link_as_the_same_epc():
+    base = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-07-22T06:45:00+02:00",
+        "eventTimeZoneOffset": "+02:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+    }
+    as_urn = base | {"epcList": ["urn:epc:id:sgtin:9521141.001234.2017"]}
+    as_link = base | {
+        "epcList": ["https://id.gs1.org/01/09521141012345/21/2017"],
+        "bizStep": "https://ref.gs1.org/cbv/BizStep-shipping",
+        "eventTime": "2026-07-22T04:45:00.000Z",
+    }
+    assert event_hash(as_urn) == event_hash(as_link)
+    assert event_hash(as_urn) != event_hash(
+        base | {"epcList": ["urn:epc:id:sgtin:9521141.001234.2018"]}
+    )

@@ -1,0 +1,84 @@
+"""EPC URNs and GS1 Digital Link URIs, both ways."""
+
+import pytest
+
+from items.epcis.identifiers import (
+    IdentifierError,
+    canonical_identifier,
+    check_digit,
+    dl_to_urn,
+    urn_to_dl,
+)
+
+# (EPC URN, Digital Link, GS1 Company Prefix length)
+PAIRS = [
+    ("urn:epc:id:sgtin:0614141.107346.2017", "https://id.gs1.org/01/10614141073464/21/2017", 7),
+    ("urn:epc:id:sgtin:9521141.001234.A%2FB", "https://id.gs1.org/01/09521141012345/21/A%2FB", 7),
+    ("urn:epc:id:sscc:0614141.1234567890", "https://id.gs1.org/00/106141412345678908", 7),
+    ("urn:epc:id:sgln:0614141.07346.1234", "https://id.gs1.org/414/0614141073467/254/1234", 7),
+    ("urn:epc:id:sgln:4012345.00001.0", "https://id.gs1.org/414/4012345000016", 7),
+    ("urn:epc:id:grai:4012345.55555.987", "https://id.gs1.org/8003/04012345555554987", 7),
+    ("urn:epc:id:giai:4000001.12345", "https://id.gs1.org/8004/400000112345", 7),
+    (
+        "urn:epc:class:lgtin:4012345.012345.998877",
+        "https://id.gs1.org/01/04012345123456/10/998877",
+        7,
+    ),
+    ("urn:epc:id:sgtin:952114112.0123.X1", "https://id.gs1.org/01/09521141121238/21/X1", 9),
+]
+
+
+@pytest.mark.parametrize(("urn", "link", "length"), PAIRS)
+def test_urn_to_digital_link(urn, link, length):
+    assert urn_to_dl(urn) == link
+
+
+@pytest.mark.parametrize(("urn", "link", "length"), PAIRS)
+def test_digital_link_to_urn(urn, link, length):
+    assert dl_to_urn(link, company_prefix_length=length) == urn
+
+
+def test_digital_link_on_another_host_reads_the_same():
+    assert (
+        canonical_identifier("https://id.gs1.de/01/04012345999990/21/XYZ-1234")
+        == "https://id.gs1.org/01/04012345999990/21/XYZ-1234"
+    )
+    assert canonical_identifier("https://example.com/shop/01/9521141012345/21/7") == (
+        "https://id.gs1.org/01/09521141012345/21/7"
+    )
+
+
+def test_other_identifiers_stay_as_given():
+    assert canonical_identifier("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6") == (
+        "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+    )
+    assert canonical_identifier("https://example.com/things/42") == "https://example.com/things/42"
+
+
+def test_check_digit():
+    assert check_digit("0952114101234") == "5"
+    assert check_digit("10614141234567890") == "8"
+
+
+@pytest.mark.parametrize(
+    "urn",
+    [
+        "urn:epc:id:sgtin:0614141.10734.2017",  # 12 digits, not 13
+        "urn:epc:id:sgtin:06141.1073466.2017",  # prefix too short
+        "urn:epc:id:foo:0614141.107346.2017",
+        "urn:epc:id:sscc:0614141.12345",
+    ],
+)
+def test_malformed_urns_are_refused(urn):
+    with pytest.raises(IdentifierError):
+        urn_to_dl(urn)
+
+
+def test_wrong_check_digit_in_a_digital_link_is_refused():
+    with pytest.raises(IdentifierError):
+        dl_to_urn("https://id.gs1.org/01/09521141012346/21/2017", company_prefix_length=7)
+
+
+def test_urn_needs_the_company_prefix_length():
+    with pytest.raises(IdentifierError):
+        dl_to_urn("https://id.gs1.org/01/09521141012345/21/2017", company_prefix_length=3)
