@@ -103,6 +103,7 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         SECRET_KEY=SECRET_KEY,
         JWT_SECRET=JWT_SECRET,
+        ATTESTATION_SIGNING_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="false",

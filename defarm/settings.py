@@ -48,10 +48,13 @@ TESTING = env_bool("DEFARM_TESTING", default=False)
 # Serving processes refuse to start without these when DEBUG is off (defarm.startup); other
 # management commands (migrate, collectstatic) run without them.
 _DEVELOPMENT_SECRET = "defarm-development-only-secret-key-not-for-production-use"
-REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SECRET")
+REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SECRET", "ATTESTATION_SIGNING_KEY")
 MISSING_SECRETS = [] if DEBUG or TESTING else [name for name in REQUIRED_SECRETS if not env(name)]
 SECRET_KEY = env("SECRET_KEY") or ("" if MISSING_SECRETS else _DEVELOPMENT_SECRET)
 JWT_SECRET = env("JWT_SECRET") or ("" if MISSING_SECRETS else _DEVELOPMENT_SECRET)
+# Ed25519 key signing attestations: base64 of a 32-byte seed (items/integrity/signing.py).
+# Without it a development key is generated once into DEFARM_DATA_DIR.
+ATTESTATION_SIGNING_KEY = env("ATTESTATION_SIGNING_KEY")
 JWT_LIFETIME = timedelta(hours=24)
 # No token of a session (a login and its refreshes) outlives this.
 JWT_SESSION_LIFETIME = timedelta(days=env_int("DEFARM_JWT_SESSION_DAYS", 30))
@@ -93,7 +96,8 @@ INSTALLED_APPS = [
     "items.epcis.apps.EpcisConfig",
     "circuits",
     "adapters",
-    "audit",
+    "items.integrity",
+    "audit",  # last: its admin module registers a generic admin for any model left
 ]
 
 MIDDLEWARE = [

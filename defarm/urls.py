@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from defarm import health
 from defarm.api.docs import redoc_script
 from defarm.api.index import ApiIndexView
+from items.integrity.api.attestation_views import AttestationPublicKeyView
 
 urlpatterns = [
     re_path(r"^$", health.RootView.as_view(), name="root"),
@@ -12,6 +13,11 @@ urlpatterns = [
     re_path(r"^health/db/?$", health.DatabaseHealthView.as_view(), name="health-db"),
     re_path(r"^healthz/?$", health.HealthzView.as_view(), name="healthz"),
     re_path(r"^api/?$", ApiIndexView.as_view(), name="api-index"),
+    re_path(
+        r"^\.well-known/defarm-attestation-key/?$",
+        AttestationPublicKeyView.as_view(),
+        name="attestation-key",
+    ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -359,7 +359,7 @@ class LimitedReadOnlyInline(admin.TabularInline):
 
 # --- Coverage -----------------------------------------------------------------------------------
 
-DEFARM_APP_LABELS = ("accounts", "items", "circuits", "adapters", "audit")
+DEFARM_APP_LABELS = ("accounts", "items", "circuits", "adapters", "audit", "integrity")
 
 
 def generic_admin_for(model: type[models.Model]) -> type[admin.ModelAdmin]:

@@ -45,6 +45,7 @@ def server(tmp_path_factory):
         DEBUG="false",
         SECRET_KEY="s" * 50,
         JWT_SECRET="j" * 50,
+        ATTESTATION_SIGNING_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1",
         DEFARM_DATA_DIR=str(tmp_path_factory.mktemp("engine-client")),

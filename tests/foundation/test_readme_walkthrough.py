@@ -28,6 +28,7 @@ def test_the_readme_walkthrough_runs_against_gunicorn(tmp_path: Path):
         DEBUG="false",
         SECRET_KEY="walkthrough-secret-" + "k" * 40,
         JWT_SECRET="walkthrough-jwt-" + "j" * 40,
+        ATTESTATION_SIGNING_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="false",
         DEFARM_DATA_DIR=str(tmp_path),

@@ -68,6 +68,7 @@ def test_production_refuses_to_start_without_secrets():
     assert result.returncode == 2
     assert "cannot start" in result.stderr
     assert "SECRET_KEY" in result.stderr and "JWT_SECRET" in result.stderr
+    assert "ATTESTATION_SIGNING_KEY" in result.stderr
 
 
 def test_production_management_commands_run_without_secrets():
@@ -214,6 +215,7 @@ def test_gunicorn_without_secrets_exits_at_once_with_the_message(tmp_path):
     assert returncode != 0
     assert time.monotonic() - started < 10
     assert "cannot start" in output and "SECRET_KEY" in output and "JWT_SECRET" in output
+    assert "ATTESTATION_SIGNING_KEY" in output
     assert "Booting worker" not in output
 
 
@@ -222,6 +224,7 @@ def test_gunicorn_under_production_settings_answers_railway_health_checker(tmp_p
         DEBUG="false",
         SECRET_KEY="s" * 50,
         JWT_SECRET="j" * 50,
+        ATTESTATION_SIGNING_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         DEFARM_DATA_DIR=str(tmp_path),
         RAILWAY_ENVIRONMENT_NAME="production",
         RAILWAY_PUBLIC_DOMAIN="defarm-production.up.railway.app",
@@ -259,6 +262,7 @@ def test_refused_host_is_one_log_line_not_a_traceback(tmp_path):
         DEBUG="false",
         SECRET_KEY="s" * 50,
         JWT_SECRET="j" * 50,
+        ATTESTATION_SIGNING_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         DEFARM_DATA_DIR=str(tmp_path),
         ALLOWED_HOSTS="defarm.example.com",
     )

@@ -53,6 +53,7 @@ def two_workers(transactional_db, tmp_path):
         DEBUG="false",
         SECRET_KEY="s" * 50,
         JWT_SECRET="j" * 50,
+        ATTESTATION_SIGNING_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1",
         DEFARM_AUTH_THROTTLE_RATE=f"{LOGIN_LIMIT}/min",

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from items.integrity.api import views
+from items.integrity.api import attestation_views, views
 
 SEGMENT = r"[^/]+"
 
@@ -41,3 +41,24 @@ urlpatterns.append(
         name="merkle-sync-check",
     )
 )
+
+proofs = attestation_views.AttestationViewSet
+urlpatterns += [
+    re_path(r"^proofs/?$", proofs.as_view({"get": "list"}), name="proof-list"),
+    re_path(r"^proofs/submit/?$", proofs.as_view({"post": "submit"}), name="proof-submit"),
+    re_path(r"^proofs/verify/?$", proofs.as_view({"post": "verify"}), name="proof-verify"),
+    re_path(
+        r"^proofs/statistics/?$", proofs.as_view({"get": "statistics"}), name="proof-statistics"
+    ),
+    re_path(r"^proofs/templates/?$", proofs.as_view({"get": "templates"}), name="proof-templates"),
+    re_path(
+        rf"^proofs/(?P<proof_id>{SEGMENT})/?$",
+        proofs.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="proof-detail",
+    ),
+    re_path(
+        r"^public/attestation-key/?$",
+        attestation_views.AttestationPublicKeyView.as_view(),
+        name="public-attestation-key",
+    ),
+]
