@@ -46,10 +46,19 @@ def _development_seed() -> bytes:
         return _seed_from_base64(path.read_text().strip())
     path.parent.mkdir(parents=True, exist_ok=True)
     seed = os.urandom(SEED_BYTES)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(seed).decode())
-    return seed
+    try:
+        # Atomic: of several processes starting together, the first link wins and every
+        # process then reads that key.
+        os.link(partial, path)
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink()
+    return _seed_from_base64(path.read_text().strip())
 
 
 @cache

@@ -55,3 +55,18 @@ def test_production_without_a_key_refuses(settings, fresh_key):
     settings.DEBUG = False
     with pytest.raises(ImproperlyConfigured):
         signing.signing_key()
+
+
+def test_development_key_already_written_by_another_process_wins(settings, fresh_key, tmp_path):
+    settings.ATTESTATION_SIGNING_KEY = ""
+    settings.TESTING = False
+    settings.DEBUG = True
+    settings.DATA_DIR = tmp_path
+    seed = bytes(range(1, 33))
+    (tmp_path / signing.DEVELOPMENT_KEY_FILE).write_text(base64.b64encode(seed).decode())
+    settings.ATTESTATION_SIGNING_KEY = base64.b64encode(seed).decode()
+    expected = signing.public_key_base64()
+    signing.signing_key.cache_clear()
+    settings.ATTESTATION_SIGNING_KEY = ""
+    assert signing.public_key_base64() == expected
+    assert sorted(path.name for path in tmp_path.iterdir()) == [signing.DEVELOPMENT_KEY_FILE]
