@@ -430,3 +430,73 @@ class PasswordResetToken(models.Model):
 
     def __str__(self) -> str:
         return f"Password reset of {self.user_id}"
+
+
+class UserActivityType(models.TextChoices):
+    CREATE = "Create"
+    READ = "Read"
+    UPDATE = "Update"
+    DELETE = "Delete"
+    LOGIN = "Login"
+    LOGOUT = "Logout"
+    EXPORT = "Export"
+    IMPORT = "Import"
+    SHARE = "Share"
+    APPROVE = "Approve"
+    REJECT = "Reject"
+
+
+class UserActivityCategory(models.TextChoices):
+    AUTHENTICATION = "Authentication"
+    ITEMS = "Items"
+    CIRCUITS = "Circuits"
+    EVENTS = "Events"
+    ADMIN = "Admin"
+    API_KEYS = "ApiKeys"
+    WORKSPACES = "Workspaces"
+
+
+class UserResourceType(models.TextChoices):
+    ITEM = "Item"
+    CIRCUIT = "Circuit"
+    EVENT = "Event"
+    API_KEY = "ApiKey"
+    USER = "User"
+    WORKSPACE = "Workspace"
+    ADAPTER = "Adapter"
+
+
+class UserActivity(models.Model):
+    """Not in V1 (the engine wrote it but never read it back): what a user did, written by
+    DeFarm's services (logins, item, circuit, event, API-key and workspace changes, exports,
+    approvals, staff actions) and posted by clients."""
+
+    activity_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        User, db_column="user_id", on_delete=models.CASCADE, related_name="activities"
+    )
+    workspace_id = models.CharField(max_length=255, null=True, blank=True)
+    timestamp_ts = models.BigIntegerField(default=unix_now)
+    activity_type = models.CharField(max_length=20, choices=UserActivityType.choices)
+    category = models.CharField(max_length=20, choices=UserActivityCategory.choices)
+    resource_type = models.CharField(max_length=20, choices=UserResourceType.choices)
+    resource_id = models.CharField(max_length=255)
+    action = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    metadata = models.JSONField(null=True, blank=True)
+    success = models.BooleanField(default=True)
+    ip_address = models.CharField(max_length=64, null=True, blank=True)
+    user_agent = models.CharField(max_length=500, null=True, blank=True)
+
+    class Meta:
+        db_table = "user_activities"
+        ordering = ["-timestamp_ts", "activity_id"]
+        verbose_name = "user activity"
+        verbose_name_plural = "user activities"
+        indexes = [
+            models.Index(fields=["user", "-timestamp_ts"], name="user_activities_user_ts_idx"),
+            models.Index(fields=["-timestamp_ts"], name="user_activities_ts_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.activity_type} {self.resource_type} {self.resource_id}"

@@ -27,6 +27,7 @@ from accounts.models import (
     Tier,
     TransactionType,
     User,
+    UserActivity,
     UserStatus,
     Workspace,
     WorkspaceMember,
@@ -373,4 +374,81 @@ def staff_dashboard_stats(*, days: int = 30) -> dict[str, Any]:
         .order_by()
         .count(),
         "generated_at": datetime.now(tz=UTC),
+    }
+
+
+# --- User activity ---------------------------------------------------------------------------
+
+MOST_ACTIVE_HOURS = 5
+
+
+def user_activities_visible_to(
+    *,
+    user: User,
+    user_id: str | None = None,
+    category: str | None = None,
+    activity_type: str | None = None,
+    resource_type: str | None = None,
+    start_ts: int | None = None,
+    end_ts: int | None = None,
+    search: str | None = None,
+) -> QuerySet[UserActivity]:
+    """The activities ``user`` may see (their own; every user's for staff), newest first,
+    filtered by user (staff), category, type, resource type, time (inclusive) and a search in
+    the action, description and resource id."""
+    activities = UserActivity.objects.all()
+    if not user.is_admin:
+        activities = activities.filter(user=user)
+    if user_id:
+        activities = activities.filter(user_id=user_id)
+    if category:
+        activities = activities.filter(category=category)
+    if activity_type:
+        activities = activities.filter(activity_type=activity_type)
+    if resource_type:
+        activities = activities.filter(resource_type=resource_type)
+    if start_ts is not None:
+        activities = activities.filter(timestamp_ts__gte=start_ts)
+    if end_ts is not None:
+        activities = activities.filter(timestamp_ts__lte=end_ts)
+    if search:
+        activities = activities.filter(
+            Q(action__icontains=search)
+            | Q(description__icontains=search)
+            | Q(resource_id__icontains=search)
+        )
+    return activities.order_by("-timestamp_ts", "activity_id")
+
+
+def user_activity_stats(
+    *, activities: QuerySet[UserActivity], start_ts: int, end_ts: int
+) -> dict[str, Any]:
+    """Counts over ``activities`` between ``start_ts`` and ``end_ts`` in two queries: the
+    total, per category and type, the five busiest UTC hours ``[hour, count]`` and the share
+    of successful ones in percent (100.0 when there are none)."""
+    period = activities.filter(timestamp_ts__gte=start_ts, timestamp_ts__lte=end_ts).order_by()
+    by_category: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    total = successful = 0
+    for row in period.values("category", "activity_type", "success").annotate(
+        count=Count("activity_id")
+    ):
+        by_category[row["category"]] = by_category.get(row["category"], 0) + row["count"]
+        by_type[row["activity_type"]] = by_type.get(row["activity_type"], 0) + row["count"]
+        total += row["count"]
+        successful += row["count"] if row["success"] else 0
+    hours = (
+        period.annotate(hour=F("timestamp_ts") % SECONDS_PER_DAY / 3600)
+        .values("hour")
+        .annotate(count=Count("activity_id"))
+        .order_by("-count", "hour")[:MOST_ACTIVE_HOURS]
+    )
+    return {
+        "total_actions": total,
+        "by_category": by_category,
+        "by_type": by_type,
+        "most_active_hours": [[int(row["hour"]), row["count"]] for row in hours],
+        "success_rate": successful * 100.0 / total if total else 100.0,
+        "period_start": start_ts,
+        "period_end": end_ts,
     }

@@ -1,9 +1,33 @@
-"""Staff console for password resets, read-only: written only by services."""
+"""Staff console for what users did (``user_activities``) and their password resets, read-only:
+both are written only by services."""
 
 from django.contrib import admin
 
-from accounts.models import PasswordResetToken
-from defarm.admin_site import DefarmModelAdmin, ReadOnlyAdminMixin, format_ts
+from accounts.models import PasswordResetToken, UserActivity
+from defarm.admin_site import BigTableAdmin, DefarmModelAdmin, ReadOnlyAdminMixin, format_ts
+
+
+@admin.register(UserActivity)
+class UserActivityAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    list_display = [
+        "when",
+        "user",
+        "activity_type",
+        "category",
+        "resource_type",
+        "resource_id",
+        "action",
+        "success",
+    ]
+    list_select_related = ["user"]
+    list_filter = ["category", "activity_type", "resource_type", "success"]
+    search_fields = ["=user__username", "=user__user_id", "=resource_id", "action"]
+    ordering = ["-timestamp_ts"]
+    raw_id_fields = ["user"]
+
+    @admin.display(description="when", ordering="timestamp_ts")
+    def when(self, obj):
+        return format_ts(obj.timestamp_ts)
 
 
 @admin.register(PasswordResetToken)

@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from accounts.api import views
+from accounts.api.activity_views import UserActivityViewSet
 from accounts.api.workspace_views import WorkspaceViewSet
 from defarm.api.routers import OptionalSlashRouter
 
@@ -9,6 +10,7 @@ router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("admin/users", views.StaffUserViewSet, basename="staff-user")
 router.register("admin/actions", views.AdminActionViewSet, basename="admin-action")
+router.register("user-activity", UserActivityViewSet, basename="user-activity")
 
 workspaces = WorkspaceViewSet.as_view
 WORKSPACE = r"workspaces/(?P<workspace_id>[^/]+)"

@@ -13,6 +13,12 @@ from django.db.models import Q
 from rest_framework import exceptions
 
 from accounts.models import ApiKey, ApiKeyPermission, ApiKeyUsage, OrganizationType, User
+from accounts.services.user_activity import (
+    ActivityType,
+    Category,
+    ResourceType,
+    user_activity_record,
+)
 from audit.services import admin_action_record
 from defarm.timeutils import unix_now
 
@@ -94,6 +100,21 @@ def _clean_rate_limit(name: str, value: int | None) -> int | None:
     return value
 
 
+def _activity(
+    *, api_key: ApiKey, user: User, activity_type: str, action: str, metadata=None
+) -> None:
+    user_activity_record(
+        user=user,
+        activity_type=activity_type,
+        category=Category.API_KEYS,
+        resource_type=ResourceType.API_KEY,
+        resource_id=str(api_key.pk),
+        action=f"api_key_{action}",
+        description=f"API key {api_key.name} ({api_key.key_prefix}...): {action}",
+        metadata=metadata,
+    )
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -134,6 +155,7 @@ def api_key_create(
         allowed_ips=_clean_allowed_ips(allowed_ips),
         allowed_endpoints=_clean_allowed_endpoints(allowed_endpoints),
     )
+    _activity(api_key=api_key, user=user, activity_type=ActivityType.CREATE, action="create")
     return api_key, raw_key
 
 
@@ -177,6 +199,13 @@ def api_key_update(*, api_key: ApiKey, **changes: Any) -> ApiKey:
         setattr(api_key, field, value)
     if changes:
         api_key.save(update_fields=sorted(changes))
+        _activity(
+            api_key=api_key,
+            user=api_key.user,
+            activity_type=ActivityType.UPDATE,
+            action="update",
+            metadata={"fields": sorted(changes)},
+        )
     return api_key
 
 
@@ -192,11 +221,16 @@ def api_key_revoke(*, api_key: ApiKey, actor: User) -> ApiKey:
             target_id=api_key.user_id,
             data={"key_id": str(api_key.pk), "key_prefix": api_key.key_prefix},
         )
+    else:
+        _activity(api_key=api_key, user=actor, activity_type=ActivityType.UPDATE, action="revoke")
     return api_key
 
 
 @transaction.atomic
 def api_key_delete(*, api_key: ApiKey) -> None:
+    _activity(
+        api_key=api_key, user=api_key.user, activity_type=ActivityType.DELETE, action="delete"
+    )
     api_key.delete()
 
 

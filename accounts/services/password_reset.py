@@ -25,6 +25,12 @@ from rest_framework import exceptions
 
 from accounts.models import PasswordResetToken, User
 from accounts.services.attempts import attempt_take
+from accounts.services.user_activity import (
+    ActivityType,
+    Category,
+    ResourceType,
+    user_activity_record,
+)
 from accounts.services.users import user_password_change
 from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
@@ -161,6 +167,15 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
     user = User.objects.select_for_update().get(pk=reset.user_id)
     user_password_change(user=user, password=new_password)
     PasswordResetToken.objects.filter(user=user, used_at_ts__isnull=True).update(used_at_ts=now)
+    user_activity_record(
+        user=user,
+        activity_type=ActivityType.UPDATE,
+        category=Category.AUTHENTICATION,
+        resource_type=ResourceType.USER,
+        resource_id=user.pk,
+        action="password_reset",
+        description="Reset the password with an e-mailed token",
+    )
     return user
 
 

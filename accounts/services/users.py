@@ -8,6 +8,12 @@ from rest_framework import exceptions
 
 from accounts.models import CreditBalance, TransactionType, User
 from accounts.services.credits import credits_add
+from accounts.services.user_activity import (
+    ActivityType,
+    Category,
+    ResourceType,
+    user_activity_record,
+)
 from accounts.tiers import SIGNUP_CREDITS
 from accounts.validators import username_validate
 from audit.hooks import audit_login
@@ -134,6 +140,15 @@ def user_login(*, username: str, password: str) -> User:
     user.last_login_ts = unix_now()
     User.objects.filter(pk=user.pk).update(last_login_ts=user.last_login_ts)
     audit_login(username=username, user=user, outcome=AuditOutcome.SUCCESS)
+    user_activity_record(
+        user=user,
+        activity_type=ActivityType.LOGIN,
+        category=Category.AUTHENTICATION,
+        resource_type=ResourceType.USER,
+        resource_id=user.pk,
+        action="login",
+        description="Logged in",
+    )
     return user
 
 

@@ -24,6 +24,12 @@ from accounts.models import (
     WorkspaceRole,
     workspace_default_settings,
 )
+from accounts.services.user_activity import (
+    ActivityType,
+    Category,
+    ResourceType,
+    user_activity_record,
+)
 from defarm.api.exceptions import ApiError, Conflict
 from defarm.timeutils import unix_now
 
@@ -75,6 +81,22 @@ def _settings_merged(current: dict[str, Any], changes: dict[str, Any] | None) ->
     return merged
 
 
+def _activity(
+    *, actor: User, workspace: Workspace, activity_type: str, action: str, metadata=None
+) -> None:
+    user_activity_record(
+        user=actor,
+        workspace_id=workspace.pk,
+        activity_type=activity_type,
+        category=Category.WORKSPACES,
+        resource_type=ResourceType.WORKSPACE,
+        resource_id=workspace.pk,
+        action=f"workspace_{action}",
+        description=f"Workspace {workspace.name}: {action.replace('_', ' ')}",
+        metadata=metadata,
+    )
+
+
 @transaction.atomic
 def workspace_create(
     *, owner: User, name: str, description: str = "", settings: dict[str, Any] | None = None
@@ -93,6 +115,7 @@ def workspace_create(
     WorkspaceMember.objects.create(
         workspace=workspace, user=owner, role=WorkspaceRole.OWNER, joined_at_ts=now
     )
+    _activity(actor=owner, workspace=workspace, activity_type=ActivityType.CREATE, action="create")
     return workspace
 
 
@@ -131,6 +154,7 @@ def workspace_update(
         workspace.settings = _settings_merged(workspace.settings, settings)
     workspace.updated_at_ts = unix_now()
     workspace.save(update_fields=["name", "description", "settings", "updated_at_ts"])
+    _activity(actor=actor, workspace=workspace, activity_type=ActivityType.UPDATE, action="update")
     return workspace
 
 
@@ -142,6 +166,7 @@ def workspace_delete(*, workspace: Workspace, actor: User) -> None:
         raise exceptions.PermissionDenied("Only the workspace's Owner may delete it.")
     if User.objects.filter(workspace_id=workspace.pk).exists():
         raise Conflict("A personal workspace cannot be deleted.", code="personal_workspace")
+    _activity(actor=actor, workspace=workspace, activity_type=ActivityType.DELETE, action="delete")
     workspace.delete()
 
 
@@ -167,9 +192,17 @@ def workspace_member_add(
             code="max_members_reached",
             details={"max_members": max_members},
         )
-    return WorkspaceMember.objects.create(
+    membership = WorkspaceMember.objects.create(
         workspace=workspace, user=member, role=role, joined_at_ts=unix_now()
     )
+    _activity(
+        actor=actor,
+        workspace=workspace,
+        activity_type=ActivityType.UPDATE,
+        action="member_add",
+        metadata={"user_id": member.pk, "role": role},
+    )
+    return membership
 
 
 @transaction.atomic
@@ -185,6 +218,13 @@ def workspace_member_role_change(
         raise ApiError("A workspace has one Owner.", code="invalid_role")
     membership.role = role
     membership.save(update_fields=["role"])
+    _activity(
+        actor=actor,
+        workspace=workspace,
+        activity_type=ActivityType.UPDATE,
+        action="member_role_change",
+        metadata={"user_id": membership.user_id, "role": role},
+    )
     return membership
 
 
@@ -197,4 +237,11 @@ def workspace_member_remove(
         _require_manager(workspace=workspace, actor=actor)
     if membership.role == WorkspaceRole.OWNER:
         raise Conflict("The workspace's Owner cannot be removed.", code="owner_not_removable")
+    _activity(
+        actor=actor,
+        workspace=workspace,
+        activity_type=ActivityType.UPDATE,
+        action="member_remove",
+        metadata={"user_id": membership.user_id},
+    )
     membership.delete()

@@ -3,6 +3,12 @@
 from typing import Any
 
 from accounts.models import User
+from accounts.services.user_activity import (
+    ActivityType,
+    Category,
+    ResourceType,
+    user_activity_record,
+)
 from audit.models import AdminAction, AuditEventType, AuditSeverity, Log
 from audit.services.trail import audit_record
 
@@ -30,7 +36,37 @@ def admin_action_record(
         severity=AuditSeverity.MEDIUM,
         details={"action_id": str(action.action_id), "data": data or {}},
     )
+    user_activity_record(
+        user=admin,
+        activity_type=_staff_activity_type(action_type),
+        category=Category.ADMIN,
+        resource_type=_staff_resource_type(action_type),
+        resource_id=target_id or "",
+        action=action_type,
+        description=f"Staff action {action_type}" + (f" on {target_id}" if target_id else ""),
+        metadata=data,
+    )
     return action
+
+
+def _staff_activity_type(action_type: str) -> str:
+    if action_type.endswith("_create"):
+        return ActivityType.CREATE
+    if action_type.endswith("_delete") or action_type.endswith("_cleanup"):
+        return ActivityType.DELETE
+    return ActivityType.UPDATE
+
+
+def _staff_resource_type(action_type: str) -> str:
+    if action_type.startswith("adapter"):
+        return ResourceType.ADAPTER
+    if action_type.startswith("api_key"):
+        return ResourceType.API_KEY
+    if action_type.startswith(("circuit", "member", "role", "join_request", "webhook")):
+        return ResourceType.CIRCUIT
+    if action_type.startswith(("item", "pending_item", "conflict")):
+        return ResourceType.ITEM
+    return ResourceType.USER
 
 
 def log_write(
