@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import exceptions
 
+from items.epcis.identifiers import canonical_identifier, gs1_key_parse
 from items.models import DEFAULT_NAMESPACE, IdentifierType
 
 KNOWN_NAMESPACES = (
@@ -19,6 +20,9 @@ KNOWN_NAMESPACES = (
     "cafe",
     "leite",
     "generic",
+    # GS1 keys (EPCIS): key = scheme (sgtin, sscc, grai, giai, lgtin, sgln), value = the
+    # canonical GS1 Digital Link URI.
+    "gs1",
 )
 CONTEXTUAL_SCOPES = ("user", "organization", "circuit")
 # Identifiers live in btree indexes ((key, value), (namespace, key, value)), whose entries
@@ -86,9 +90,23 @@ def _cnpj_is_valid(digits: str) -> bool:
     return True
 
 
+def _gs1_key_error(scheme: str, value: str) -> str | None:
+    key = gs1_key_parse(value)
+    if key is None or key.scheme != scheme:
+        return f"a {scheme.upper()} is given as its GS1 Digital Link or EPC URN"
+    if canonical_identifier(value) != value:
+        return f"give the canonical Digital Link {canonical_identifier(value)}"
+    return None
+
+
+GS1_KEY_REGISTRIES = ("sgtin", "sscc", "sgln", "grai", "giai", "lgtin")
+
+
 def registry_value_error(registry: str, value: str) -> str | None:
     """Why ``value`` is not a valid ``registry`` id, or None (unknown registries pass)."""
     registry = registry.lower()
+    if registry in GS1_KEY_REGISTRIES:
+        return _gs1_key_error(registry, value)
     if registry == "sisbov":
         if not re.fullmatch(r"BR\d{12}", value):
             return "a SISBOV number is 'BR' followed by 12 digits"

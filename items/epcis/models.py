@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 
@@ -115,6 +116,17 @@ class EpcisEventEpc(models.Model):
     role = models.CharField(max_length=12, choices=EpcRole.choices)
     # For a class in a quantity list: its quantity (EQ_/GT_/GE_/LT_/LE_quantity).
     quantity = models.FloatField(null=True, blank=True)
+    # The DeFarm item this GS1 key names (its canonical identifier in the ``gs1`` namespace).
+    item = models.ForeignKey(
+        "items.Item",
+        db_column="dfid",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="epcis_epcs",
+        db_index=False,
+    )
 
     class Meta:
         db_table = "epcis_event_epcs"
@@ -122,6 +134,9 @@ class EpcisEventEpc(models.Model):
         indexes = [
             models.Index(fields=["epc", "role"], name="epcis_epcs_epc_role_idx"),
             models.Index(fields=["event"], name="epcis_epcs_event_idx"),
+            models.Index(
+                fields=["item"], condition=Q(item__isnull=False), name="epcis_epcs_item_idx"
+            ),
         ]
 
     def __str__(self) -> str:

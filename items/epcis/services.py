@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from items.epcis.event_hash import event_hash
-from items.epcis.identifiers import canonical_identifier
+from items.epcis.identifiers import canonical_identifier, gs1_key_parse
 from items.epcis.models import (
     CaptureErrorBehaviour,
     CaptureJob,
@@ -21,6 +21,8 @@ from items.epcis.models import (
 )
 from items.epcis.validation import DocumentErrors, date_time_parse, document_validate, event_list_of
 from items.epcis.vocabulary import vocabulary_normal_form
+from items.identifiers import Identifier, identifier_parse
+from items.services.writes import Submission, items_write
 
 VALIDATION_EXCEPTION = "epcisException:ValidationException"
 
@@ -154,9 +156,18 @@ def _store(*, owner: User, prepared: list[_Prepared]) -> tuple[int, int]:
         else {}
     )
     new = [each for each in new if each.row.event_id in ids]
+    dfids = epcis_items_link(
+        owner=owner, epcs=[epc for each in new for epc, _role, _quantity in each.epcs]
+    )
     EpcisEventEpc.objects.bulk_create(
         [
-            EpcisEventEpc(event_id=ids[each.row.event_id], epc=epc, role=role, quantity=quantity)
+            EpcisEventEpc(
+                event_id=ids[each.row.event_id],
+                epc=epc,
+                role=role,
+                quantity=quantity,
+                item_id=dfids.get(epc),
+            )
             for each in new
             for epc, role, quantity in each.epcs
         ]
@@ -171,6 +182,40 @@ def _store(*, owner: User, prepared: list[_Prepared]) -> tuple[int, int]:
         ]
     )
     return len(new), len(prepared) - len(new)
+
+
+# GS1 keys that name things (a location, SGLN, is not an item).
+ITEM_SCHEMES = ("sgtin", "sscc", "grai", "giai", "lgtin")
+_LINK_BATCH = 1000
+
+
+def epcis_items_link(*, owner: User, epcs: list[str]) -> dict[str, str]:
+    """The DeFarm item of each GS1 key among ``epcs`` (canonical Digital Links): the item
+    holding it as a canonical ``gs1`` identifier, created when there is none. This is the
+    items' own create/dedup path (``items_write``): a key on an item of someone else's adds
+    ``owner``'s layer to it; new DFIDs are charged and counted against the tier as any item.
+    Returns Digital Link -> DFID."""
+    wanted: dict[str, Identifier] = {}
+    for epc in dict.fromkeys(epcs):
+        key = gs1_key_parse(epc)
+        if key is None or key.scheme not in ITEM_SCHEMES:
+            continue
+        wanted[epc] = identifier_parse(
+            {"namespace": "gs1", "key": key.scheme, "value": epc, "id_type": "Canonical"}
+        )
+    links: dict[str, str] = {}
+    values = list(wanted)
+    for start in range(0, len(values), _LINK_BATCH):
+        chunk = values[start : start + _LINK_BATCH]
+        outcomes = items_write(
+            user=owner,
+            submissions=[Submission(identifiers=[wanted[epc]]) for epc in chunk],
+            source="epcis",
+        )
+        for epc, outcome in zip(chunk, outcomes, strict=True):
+            if outcome.item is not None:
+                links[epc] = outcome.item.dfid
+    return links
 
 
 @transaction.atomic

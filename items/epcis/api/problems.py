@@ -57,6 +57,7 @@ def no_such_resource_problem(detail: str) -> EpcisProblem:
 _BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("epcisException:ValidationException", "Invalid request"),
     401: ("epcisException:SecurityException", "Not authenticated"),
+    402: ("epcisException:ImplementationException", "Insufficient credits"),
     403: ("epcisException:SecurityException", "Not allowed"),
     404: ("epcisException:NoSuchResourceException", "No such resource"),
     405: ("epcisException:ImplementationException", "Method not allowed"),
