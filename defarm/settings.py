@@ -287,6 +287,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFARM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 # EPCIS: the GS1 Company Prefix length used to write a Digital Link as an EPC URN when the EPC
 # was not captured as a URN (GS1-EPC-Format: Always_EPC_URN).
 EPCIS_COMPANY_PREFIX_LENGTH = env_int("DEFARM_EPCIS_COMPANY_PREFIX_LENGTH", 7)
+# EPCIS export: DFIDs, circuits and DeFarm's own vocabulary as URIs under this base.
+EPCIS_URI_BASE = env("DEFARM_EPCIS_URI_BASE", "https://id.defarm.net")
 
 # --- REST API ---------------------------------------------------------------------------------
 

@@ -11,6 +11,11 @@ urlpatterns = [
     ),
     re_path(r"^events/?$", views.EventsView.as_view(), name="epcis-events"),
     re_path(r"^epcs/(?P<epc>.+)/events/?$", views.EpcEventsView.as_view(), name="epcis-epc-events"),
+    re_path(
+        r"^items/(?P<dfid>[^/]+)/export/?$",
+        views.ItemExportView.as_view(),
+        name="epcis-item-export",
+    ),
     re_path(r"^eventTypes/?$", views.EventTypesView.as_view(), name="epcis-event-types"),
     re_path(r"^bizSteps/?$", views.BizStepsView.as_view(), name="epcis-biz-steps"),
     re_path(r"^bizLocations/?$", views.BizLocationsView.as_view(), name="epcis-biz-locations"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,11 +27,13 @@ from items.epcis.api.problems import (
     query_parameter_problem,
     validation_problem,
 )
+from items.epcis.export import item_epcis_document
 from items.epcis.identifiers import IdentifierError, gs1_key_parse, key_to_dl, key_to_urn
 from items.epcis.models import CaptureErrorBehaviour, CaptureJob, EpcisEvent
 from items.epcis.services import CaptureRefused, capture_job_run, single_event_document
 from items.epcis.validation import event_list_of
 from items.epcis.vocabulary import CONTEXT_URL, EVENT_TYPES
+from items.selectors import item_get_visible
 
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
@@ -612,3 +615,29 @@ class BizLocationsView(_CollectionView):
     )
     def get(self, request):
         return super().get(request)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+class ItemExportView(EpcisView):
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="Export an item's history as EPCIS",
+        description="The item's history as the caller may see it, as an `EPCISDocument` that "
+        "validates against the official EPCIS 2.0 schema (and can be captured elsewhere): "
+        "creation as commissioning, circuit pushes and pulls as shipping and receiving, "
+        "merges and splits as transformations, status changes as disposition changes, farm "
+        "records as observations, then the EPCIS events captured about the item's GS1 keys. "
+        "DFIDs are written as `{DEFARM_EPCIS_URI_BASE}/dfid/{dfid}`.",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="An `EPCISDocument`."),
+        },
+    )
+    def get(self, request, dfid: str):
+        if request.query_params:
+            name = sorted(request.query_params)[0]
+            raise query_parameter_problem(f"{name}: this route takes no parameters.")
+        item = item_get_visible(user=request.user, dfid=dfid)
+        prefetch_related_objects([item], "identifiers")
+        return Response(item_epcis_document(user=request.user, item=item))
