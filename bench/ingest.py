@@ -1,21 +1,34 @@
-"""Item ingestion through the API's bulk path, beside a plain PostgreSQL COPY of the same rows.
+"""Bulk item ingestion through the API's bulk paths, beside a plain PostgreSQL COPY of the same
+rows into every table those paths write.
 
-    .venv/bin/python bench/ingest.py --items 2000     # full run
-    .venv/bin/python bench/ingest.py --quick          # small run for CI
+    .venv/bin/python bench/ingest.py                  # full run: 100,000 items per path
+    .venv/bin/python bench/ingest.py --quick          # small run for CI (300 items)
 
 Creates a fresh PostgreSQL database (dropped first if it exists), migrates it, seeds one
-Enterprise user with plenty of credits, then POSTs N items (3 identifiers each: one canonical
-SISBOV number, two contextual) to ``/api/items/batch`` in lists of up to 1,000 through Django's test
-client. The same rows (items + identifiers) are then written with psycopg ``COPY`` into
-scratch copies of the two tables (same columns and indexes) in the same database. One table
-reports both rates and their ratio.
+Enterprise user with plenty of credits, then, each in its own worker process (whose peak RSS
+is reported):
+
+- ``POST /api/items/batch``: N items (one canonical SISBOV number and two contextual
+  identifiers each, a little enriched data) in requests of 1,000 through Django's test client;
+- ``POST /api/items/import``: a CSV file of N other items with the same columns, streamed
+  from disk through the same route's service (``manage.py import_items_csv``, the code the
+  route runs), in chunks of 1,000.
+
+Then the rows those paths wrote for N items (items, item_identifiers, identifier_mappings,
+events, item_contributions, and one credit_transactions row per 1,000 items) are written with
+psycopg ``COPY`` into scratch copies of those tables (same columns, defaults, indexes and
+constraints) in the same database. One table reports each path's rate beside COPY's.
 """
 
 import argparse
+import csv
 import hashlib
 import json
 import os
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,10 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+USERNAME = "bench-ingest"
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=2000, help="items to create (default 2000)")
+    parser.add_argument("--items", type=int, default=100_000, help="items per path (100000)")
     parser.add_argument("--batch", type=int, default=1000, help="items per request (max 1000)")
     parser.add_argument("--quick", action="store_true", help="300 items: a smoke run for CI")
     parser.add_argument(
@@ -35,6 +50,9 @@ def parse_args() -> argparse.Namespace:
         help="PostgreSQL server URL without a database name",
     )
     parser.add_argument("--database", default="defarm_bench_ingest", help="scratch database")
+    parser.add_argument("--worker", choices=["api", "csv"], help=argparse.SUPPRESS)
+    parser.add_argument("--run", default="0000", help=argparse.SUPPRESS)
+    parser.add_argument("--csv-path", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.items = min(args.items, 300)
@@ -52,7 +70,17 @@ def recreate_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
-def setup_django(database_url: str) -> None:
+def drop_database(server: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def setup_django(database_url: str, *, migrate: bool) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -60,76 +88,145 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-
-
-def item_payloads(count: int, run: str) -> list[dict]:
-    return [
-        {
-            "identifiers": [
-                {
-                    "namespace": "bovino",
-                    "key": "sisbov",
-                    "value": f"BR{run}{n:08d}",
-                    "id_type": "Canonical",
-                },
-                {"namespace": "bovino", "key": "lot", "value": f"LOT-{n // 100}"},
-                {"namespace": "bovino", "key": "farm", "value": "Fazenda Boa Vista"},
-            ],
-            "enriched_data": {"breed": "Nelore", "weight_kg": 300 + n % 200},
-        }
-        for n in range(count)
-    ]
+        call_command("migrate", verbosity=0)
 
 
-def ingest_through_api(payloads: list[dict], batch: int) -> float:
-    from rest_framework.test import APIClient
+def sisbov(run: str, n: int) -> str:
+    return f"BR{run}{n:08d}"
 
+
+def item_payload(run: str, n: int) -> dict:
+    return {
+        "identifiers": [
+            {
+                "namespace": "bovino",
+                "key": "sisbov",
+                "value": sisbov(run, n),
+                "id_type": "Canonical",
+            },
+            {"namespace": "bovino", "key": "lot", "value": f"LOT-{n // 100}"},
+            {"namespace": "bovino", "key": "farm", "value": "Fazenda Boa Vista"},
+        ],
+        "enriched_data": {"breed": "Nelore", "weight_kg": 300 + n % 200},
+    }
+
+
+def write_csv(path: str, run: str, count: int) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        header = "canonical:bovino:sisbov,id:bovino:lot,id:bovino:farm,data:breed,json:weight_kg"
+        writer.writerow(header.split(","))
+        for n in range(count):
+            writer.writerow(
+                [sisbov(run, n), f"LOT-{n // 100}", "Fazenda Boa Vista", "Nelore", 300 + n % 200]
+            )
+
+
+def seed_user(count: int) -> None:
     from accounts.models import Tier, TransactionType
     from accounts.services.credits import credits_add
     from accounts.services.users import user_create
-    from accounts.tokens import jwt_issue
 
     user = user_create(
-        username="bench-ingest",
-        email="bench-ingest@example.com",
+        username=USERNAME,
+        email=f"{USERNAME}@example.com",
         password="Bench-ingest-1!",
         tier=Tier.ENTERPRISE,
     )
     credits_add(
         user=user,
-        amount=10 * len(payloads) + 1000,
+        amount=10 * count + 1000,
         transaction_type=TransactionType.GRANT,
         description="Ingestion benchmark",
     )
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def worker_api(args: argparse.Namespace) -> dict:
+    """POST /api/items/batch, 1,000 items a request, payloads built a request at a time."""
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from accounts.tokens import jwt_issue
+
+    user = User.objects.get(username=USERNAME)
     client = APIClient(SERVER_NAME="localhost")
     token, _ = jwt_issue(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     started = time.perf_counter()
-    for start in range(0, len(payloads), batch):
-        chunk = payloads[start : start + batch]
+    for start in range(0, args.items, args.batch):
+        end = min(start + args.batch, args.items)
+        chunk = [item_payload(args.run, n) for n in range(start, end)]
         response = client.post("/api/items/batch", {"items": chunk}, format="json")
         if response.status_code != 200:
             raise SystemExit(f"API answered {response.status_code}: {response.content[:500]!r}")
         created = sum(1 for result in response.json()["results"] if result["status"] == "created")
         if created != len(chunk):
             raise SystemExit(f"Expected {len(chunk)} created items, got {created}")
-    return time.perf_counter() - started
+    return {"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb()}
 
 
-def ingest_with_copy(database_url: str, payloads: list[dict]) -> float:
-    """The same items and identifiers, COPYed into scratch copies of the tables."""
-    import psycopg
+def worker_csv(args: argparse.Namespace) -> dict:
+    """The CSV import's service (what POST /api/items/import runs), streaming from disk."""
+    from accounts.models import User
+    from items.services import items_import_csv
 
+    user = User.objects.get(username=USERNAME)
+    started = time.perf_counter()
+    with open(args.csv_path, "rb") as stream:
+        report = items_import_csv(user=user, stream=stream)
+    if report.created != args.items or report.errors:
+        raise SystemExit(f"Expected {args.items} created rows: {report.as_dict()}")
+    return {"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb()}
+
+
+def run_worker(args: argparse.Namespace, database_url: str, kind: str, **extra: str) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--items",
+        str(args.items),
+        "--batch",
+        str(args.batch),
+        "--run",
+        extra.get("run", "0000"),
+    ]
+    if "csv_path" in extra:
+        command += ["--csv-path", extra["csv_path"]]
+    env = {**os.environ, "DATABASE_URL": database_url}
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if output.returncode != 0:
+        raise SystemExit(f"{kind} worker failed:\n{output.stdout}\n{output.stderr}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+SCRATCH_TABLES = (
+    "items",
+    "item_identifiers",
+    "identifier_mappings",
+    "events",
+    "item_contributions",
+    "credit_transactions",
+)
+
+
+def copy_rows(run: str, count: int, batch: int, user_id: str) -> dict[str, list[tuple]]:
+    """The rows the API writes for ``count`` items, built before COPY is timed."""
     now = int(time.time())
-    item_rows = []
-    identifier_rows = []
-    for n, payload in enumerate(payloads):
-        dfid = f"DFID-COPY-{n:08d}"
+    rows: dict[str, list[tuple]] = {table: [] for table in SCRATCH_TABLES}
+    for n in range(count):
+        payload = item_payload(run, n)
+        dfid = f"DFID-20260101-{n:06d}-C{run}"
         content = json.dumps(payload, sort_keys=True)
-        item_rows.append(
+        rows["items"].append(
             (
                 dfid,
                 hashlib.sha256(content.encode()).hexdigest(),
@@ -137,76 +234,166 @@ def ingest_with_copy(database_url: str, payloads: list[dict]) -> float:
                 json.dumps(payload["enriched_data"]),
                 now,
                 now,
+                user_id,
             )
         )
+        descriptions = []
         for identifier in payload["identifiers"]:
-            identifier_rows.append(
+            id_type = identifier.get("id_type", "Contextual")
+            metadata = (
+                {"registry": identifier["key"], "verified": False, "verification_date": None}
+                if id_type == "Canonical"
+                else {"scope": "user"}
+            )
+            rows["item_identifiers"].append(
                 (
-                    uuid.uuid4(),
                     dfid,
                     identifier["key"],
                     identifier["value"],
                     identifier["namespace"],
-                    identifier.get("id_type", "Contextual"),
+                    id_type,
+                    json.dumps(metadata),
                 )
             )
-    with psycopg.connect(database_url) as connection:
-        connection.execute("DROP TABLE IF EXISTS scratch_item_identifiers, scratch_items")
-        connection.execute("CREATE TABLE scratch_items (LIKE items INCLUDING ALL)")
-        connection.execute(
-            "CREATE TABLE scratch_item_identifiers (LIKE item_identifiers INCLUDING ALL)"
+            rows["identifier_mappings"].append((identifier["key"], identifier["value"], dfid, 1.0))
+            descriptions.append(
+                f"{identifier['namespace']}:{identifier['key']}={identifier['value']}"
+            )
+        metadata = json.dumps({"identifiers": descriptions, "source": "api"})
+        rows["events"].append(
+            (
+                uuid.uuid4(),
+                dfid,
+                "Created",
+                now,
+                metadata,
+                "Public",
+                user_id,
+                hashlib.sha256((dfid + metadata).encode()).hexdigest(),
+            )
         )
+        rows["item_contributions"].append((uuid.uuid4(), dfid, user_id, True, False, now, now))
+    for start in range(0, count, batch):
+        size = min(batch, count - start)
+        rows["credit_transactions"].append(
+            (uuid.uuid4(), -size, "consumption", f"Item creation x{size}", 1000, now, user_id)
+        )
+    return rows
+
+
+COPY_COLUMNS = {
+    "items": "dfid, item_hash, status, enriched_data, created_at_ts, last_updated_ts, created_by",
+    "item_identifiers": "dfid, key, value, namespace, id_type, type_metadata",
+    "identifier_mappings": "identifier_key, identifier_value, dfid, confidence_score",
+    "events": "event_id, dfid, event_type, timestamp, metadata, visibility, created_by, "
+    "content_hash",
+    "item_contributions": "id, dfid, contributor_id, is_base, verified, created_at_ts, "
+    "updated_at_ts",
+    "credit_transactions": "transaction_id, amount, transaction_type, description, "
+    "balance_after, created_at_ts, user_id",
+}
+
+
+def ingest_with_copy(database_url: str, rows: dict[str, list[tuple]]) -> float:
+    """The same rows, COPYed into scratch copies of the tables (one transaction)."""
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        for table in SCRATCH_TABLES:
+            connection.execute(f"DROP TABLE IF EXISTS scratch_{table}")
+            connection.execute(f"CREATE TABLE scratch_{table} (LIKE {table} INCLUDING ALL)")
         connection.commit()
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            with cursor.copy(
-                "COPY scratch_items (dfid, item_hash, status, enriched_data, created_at_ts, "
-                "last_updated_ts) FROM STDIN"
-            ) as copy:
-                for row in item_rows:
-                    copy.write_row(row)
-            with cursor.copy(
-                "COPY scratch_item_identifiers (id, dfid, key, value, namespace, id_type) "
-                "FROM STDIN"
-            ) as copy:
-                for row in identifier_rows:
-                    copy.write_row(row)
+            for table in SCRATCH_TABLES:
+                statement = f"COPY scratch_{table} ({COPY_COLUMNS[table]}) FROM STDIN"
+                with cursor.copy(statement) as copy:
+                    for row in rows[table]:
+                        copy.write_row(row)
         connection.commit()
         elapsed = time.perf_counter() - started
-        connection.execute("DROP TABLE scratch_item_identifiers, scratch_items")
+        for table in SCRATCH_TABLES:
+            connection.execute(f"DROP TABLE scratch_{table}")
         connection.commit()
     return elapsed
 
 
+def load_average() -> str:
+    try:
+        return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def main() -> None:
     args = parse_args()
+    if args.worker:
+        setup_django(os.environ["DATABASE_URL"], migrate=False)
+        work = worker_api if args.worker == "api" else worker_csv
+        print(json.dumps(work(args)))
+        return
     database_url = recreate_database(args.server, args.database)
-    setup_django(database_url)
-    payloads = item_payloads(args.items, run=f"{int(time.time()) % 10_000:04d}")
+    try:
+        setup_django(database_url, migrate=True)
+        seed_user(2 * args.items)
+        from django.db import connection
 
-    api_seconds = ingest_through_api(payloads, args.batch)
-    from django.db import connection
+        from accounts.models import User
+        from items.models import Event, IdentifierMapping, Item, ItemIdentifier
 
-    from items.models import Item, ItemIdentifier
+        user_id = User.objects.get(username=USERNAME).pk
+        connection.close()
+        load_before = load_average()
+        api = run_worker(args, database_url, "api", run="1111")
+        with tempfile.TemporaryDirectory() as folder:
+            path = str(Path(folder) / "items.csv")
+            write_csv(path, "2222", args.items)
+            imported = run_worker(args, database_url, "csv", run="2222", csv_path=path)
+        counts = {
+            "items": Item.objects.count(),
+            "identifiers": ItemIdentifier.objects.count(),
+            "mappings": IdentifierMapping.objects.count(),
+            "events": Event.objects.count(),
+        }
+        connection.close()
+        rows = copy_rows("3333", args.items, args.batch, user_id)
+        copy_seconds = ingest_with_copy(database_url, rows)
+        load_after = load_average()
+    finally:
+        from django.db import connections
 
-    created = Item.objects.count()
-    identifiers = ItemIdentifier.objects.count()
-    connection.close()
-    copy_seconds = ingest_with_copy(database_url, payloads)
+        connections.close_all()
+        drop_database(args.server, args.database)
 
-    api_rate = args.items / api_seconds
     copy_rate = args.items / copy_seconds
-    rows = [
-        (f"API (POST /api/items/batch, {args.batch}/request)", args.items, api_seconds, api_rate),
-        ("psycopg COPY (items + identifiers)", args.items, copy_seconds, copy_rate),
+    table = [
+        (f"API POST /api/items/batch ({args.batch}/request)", api["seconds"], api["rss_mb"]),
+        ("CSV import (POST /api/items/import's service)", imported["seconds"], imported["rss_mb"]),
     ]
-    print(f"\nIngestion of {args.items} items x 3 identifiers on PostgreSQL ({args.database})")
-    print(f"| {'path':<44} | {'items':>6} | {'seconds':>8} | {'items/s':>9} |")
-    print(f"|{'-' * 46}|{'-' * 8}|{'-' * 10}|{'-' * 11}|")
-    for name, count, seconds, rate in rows:
-        print(f"| {name:<44} | {count:>6} | {seconds:>8.2f} | {rate:>9.0f} |")
-    print(f"| {'ratio COPY / API':<44} | {'':>6} | {'':>8} | {copy_rate / api_rate:>8.1f}x |")
-    print(f"(API wrote {created} items and {identifiers} identifiers, plus mappings and events)")
+    print(
+        f"\nIngestion of {args.items:,} items x 3 identifiers per path, PostgreSQL; "
+        f"load average before {load_before}, after {load_after}"
+    )
+    print(
+        f"| {'path':<48} | {'seconds':>8} | {'items/s':>8} | {'x COPY':>6} | {'peak RSS MB':>11} |"
+    )
+    print(f"|{'-' * 50}|{'-' * 10}|{'-' * 10}|{'-' * 8}|{'-' * 13}|")
+    for name, seconds, rss in table:
+        rate = args.items / seconds
+        print(
+            f"| {name:<48} | {seconds:>8.2f} | {rate:>8.0f} | {rate / copy_rate:>6.3f} | "
+            f"{rss:>11.0f} |"
+        )
+    print(
+        f"| {'psycopg COPY of the same rows, 6 tables':<48} | {copy_seconds:>8.2f} | "
+        f"{copy_rate:>8.0f} | {1:>6.3f} | {'':>11} |"
+    )
+    print(
+        f"(the two paths wrote {counts['items']:,} items, {counts['identifiers']:,} identifiers, "
+        f"{counts['mappings']:,} mappings and {counts['events']:,} events; COPY wrote "
+        + ", ".join(f"{len(rows[t]):,} {t}" for t in SCRATCH_TABLES)
+        + ")"
+    )
 
 
 if __name__ == "__main__":

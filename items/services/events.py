@@ -3,6 +3,7 @@ metadata give the same event)."""
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,9 @@ from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 
 from accounts.models import User
+from defarm.timeutils import unix_now
 from items.models import Event, EventType, EventVisibility, Item
+from items.services.rows import rows_insert
 
 
 def event_content_hash(
@@ -158,9 +161,23 @@ def event_record(
     return event
 
 
-def events_record_many(*, drafts: Iterable[EventDraft]) -> list[Event]:
-    """Write many events in two queries, skipping those already recorded."""
-    by_hash: dict[str, Event] = {}
+EVENT_FIELDS = (
+    "event_id",
+    "item_id",
+    "event_type",
+    "timestamp",
+    "metadata",
+    "visibility",
+    "created_by_id",
+    "content_hash",
+)
+
+
+def events_record_many(*, drafts: Iterable[EventDraft]) -> list[str]:
+    """Write many events in one statement, skipping those already recorded (by content
+    hash, also against a concurrent writer); answers the content hashes written."""
+    by_hash: dict[str, tuple[Any, ...]] = {}
+    now = unix_now()
     for draft in drafts:
         _validate(event_type=draft.event_type, visibility=draft.visibility, metadata=draft.metadata)
         content_hash = event_content_hash(
@@ -169,25 +186,25 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[Event]:
             source=draft.source,
             metadata=draft.metadata,
         )
-        by_hash.setdefault(
+        if content_hash in by_hash:
+            continue
+        by_hash[content_hash] = (
+            uuid.uuid4(),
+            draft.item.dfid,
+            draft.event_type,
+            now,
+            _stored_metadata(draft.metadata, draft.source),
+            draft.visibility,
+            draft.user.pk if draft.user is not None else None,
             content_hash,
-            Event(
-                item_id=draft.item.dfid,
-                event_type=draft.event_type,
-                metadata=_stored_metadata(draft.metadata, draft.source),
-                visibility=draft.visibility,
-                created_by=draft.user,
-                content_hash=content_hash,
-            ),
         )
-    if not by_hash:
-        return []
-    known = set(
-        Event.objects.filter(content_hash__in=list(by_hash)).values_list("content_hash", flat=True)
+    return rows_insert(
+        model=Event,
+        fields=EVENT_FIELDS,
+        rows=list(by_hash.values()),
+        conflict_target="content_hash",
+        returning="content_hash",
     )
-    fresh = [event for content_hash, event in by_hash.items() if content_hash not in known]
-    Event.objects.bulk_create(fresh, ignore_conflicts=True)
-    return fresh
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ identifiers, identifier mappings and events are written with ``bulk_create``.
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ from items.selectors import canonical_owners
 from items.services.dfid import dfids_issue
 from items.services.events import EventDraft, events_record_many
 from items.services.limits import item_limit_check
+from items.services.rows import rows_insert
 
 Triple = tuple[str, str, str]
 
@@ -262,17 +264,55 @@ def _own_layers(
     return layers
 
 
-def _identifier_row(
-    item: Item, identifier: Identifier, contribution: ItemContribution | None = None
-) -> ItemIdentifier:
-    return ItemIdentifier(
-        item_id=item.dfid,
-        namespace=identifier.namespace,
-        key=identifier.key,
-        value=identifier.value,
-        id_type=identifier.id_type,
-        type_metadata=identifier.type_metadata or None,
-        contribution=contribution,
+ITEM_FIELDS = (
+    "dfid",
+    "item_hash",
+    "status",
+    "enriched_data",
+    "created_at_ts",
+    "last_updated_ts",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
+CONTRIBUTION_FIELDS = (
+    "id",
+    "item_id",
+    "contributor_id",
+    "circuit_id",
+    "is_base",
+    "enriched_data",
+    "verified",
+    "created_at_ts",
+    "updated_at_ts",
+)
+IDENTIFIER_FIELDS = (
+    "item_id",
+    "namespace",
+    "key",
+    "value",
+    "id_type",
+    "type_metadata",
+    "contribution_id",
+)
+MAPPING_FIELDS = (
+    "identifier_key",
+    "identifier_value",
+    "item_id",
+    "confidence_score",
+    "source_entry_id",
+)
+
+
+def _identifier_values(dfid: str, identifier: Identifier, contribution_id: Any) -> tuple:
+    return (
+        dfid,
+        identifier.namespace,
+        identifier.key,
+        identifier.value,
+        identifier.id_type,
+        identifier.type_metadata or None,
+        contribution_id,
     )
 
 
@@ -397,25 +437,57 @@ def items_write(
             draft.item.last_updated_ts = now
             draft.item.updated_at = timezone.now()
 
-    Item.objects.bulk_create([draft.item for draft in new_drafts])
+    stamp = timezone.now()
+    for draft in new_drafts:
+        draft.item.created_at = draft.item.updated_at = stamp
+    rows_insert(
+        model=Item,
+        fields=ITEM_FIELDS,
+        rows=[
+            (
+                d.item.dfid,
+                d.item.item_hash,
+                d.item.status,
+                d.item.enriched_data,
+                d.item.created_at_ts,
+                d.item.last_updated_ts,
+                user.pk,
+                stamp,
+                stamp,
+            )
+            for d in new_drafts
+        ],
+    )
     changed = [d.item for d in drafts.values() if d.changed and not d.is_new]
     if changed:
         Item.objects.bulk_update(
             changed, ["enriched_data", "item_hash", "last_updated_ts", "updated_at"]
         )
-    contributions = [
-        ItemContribution(
-            item=draft.item,
-            contributor=user,
-            is_base=True,
-            circuit_id=draft.circuit_id,
-            created_at_ts=now,
-            updated_at_ts=now,
-        )
-        for draft in new_drafts
-    ]
-    contributions += [layer.contribution for layer in layers.values() if layer.is_new]
-    ItemContribution.objects.bulk_create(contributions)
+    new_layers = [layer.contribution for layer in layers.values() if layer.is_new]
+    for contribution in new_layers:
+        contribution.created_at = contribution.updated_at = stamp
+    rows_insert(
+        model=ItemContribution,
+        fields=CONTRIBUTION_FIELDS,
+        rows=[
+            (uuid.uuid4(), d.item.dfid, user.pk, d.circuit_id, True, None, False, now, now)
+            for d in new_drafts
+        ]
+        + [
+            (
+                c.pk,
+                c.item_id,
+                c.contributor_id,
+                c.circuit_id,
+                False,
+                c.enriched_data,
+                c.verified,
+                c.created_at_ts,
+                c.updated_at_ts,
+            )
+            for c in new_layers
+        ],
+    )
     changed_layers = [
         layer.contribution for layer in layers.values() if layer.changed and not layer.is_new
     ]
@@ -426,17 +498,19 @@ def items_write(
         ItemContribution.objects.bulk_update(
             changed_layers, ["enriched_data", "updated_at_ts", "updated_at"]
         )
-    ItemIdentifier.objects.bulk_create(
-        [_identifier_row(d.item, identifier) for d in drafts.values() for identifier in d.added]
+    rows_insert(
+        model=ItemIdentifier,
+        fields=IDENTIFIER_FIELDS,
+        rows=[_identifier_values(d.item.dfid, i, None) for d in drafts.values() for i in d.added]
         + [
-            _identifier_row(layer.contribution.item, identifier, layer.contribution)
+            _identifier_values(layer.contribution.item_id, i, layer.contribution.pk)
             for layer in layers.values()
-            for identifier in layer.added
-        ]
+            for i in layer.added
+        ],
     )
 
     outcomes: list[WriteOutcome] = []
-    mappings: list[IdentifierMapping] = []
+    mappings: list[tuple[Any, ...]] = []
     sources: list[ItemSourceEntry] = []
     conflicts: list[ConflictResolution] = []
     held: list[PendingItem] = []
@@ -482,13 +556,7 @@ def items_write(
         item = layers[key].contribution.item if own_layer else drafts[key].item
         outcomes.append(WriteOutcome(status=status, item=item))
         mappings.extend(
-            IdentifierMapping(
-                identifier_key=identifier.key,
-                identifier_value=identifier.value,
-                item_id=item.dfid,
-                confidence_score=1.0,
-                source_entry_id=submission.source_entry_id,
-            )
+            (identifier.key, identifier.value, item.dfid, 1.0, submission.source_entry_id)
             for identifier in submission.identifiers
         )
         if submission.source_entry_id is not None:
@@ -518,7 +586,7 @@ def items_write(
                     visibility=EventVisibility.PRIVATE if own_layer else EventVisibility.PUBLIC,
                 )
             )
-    IdentifierMapping.objects.bulk_create(mappings)
+    rows_insert(model=IdentifierMapping, fields=MAPPING_FIELDS, rows=mappings)
     ItemSourceEntry.objects.bulk_create(sources)
     ConflictResolution.objects.bulk_create(conflicts)
     PendingItem.objects.bulk_create(held)
