@@ -191,13 +191,15 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         valid: list[dict[str, Any]] = []
         element_serializer = serializers.ItemCreateSerializer()  # its fields are built once
         for index, element in enumerate(elements):
-            try:
-                validated = element_serializer.run_validation(element)
-            except exceptions.ValidationError as error:
-                rows[index] = {"status": "invalid", "error": _error_text(error.detail)}
-            else:
-                valid_positions.append(index)
-                valid.append(dict(validated))
+            validated = serializers.item_create_body_plain(element)
+            if validated is None:
+                try:
+                    validated = dict(element_serializer.run_validation(element))
+                except exceptions.ValidationError as error:
+                    rows[index] = {"status": "invalid", "error": _error_text(error.detail)}
+                    continue
+            valid_positions.append(index)
+            valid.append(validated)
         results = services.items_create_bulk(user=request.user, items=valid) if valid else []
         for result in results:
             rows[valid_positions[result.index]] = result.as_dict()

@@ -56,12 +56,10 @@ def rows_insert(
         model.objects.bulk_create(fresh)
         return [getattr(obj, returning) for obj in fresh] if returning else []
     columns = [_column(model, name) for name in fields]
-    arrays: list[list[Any]] = [[] for _ in columns]
-    for row in rows:
-        for position, value in enumerate(row):
-            if columns[position][2] and value is not None:
-                value = json.dumps(value)
-            arrays[position].append(value)
+    arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
+    for position, (_, _, is_json) in enumerate(columns):
+        if is_json:
+            arrays[position] = [None if v is None else json.dumps(v) for v in arrays[position]]
     aliases = [f"c{position}" for position in range(len(columns))]
     selected = ", ".join(
         f"{alias}::jsonb" if is_json else alias
@@ -77,6 +75,17 @@ def rows_insert(
         sql += f" ON CONFLICT ({connection.ops.quote_name(conflict_target)}) DO NOTHING"
     if returning is not None:
         sql += f" RETURNING {connection.ops.quote_name(returning)}"
-    with connection.cursor() as cursor:
+    with _server_bound_cursor() as cursor:
         cursor.execute(sql, arrays)
         return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def _server_bound_cursor():
+    """A cursor of Django's connection (same transaction, counted and logged like any other)
+    that sends parameters apart from the statement: Django's psycopg cursors bind them into
+    the SQL text on the client, which for arrays of thousands of values costs more than the
+    insert itself."""
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
