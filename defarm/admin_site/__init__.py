@@ -68,6 +68,8 @@ APP_DESCRIPTIONS = {
     "history.",
     "audit": "What happened: application logs, staff actions and the data lake of received "
     "payloads.",
+    "epcis": "GS1 EPCIS 2.0: capture jobs, captured events with the EPCs they name, and "
+    "saved queries.",
     "django_tasks_database": "Background work such as webhook deliveries.",
 }
 
@@ -359,7 +361,15 @@ class LimitedReadOnlyInline(admin.TabularInline):
 
 # --- Coverage -----------------------------------------------------------------------------------
 
-DEFARM_APP_LABELS = ("accounts", "items", "circuits", "adapters", "audit", "integrity")
+DEFARM_APP_LABELS = (
+    "accounts",
+    "items",
+    "circuits",
+    "adapters",
+    "audit",
+    "integrity",
+    "epcis",
+)
 
 
 def generic_admin_for(model: type[models.Model]) -> type[admin.ModelAdmin]:

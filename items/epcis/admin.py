@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from items.epcis.models import CaptureJob, EpcisBizTransaction, EpcisEvent, EpcisEventEpc
+from items.epcis.models import (
+    CaptureJob,
+    EpcisBizTransaction,
+    EpcisEvent,
+    EpcisEventEpc,
+    NamedQuery,
+)
 
 
 class EpcisEventEpcInline(admin.TabularInline):
@@ -84,3 +90,11 @@ class EpcisEventAdmin(admin.ModelAdmin):
     inlines = [EpcisEventEpcInline, EpcisBizTransactionInline]
     show_full_result_count = False
     ordering = ["-record_time"]
+
+
+@admin.register(NamedQuery)
+class NamedQueryAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = ["owner", "name", "query", "created_at"]

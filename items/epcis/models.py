@@ -166,3 +166,28 @@ class EpcisBizTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_type}: {self.transaction}"
+
+
+class NamedQuery(models.Model):
+    """A SimpleEventQuery a party saved under a name (``POST /epcis/queries``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="epcis_queries",
+        db_index=False,  # the unique constraint starts with the owner
+    )
+    name = models.CharField(max_length=255)
+    query = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "epcis_named_queries"
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="epcis_queries_owner_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

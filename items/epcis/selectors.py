@@ -8,7 +8,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from items.epcis.identifiers import canonical_identifier
-from items.epcis.models import CaptureJob, EpcisBizTransaction, EpcisEvent, EpcisEventEpc, EpcRole
+from items.epcis.models import (
+    CaptureJob,
+    EpcisBizTransaction,
+    EpcisEvent,
+    EpcisEventEpc,
+    EpcRole,
+    NamedQuery,
+)
 from items.epcis.validation import date_time_parse
 from items.epcis.vocabulary import ACTIONS, vocabulary_normal_form
 
@@ -21,6 +28,10 @@ def events_visible_to(*, user: User) -> QuerySet[EpcisEvent]:
     """Events ``user`` may see: those they captured; staff see every party's."""
     events = EpcisEvent.objects.all()
     return events if user.is_admin else events.filter(owner=user)
+
+
+def named_queries_of(*, user: User) -> QuerySet[NamedQuery]:
+    return NamedQuery.objects.filter(owner=user)
 
 
 def capture_jobs_visible_to(*, user: User) -> QuerySet[CaptureJob]:

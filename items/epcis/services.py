@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,6 +18,7 @@ from items.epcis.models import (
     EpcisEvent,
     EpcisEventEpc,
     EpcRole,
+    NamedQuery,
 )
 from items.epcis.validation import DocumentErrors, date_time_parse, document_validate, event_list_of
 from items.epcis.vocabulary import vocabulary_normal_form
@@ -25,6 +26,7 @@ from items.identifiers import Identifier, identifier_parse
 from items.services.writes import Submission, items_write
 
 VALIDATION_EXCEPTION = "epcisException:ValidationException"
+SIMPLE_EVENT_QUERY = "SimpleEventQuery"
 
 # Roles of the identifier lists of an event.
 _EPC_LISTS = (
@@ -281,3 +283,25 @@ def single_event_document(event: Any) -> dict[str, Any]:
     if "@context" in event:
         document["@context"] = event["@context"]
     return document
+
+
+class NamedQueryExists(Exception):
+    pass
+
+
+@transaction.atomic
+def named_query_create(*, owner: User, name: str, query: dict[str, Any]) -> NamedQuery:
+    """Save ``query`` as ``owner``'s query ``name`` (validated by the caller);
+    ``NamedQueryExists`` when the name is taken."""
+    if name == SIMPLE_EVENT_QUERY or NamedQuery.objects.filter(owner=owner, name=name).exists():
+        raise NamedQueryExists(name)
+    try:
+        with transaction.atomic():
+            return NamedQuery.objects.create(owner=owner, name=name, query=query)
+    except IntegrityError as error:  # the same name saved at the same moment
+        raise NamedQueryExists(name) from error
+
+
+@transaction.atomic
+def named_query_delete(*, query: NamedQuery) -> None:
+    query.delete()

@@ -342,3 +342,17 @@ def document_validate(document: Any) -> DocumentErrors:
     for messages in errors.events.values():
         messages[:] = list(dict.fromkeys(messages))
     return errors
+
+
+@cache
+def _query_validator() -> jsonschema.Draft7Validator:
+    with (RESOURCES / "epcis-query-schema.json").open(encoding="utf-8") as file:
+        schema = json.load(file)
+    return jsonschema.Draft7Validator(schema, format_checker=_format_checker)
+
+
+def query_definition_errors(query: Any) -> list[str]:
+    """Why ``query`` is not a valid EPCIS events query (the standard's query schema)."""
+    if not isinstance(query, dict):
+        return ["query: an EPCIS events query is a JSON object."]
+    return [_schema_message(error) for error in _query_validator().iter_errors(query)]

@@ -230,3 +230,63 @@ def test_input_and_output_classes_are_matched_apart(auth_client, captured):
     assert len(events_of(auth_client.get("/epcis/events", in_class))) == 1
     out_class = {"MATCH_outputEPCClass": "urn:epc:class:lgtin:4012345.011111.4444"}
     assert events_of(auth_client.get("/epcis/events", out_class)) == []
+
+
+def _named(name: str, path: Path) -> dict:
+    query = load(path)
+    return {"name": name, "query": query}
+
+
+def test_named_query_from_the_simple_event_query_document(auth_client, captured):
+    body = _named("shipped", QUERIES / "Queries__SimpleEventQuery.json")
+    created = auth_client.post("/epcis/queries", data=body, format="json")
+    assert created.status_code == 201, created.content
+    assert created["Location"] == "/epcis/queries/shipped"
+
+    found = events_of(auth_client.get("/epcis/queries/shipped/events"))
+    assert [event["eventTime"] for event in found] == ["2026-07-22T06:45:00+02:00"]
+    document = auth_client.get("/epcis/queries/shipped/events").json()
+    assert document["epcisBody"]["queryResults"]["queryName"] == "shipped"
+    assert [q["name"] for q in auth_client.get("/epcis/queries").json()] == ["shipped"]
+    assert auth_client.get("/epcis/queries/shipped").json()["query"]["EQ_bizStep"]
+
+    again = auth_client.post("/epcis/queries", data=body, format="json")
+    assert again.status_code == 409
+    assert again.json()["type"] == "epcisException:ResourceAlreadyExistsException"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Queries__Invalid__Query_with_invalid_values.json", "not-a-date"),
+        ("Queries__Invalid__Query_with_unknown_parameter.json", "GE_eventDate"),
+    ],
+)
+def test_invalid_named_queries_are_refused(auth_client, name, reason):
+    response = auth_client.post("/epcis/queries", data=_named("bad", QUERIES / name), format="json")
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["type"] == "epcisException:QueryValidationException"
+    assert reason in problem["detail"]
+    assert auth_client.get("/epcis/queries").json() == []
+
+
+def test_named_queries_are_the_callers_own(auth_client, other_client, captured):
+    body = {"name": "mine", "query": {"eventType": ["ObjectEvent"]}}
+    assert auth_client.post("/epcis/queries", data=body, format="json").status_code == 201
+    missing = other_client.get("/epcis/queries/mine/events")
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "epcisException:NoSuchNameException"
+    assert other_client.delete("/epcis/queries/mine").status_code == 404
+    assert other_client.post("/epcis/queries", data=body, format="json").status_code == 201
+    assert auth_client.delete("/epcis/queries/mine").status_code == 204
+    assert auth_client.get("/epcis/queries/mine").status_code == 404
+
+
+def test_simple_event_query_is_always_there(auth_client, captured):
+    found = events_of(
+        auth_client.get("/epcis/queries/SimpleEventQuery/events", {"EQ_bizStep": "shipping"})
+    )
+    assert len(found) == 2
+    body = {"name": "SimpleEventQuery", "query": {}}
+    assert auth_client.post("/epcis/queries", data=body, format="json").status_code == 409

@@ -59,6 +59,13 @@ class JsonObjectField(serializers.JSONField):
     pass
 
 
+class NamedQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    query = JsonObjectField(
+        help_text='SimpleEventQuery parameters, e.g. `{"eventType": ["ObjectEvent"]}`.'
+    )
+
+
 class QueryResultsSerializer(serializers.Serializer):
     queryName = serializers.CharField()
     resultsBody = JsonObjectField(help_text='`{"eventList": [...]}`')

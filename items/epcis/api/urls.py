@@ -16,6 +16,17 @@ urlpatterns = [
         views.ItemExportView.as_view(),
         name="epcis-item-export",
     ),
+    re_path(r"^queries/?$", views.QueriesView.as_view(), name="epcis-queries"),
+    re_path(
+        r"^queries/(?P<query_name>[^/]+)/events/?$",
+        views.QueryEventsView.as_view(),
+        name="epcis-query-events",
+    ),
+    re_path(
+        r"^queries/(?P<query_name>[^/]+)/?$",
+        views.QueryDetailView.as_view(),
+        name="epcis-query-detail",
+    ),
     re_path(r"^eventTypes/?$", views.EventTypesView.as_view(), name="epcis-event-types"),
     re_path(r"^bizSteps/?$", views.BizStepsView.as_view(), name="epcis-biz-steps"),
     re_path(r"^bizLocations/?$", views.BizLocationsView.as_view(), name="epcis-biz-locations"),

@@ -30,8 +30,16 @@ from items.epcis.api.problems import (
 from items.epcis.export import item_epcis_document
 from items.epcis.identifiers import IdentifierError, gs1_key_parse, key_to_dl, key_to_urn
 from items.epcis.models import CaptureErrorBehaviour, CaptureJob, EpcisEvent
-from items.epcis.services import CaptureRefused, capture_job_run, single_event_document
-from items.epcis.validation import event_list_of
+from items.epcis.services import (
+    SIMPLE_EVENT_QUERY,
+    CaptureRefused,
+    NamedQueryExists,
+    capture_job_run,
+    named_query_create,
+    named_query_delete,
+    single_event_document,
+)
+from items.epcis.validation import event_list_of, query_definition_errors
 from items.epcis.vocabulary import CONTEXT_URL, EVENT_TYPES
 from items.selectors import item_get_visible
 
@@ -441,7 +449,9 @@ _QUERY_PARAMETERS = [
 ]
 
 
-def _events_answer(request, parameters: dict[str, Any]) -> Response:
+def _events_answer(
+    request, parameters: dict[str, Any], *, query_name: str = SIMPLE_EVENT_QUERY
+) -> Response:
     try:
         query = selectors.simple_event_query_parse(
             {k: v for k, v in parameters.items() if k not in ("perPage", "nextPageToken")}
@@ -463,7 +473,9 @@ def _events_answer(request, parameters: dict[str, Any]) -> Response:
     }
     page, token = _page(request, events, fingerprint_parameters, limit=query.event_count_limit)
     epc_format = request.headers.get("GS1-EPC-Format") or "Always_GS1_Digital_Link"
-    document = query_document([event_rendered(event, epc_format=epc_format) for event in page])
+    document = query_document(
+        [event_rendered(event, epc_format=epc_format) for event in page], query_name=query_name
+    )
     response = Response(document)
     _link_next(request, response, token)
     return response
@@ -641,3 +653,155 @@ class ItemExportView(EpcisView):
         item = item_get_visible(user=request.user, dfid=dfid)
         prefetch_related_objects([item], "identifiers")
         return Response(item_epcis_document(user=request.user, item=item))
+
+
+# --- named queries -------------------------------------------------------------------------
+
+
+def _named_query_get(request, query_name: str):
+    query = selectors.named_queries_of(user=request.user).filter(name=query_name).first()
+    if query is None:
+        raise EpcisProblem(
+            exception_type="epcisException:NoSuchNameException",
+            title="No such query",
+            detail=f"No query named {query_name!r}.",
+            status_code=status.HTTP_404_NOT_FOUND,
+        )
+    return query
+
+
+def _query_validation_problem(detail: str) -> EpcisProblem:
+    return EpcisProblem(
+        exception_type="epcisException:QueryValidationException",
+        title="Invalid query",
+        detail=detail,
+        status_code=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+_QUERY_EXAMPLE = {
+    "name": "ShippedLastMonth",
+    "query": {
+        "eventType": ["ObjectEvent"],
+        "EQ_bizStep": ["shipping"],
+        "GE_eventTime": "2026-06-01T00:00:00Z",
+    },
+}
+
+
+class QueriesView(EpcisView):
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="List named queries",
+        description="The caller's saved queries (`SimpleEventQuery` itself is always there, "
+        "at `/epcis/events`).",
+        responses={200: serializers.NamedQuerySerializer(many=True)},
+    )
+    def get(self, request):
+        if request.query_params:
+            name = sorted(request.query_params)[0]
+            raise query_parameter_problem(f"{name}: this route takes no parameters.")
+        queries = selectors.named_queries_of(user=request.user)[: selectors.MAX_PER_PAGE]
+        return Response(serializers.NamedQuerySerializer(queries, many=True).data)
+
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="Create a named query",
+        description="Saves a SimpleEventQuery (validated against the standard's query schema) "
+        "under a name of the caller's; run it at `/epcis/queries/{name}/events`.",
+        request=serializers.NamedQuerySerializer,
+        examples=[OpenApiExample("Named query", value=_QUERY_EXAMPLE, request_only=True)],
+        responses={
+            201: OpenApiResponse(serializers.NamedQuerySerializer, description="Created."),
+            (400, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                serializers.EpcisProblemSerializer,
+                description="`epcisException:QueryValidationException`.",
+            ),
+            (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                serializers.EpcisProblemSerializer,
+                description="`epcisException:ResourceAlreadyExistsException`: the name is taken.",
+            ),
+        },
+    )
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        name, query = body.get("name"), body.get("query")
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise _query_validation_problem("name: a query name of 1 to 255 characters.")
+        errors = query_definition_errors(query)
+        if errors:
+            raise _query_validation_problem(errors[0])
+        try:
+            selectors.simple_event_query_parse(
+                {key: value for key, value in query.items() if key != "@context"}
+            )
+        except selectors.QueryParameterError as error:
+            raise _query_validation_problem(str(error)) from None
+        try:
+            saved = named_query_create(owner=request.user, name=name.strip(), query=query)
+        except NamedQueryExists:
+            raise EpcisProblem(
+                exception_type="epcisException:ResourceAlreadyExistsException",
+                title="Query exists",
+                detail=f"A query named {name!r} exists already.",
+                status_code=status.HTTP_409_CONFLICT,
+            ) from None
+        return Response(
+            serializers.NamedQuerySerializer(saved).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/epcis/queries/{saved.name}"},
+        )
+
+
+class QueryDetailView(EpcisView):
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="Get a named query",
+        description="One of the caller's saved queries.",
+        responses={200: serializers.NamedQuerySerializer},
+    )
+    def get(self, request, query_name: str):
+        return Response(
+            serializers.NamedQuerySerializer(_named_query_get(request, query_name)).data
+        )
+
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="Delete a named query",
+        description="Deletes one of the caller's saved queries.",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    )
+    def delete(self, request, query_name: str):
+        named_query_delete(query=_named_query_get(request, query_name))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QueryEventsView(EpcisView):
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="Run a named query",
+        description="The events matching the saved query, as an `EPCISQueryDocument` "
+        "(`perPage` / `nextPageToken` page it; `SimpleEventQuery` takes the parameters of "
+        "`GET /epcis/events`).",
+        parameters=[
+            OpenApiParameter("perPage", int, description="Events per page (1-1000)."),
+            OpenApiParameter("nextPageToken", str),
+        ],
+        responses=_QUERY_RESPONSES,
+    )
+    def get(self, request, query_name: str):
+        if query_name == SIMPLE_EVENT_QUERY:
+            return _events_answer(request, _parameters_of(request))
+        unknown = set(request.query_params) - {"perPage", "nextPageToken"}
+        if unknown:
+            raise query_parameter_problem(
+                f"{sorted(unknown)[0]}: a named query takes only perPage and nextPageToken."
+            )
+        saved = _named_query_get(request, query_name)
+        parameters = {key: value for key, value in saved.query.items() if key != "@context"}
+        extra = {
+            k: request.query_params[k]
+            for k in ("perPage", "nextPageToken")
+            if k in request.query_params
+        }
+        return _events_answer(request, {**parameters, **extra}, query_name=saved.name)
