@@ -119,8 +119,18 @@ class LocalStorageAdapter(StorageAdapter):
         return data
 
 
+# The largest chunk an IPFS node takes (Kubo and js-ipfs refuse larger chunkers). Content up to
+# this size is added as one raw block, so its CID is the CIDv1 DeFarm computes (``cid_v1_raw``)
+# and anyone holding the bytes can check them; larger content is chunked by the node into a
+# UnixFS DAG whose CID only the node computes.
+IPFS_MAX_SINGLE_BLOCK = 1_048_576
+
+
 class IpfsStorageAdapter(StorageAdapter):
-    """An IPFS node through the Kubo HTTP RPC (``/api/v0/add``, ``pin/add``, ``cat``)."""
+    """An IPFS node through the Kubo HTTP RPC (``/api/v0/add``, ``pin/add``, ``cat``).
+
+    Content up to ``IPFS_MAX_SINGLE_BLOCK`` bytes is added as a single raw block (CIDv1, base32)
+    and the node's CID must be the one DeFarm computes, else nothing is recorded."""
 
     adapter_type = "ipfs-ipfs"
 
@@ -173,7 +183,13 @@ class IpfsStorageAdapter(StorageAdapter):
         )
         answer = self._call(
             "add",
-            {"cid-version": "1", "raw-leaves": "true", "pin": "true"},
+            {
+                "cid-version": "1",
+                "raw-leaves": "true",
+                "cid-base": "base32",
+                "chunker": f"size-{IPFS_MAX_SINGLE_BLOCK}",
+                "pin": "true",
+            },
             body,
             f"multipart/form-data; boundary={boundary}",
         )
@@ -182,6 +198,11 @@ class IpfsStorageAdapter(StorageAdapter):
             cid = json.loads(lines[-1])["Hash"]
         except (ValueError, KeyError, IndexError) as error:
             raise StorageFailed("The IPFS node's answer to add has no Hash.") from error
+        if len(data) <= IPFS_MAX_SINGLE_BLOCK and cid != cid_v1_raw(data):
+            raise StorageFailed(
+                f"The IPFS node named the content {cid}, but its CIDv1 is {cid_v1_raw(data)}.",
+                details={"node_cid": cid, "expected_cid": cid_v1_raw(data)},
+            )
         self._call("pin/add", {"arg": cid})
         return {"IPFS": {"cid": cid, "pinned": True, "size": len(data)}}
 

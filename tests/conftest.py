@@ -65,3 +65,20 @@ def other_client(other_user) -> APIClient:
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
     return client_for(staff_user)
+
+
+@pytest.fixture(scope="session")
+def ipfs_node():
+    """A real IPFS node (js-ipfs serving the Kubo RPC, ``tests/ipfs-node``) for the session;
+    skipped where it is not installed, except under CI, which must run these tests."""
+    import os
+
+    from tests.ipfs_node import IpfsNode, ipfs_node_missing
+
+    missing = ipfs_node_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the IPFS node tests: {missing}")
+        pytest.skip(missing)
+    with IpfsNode() as node:
+        yield node
