@@ -219,15 +219,21 @@ class IpfsStorageAdapter(StorageAdapter):
 class UnavailableStorageAdapter(StorageAdapter):
     """An adapter type this deployment cannot write to (e.g. a chain without a network)."""
 
-    def __init__(self, adapter_type: str, reason: str):
+    def __init__(self, adapter_type: str, reason: str, *, code: str | None = None):
         self.adapter_type = adapter_type
         self.reason = reason
+        self.code = code or AdapterNotConfigured.default_code
 
     def health_problem(self) -> str | None:
         return self.reason
 
+    def refusal(self) -> AdapterNotConfigured:
+        return AdapterNotConfigured(
+            self.reason, code=self.code, details={"adapter_type": self.adapter_type}
+        )
+
     def store(self, content: bytes | dict[str, Any]) -> dict[str, Any]:
-        raise AdapterNotConfigured(self.reason, details={"adapter_type": self.adapter_type})
+        raise self.refusal()
 
     def retrieve(self, location: dict[str, Any]) -> bytes:
-        raise AdapterNotConfigured(self.reason, details={"adapter_type": self.adapter_type})
+        raise self.refusal()

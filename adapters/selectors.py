@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.services.tiers import user_available_adapters
 from adapters import registry
 from adapters.backends import (
+    AdapterNotConfigured,
     IpfsStorageAdapter,
     LocalStorageAdapter,
     StorageAdapter,
@@ -84,10 +85,26 @@ def adapter_types_for_user(*, user: User) -> list[dict[str, Any]]:
                 "requires_blockchain": registry.adapter_type_requires_blockchain(name),
                 "available": True,
                 "stores_content": described.stores_content,
-                "configured": not described.needs_config or name in configured,
+                "configured": _adapter_type_configured(name, configured),
             }
         )
     return result
+
+
+def _adapter_type_configured(adapter_type: str, configured: set[str]) -> bool:
+    """Whether ``adapter_type`` has what it needs to store (without asking its backend, which
+    ``/health`` does): its active configuration; for Stellar, its network settings and an IPFS
+    node (its own configuration's or the IPFS adapter's); never for the types DeFarm has no
+    backend for."""
+    if adapter_type in (registry.STELLAR_TESTNET, registry.STELLAR_MAINNET):
+        from adapters.stellar import stellar_network_problem
+
+        has_ipfs = adapter_type in configured or registry.IPFS in configured
+        return has_ipfs and stellar_network_problem(adapter_type=adapter_type) is None
+    if adapter_type in (registry.ETHEREUM_GOERLI, registry.POLYGON_ARWEAVE):
+        return False
+    described = registry.adapter_type_describe(adapter_type)
+    return not described.needs_config or adapter_type in configured
 
 
 def adapter_type_status(*, adapter_type: str) -> dict[str, Any]:
@@ -149,18 +166,43 @@ def storage_adapter_for(*, adapter_type: str) -> StorageAdapter | None:
             auth_token=details.get("auth_token") or None,
             timeout=float(details.get("timeout_seconds", 30)),
         )
-    network = details.get("network") or details.get("rpc_url") or details.get("horizon_url")
-    if not network:
-        return UnavailableStorageAdapter(
-            adapter_type,
-            f"No network is configured for the {adapter_type} adapter: staff must add an active "
-            "adapter configuration naming its network; nothing was stored.",
-        )
+    if adapter_type in (registry.STELLAR_TESTNET, registry.STELLAR_MAINNET):
+        return _stellar_storage_adapter(adapter_type=adapter_type, details=details)
     return UnavailableStorageAdapter(
         adapter_type,
-        f"Anchoring on {network} through {adapter_type} is not available in this deployment; "
-        "nothing was stored.",
+        f"Storing through {adapter_type} is not available in this deployment (no DeFarm backend "
+        "writes to that network); nothing was stored.",
     )
+
+
+def _stellar_storage_adapter(*, adapter_type: str, details: dict[str, Any]) -> StorageAdapter:
+    """IPFS for the content (the Stellar configuration's ``ipfs_endpoint``, else the IPFS
+    adapter's endpoint) and the network of ``adapter_type`` for the anchor; unavailable, with
+    the reason, when either is not configured (or mainnet is not enabled)."""
+    from adapters.stellar import StellarStorageAdapter, stellar_network_for
+
+    try:
+        network = stellar_network_for(adapter_type=adapter_type)
+    except AdapterNotConfigured as error:
+        return UnavailableStorageAdapter(adapter_type, str(error.detail), code=error.error_code)
+    ipfs_details = details
+    if not details.get("ipfs_endpoint"):
+        ipfs_config = adapter_config_default(adapter_type=registry.IPFS)
+        ipfs_details = (ipfs_config.connection_details or {}) if ipfs_config else {}
+    endpoint = details.get("ipfs_endpoint") or ipfs_details.get("endpoint")
+    if not endpoint:
+        return UnavailableStorageAdapter(
+            adapter_type,
+            f"No IPFS node is configured for the content of the {adapter_type} adapter: staff "
+            "must add connection_details.ipfs_endpoint to its configuration, or an active "
+            "ipfs-ipfs configuration; nothing was stored.",
+        )
+    ipfs = IpfsStorageAdapter(
+        str(endpoint),
+        auth_token=ipfs_details.get("ipfs_auth_token") or ipfs_details.get("auth_token") or None,
+        timeout=float(ipfs_details.get("timeout_seconds", 30)),
+    )
+    return StellarStorageAdapter(network, ipfs)
 
 
 def storage_history_for_item(*, item) -> QuerySet[StorageHistory]:

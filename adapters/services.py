@@ -12,7 +12,7 @@ from accounts.services.credits import credits_charge
 from accounts.services.tiers import tier_check_adapter
 from accounts.tiers import CreditOperation
 from adapters import registry
-from adapters.backends import AdapterNotConfigured, UnavailableStorageAdapter
+from adapters.backends import UnavailableStorageAdapter
 from adapters.models import AdapterConfig, StorageHistory, StorageTrigger
 from adapters.selectors import (
     MASK,
@@ -252,7 +252,7 @@ def circuit_storage_check(*, circuit) -> None:
     push through it is refused before anything changes."""
     backend = storage_adapter_for(adapter_type=circuit_adapter_type(circuit))
     if isinstance(backend, UnavailableStorageAdapter):
-        raise AdapterNotConfigured(backend.reason, details={"adapter_type": backend.adapter_type})
+        raise backend.refusal()
 
 
 def item_store_for_circuit(*, circuit, item, user=None, operation=None) -> StorageHistory | None:
@@ -384,4 +384,73 @@ def item_storage_primary_set(
             "primary_set_from_record_id": str(source.pk),
             "previous_primary_record_id": str(primary.pk) if primary else None,
         },
+    )
+
+
+# --- Anchoring on Stellar ---------------------------------------------------------------------
+
+
+def stellar_anchor_cid(*, adapter_type: str, cid: str):
+    """Anchor ``cid`` (e.g. a stored snapshot's) on the Stellar network of ``adapter_type``
+    (``stellar_testnet-ipfs`` or ``stellar_mainnet-ipfs``): a transaction carrying it as
+    manage-data (and its digest as memo hash), signed with the network's key and submitted to
+    its Horizon. Returns the StellarAnchor (``.transaction_hash``). AdapterNotConfigured when
+    the network is not configured (MainnetNotEnabled for mainnet unless enabled): nothing is
+    submitted; StorageFailed when Horizon refuses or does not answer."""
+    from adapters.stellar import stellar_anchor_submit, stellar_network_for
+
+    network = stellar_network_for(adapter_type=adapter_type)
+    try:
+        return stellar_anchor_submit(network=network, cid=cid)
+    except ValueError as error:
+        raise ValidationError({"cid": [str(error)]}) from error
+
+
+def stellar_anchor_merkle_root(*, adapter_type: str, merkle_root: bytes):
+    """Anchor a 32-byte Merkle root as ``stellar_anchor_cid`` anchors a CID (manage-data
+    ``defarm.merkle_root`` = its hex, memo hash = the root)."""
+    from adapters.stellar import stellar_anchor_submit, stellar_network_for
+
+    network = stellar_network_for(adapter_type=adapter_type)
+    try:
+        return stellar_anchor_submit(network=network, merkle_root=merkle_root)
+    except ValueError as error:
+        raise ValidationError({"merkle_root": [str(error)]}) from error
+
+
+@transaction.atomic
+def item_cid_anchor(
+    *,
+    item,
+    adapter_type: str,
+    cid: str,
+    triggered_by: StorageTrigger,
+    triggered_by_id: str | None,
+    metadata: dict[str, Any] | None = None,
+) -> StorageHistory:
+    """Anchor ``cid`` (content of ``item`` already stored, e.g. its snapshot) on Stellar and
+    record the anchor in the item's storage history: a ``{"Stellar": {transaction_id, cid,
+    ...}}`` location, which becomes the item's primary one. Nothing is recorded when the
+    anchor is refused."""
+    anchor = stellar_anchor_cid(adapter_type=adapter_type, cid=cid)
+    return StorageHistory.objects.create(
+        item=item,
+        adapter_type=adapter_type,
+        storage_location={
+            "Stellar": {
+                "transaction_id": anchor.transaction_hash,
+                "contract_address": None,
+                "asset_id": None,
+                "network": anchor.network,
+                "source_account": anchor.source_account,
+                "ledger": anchor.ledger,
+                "cid": cid,
+            }
+        },
+        stored_at_ts=unix_now(),
+        created_at=timezone.now(),  # orders records stored within the same second
+        triggered_by=triggered_by,
+        triggered_by_id=triggered_by_id,
+        is_active=True,
+        metadata={**(metadata or {}), "network": f"stellar-{anchor.network}", "ipfs_cid": cid},
     )

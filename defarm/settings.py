@@ -394,6 +394,16 @@ TASKS = {
 WEBHOOKS_ALLOW_LOOPBACK = env_bool("DEFARM_WEBHOOKS_ALLOW_LOOPBACK", default=False)
 WEBHOOKS_TIMEOUT = env_int("DEFARM_WEBHOOKS_TIMEOUT", 10)
 
+# Stellar anchoring (adapters stellar_testnet-ipfs, stellar_mainnet-ipfs). A network is configured
+# when its Horizon URL and signing secret are set; mainnet is refused unless also enabled.
+STELLAR_TESTNET_HORIZON_URL = env("STELLAR_TESTNET_HORIZON_URL")
+STELLAR_TESTNET_SECRET_KEY = env("STELLAR_TESTNET_SECRET_KEY")
+STELLAR_MAINNET_ENABLED = env_bool("STELLAR_MAINNET_ENABLED", default=False)
+STELLAR_MAINNET_HORIZON_URL = env("STELLAR_MAINNET_HORIZON_URL")
+STELLAR_MAINNET_SECRET_KEY = env("STELLAR_MAINNET_SECRET_KEY")
+STELLAR_BASE_FEE = env_int("STELLAR_BASE_FEE", 100)
+STELLAR_TIMEOUT = env_int("STELLAR_TIMEOUT", 30)
+
 # --- Cache (used for throttling of login and registration) ---------------------------------------
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -401,8 +401,16 @@ class ItemStorageRecordSerializer(serializers.Serializer):
             return value if isinstance(value, bool) else None
         return value if isinstance(value, kind) else None
 
+    def _stellar(self, record: StorageHistory) -> dict[str, Any]:
+        location = record.storage_location if isinstance(record.storage_location, dict) else {}
+        stellar = location.get("Stellar")
+        return stellar if isinstance(stellar, dict) else {}
+
     def get_network(self, record: StorageHistory) -> str | None:
-        return self._metadata(record, "network", str)
+        network = self._metadata(record, "network", str)
+        if network is None and self._stellar(record).get("network"):
+            network = f"stellar-{self._stellar(record)['network']}"
+        return network
 
     def get_nft_mint_tx(self, record: StorageHistory) -> str | None:
         return self._metadata(record, "nft_mint_tx", str)
@@ -414,13 +422,15 @@ class ItemStorageRecordSerializer(serializers.Serializer):
         cid = self._metadata(record, "ipfs_cid", str)
         if cid is None and isinstance(record.storage_location, dict):
             cid = (record.storage_location.get("IPFS") or {}).get("cid")
-        return cid
+        return cid or self._stellar(record).get("cid")
 
     def get_ipfs_pinned(self, record: StorageHistory) -> bool | None:
         pinned = self._metadata(record, "ipfs_pinned", bool)
         if pinned is None and isinstance(record.storage_location, dict):
             pinned = (record.storage_location.get("IPFS") or {}).get("pinned")
-        return pinned
+        if pinned is None:
+            pinned = self._stellar(record).get("pinned")
+        return pinned if isinstance(pinned, bool) or pinned is None else None
 
     def get_nft_contract(self, record: StorageHistory) -> str | None:
         return self._metadata(record, "nft_contract", str)

@@ -339,7 +339,9 @@ def test_migration_of_an_invisible_item_is_404(other_client, user):
     assert response.status_code == 404
 
 
-def test_stellar_with_a_configured_network_still_refuses_clearly(user, staff_user):
+def test_stellar_configuration_without_the_network_settings_refuses_clearly(user, staff_user):
+    """An adapter configuration alone does not configure the network: the Horizon URL and the
+    signing secret come from the environment (settings), and nothing is stored without them."""
     from adapters.backends import AdapterNotConfigured
     from adapters.services import adapter_config_create
 
@@ -351,7 +353,7 @@ def test_stellar_with_a_configured_network_still_refuses_clearly(user, staff_use
         is_default=True,
     )
     circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": "stellar_testnet-ipfs"})
-    with pytest.raises(AdapterNotConfigured, match="not available in this deployment"):
+    with pytest.raises(AdapterNotConfigured, match="STELLAR_TESTNET_HORIZON_URL"):
         item_store_for_circuit(circuit=circuit, item=ItemFactory(created_by=user), user=user)
     assert not StorageHistory.objects.exists()
 
