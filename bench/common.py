@@ -407,6 +407,9 @@ class Gunicorn:
 
     database_url: str
     app: str = "defarm.wsgi:application"
+    # gunicorn.conf.py (read from the repository root) serves defarm.asgi with uvicorn workers;
+    # the WSGI apps measured here need gunicorn's own sync workers.
+    worker_class: str = "sync"
     workers: int = 2
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
@@ -429,6 +432,8 @@ class Gunicorn:
             f"{HOST}:{self.port}",
             "--workers",
             str(self.workers),
+            "--worker-class",
+            self.worker_class,
             "--chdir",
             str(ROOT),
             "--forwarded-allow-ips",

@@ -1,7 +1,8 @@
 """Item reads under load: DeFarm beside the smallest app doing the same database work.
 
 GET /api/items/{dfid} and GET /api/items?identifier_key=&identifier_value= as the items' owner
-with a JWT, served by gunicorn (2 sync workers, production settings) on PostgreSQL. The same run
+with a JWT, served by gunicorn (2 uvicorn workers serving ``defarm.asgi`` as deployed, or 2 sync
+workers with ``--wsgi``; production settings) on PostgreSQL. The same run
 serves ``bench/minimal_wsgi.py`` with the same gunicorn settings, replaying the SQL DeFarm ran
 for those endpoints (captured once). The figure is DeFarm's requests/s over the minimal app's.
 
@@ -120,6 +121,7 @@ def measure(
     concurrency: int,
     with_minimal: bool = True,
     rounds: int = 3,
+    wsgi: bool = False,
 ) -> list[ReadFigures]:
     """Both apps run side by side and take turns under load, ``rounds`` slices each, so a
     change in the machine's load during the run weighs on both alike."""
@@ -127,7 +129,16 @@ def measure(
     plan = replay_plan(database, owner, item_count // 2 or 1)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as plan_file:
         json.dump(plan, plan_file)
-    servers = {"DeFarm": Gunicorn(database.url)}
+    # DeFarm as deployed (defarm.asgi on uvicorn workers), or under gunicorn's sync workers.
+    servers = {
+        "DeFarm": Gunicorn(database.url)
+        if wsgi
+        else Gunicorn(
+            database.url,
+            app="defarm.asgi:application",
+            worker_class="uvicorn_worker.UvicornWorker",
+        )
+    }
     if with_minimal:
         servers["minimal WSGI"] = Gunicorn(
             database.url,
@@ -177,6 +188,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="1,000 items, 3 s per run")
+    parser.add_argument(
+        "--wsgi", action="store_true", help="serve DeFarm with sync workers (defarm.wsgi)"
+    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.items, arguments.seconds = 1_000, 3.0
@@ -190,6 +204,7 @@ def main() -> None:
         arguments.items,
         seconds=arguments.seconds,
         concurrency=arguments.concurrency,
+        wsgi=arguments.wsgi,
     )
 
     rows = []

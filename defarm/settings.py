@@ -119,6 +119,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "defarm.urls"
 WSGI_APPLICATION = "defarm.wsgi.application"
+ASGI_APPLICATION = "defarm.asgi.application"
 APPEND_SLASH = False
 
 TEMPLATES = [
@@ -412,6 +413,25 @@ if env("REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env("REDIS_URL"),
+        }
+    }
+
+# --- Live notifications (the WebSocket /api/notifications/ws) ---------------------------------
+
+# Every web process and replica shares the Redis channel layer; without REDIS_URL the layer is
+# in the process's memory, so a notification reaches only sockets held by the process that
+# wrote it (development, tests, one worker).
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if env("REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # Reads wait longer than the layer's 5-second blocking pop (redis-py 8 would
+                # otherwise time every idle socket's read out after 5 seconds).
+                "hosts": [{"address": env("REDIS_URL"), "socket_timeout": 15}],
+                "prefix": "defarm",
+            },
         }
     }
 

@@ -46,6 +46,11 @@ urlpatterns = [
     re_path(
         r"^admin/dashboard/stats/?$", views.DashboardStatsView.as_view(), name="admin-dashboard"
     ),
+    re_path(
+        r"^notifications/ws/?$",
+        views.NotificationSocketView.as_view(),
+        name="notification-socket",
+    ),
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),

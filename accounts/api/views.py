@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -371,6 +372,68 @@ class NotificationViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
         return success_with(unread_count=selectors.notifications_unread_count(user=request.user))
+
+
+NOTIFICATION_SOCKET_DESCRIPTION = """A WebSocket of the caller's notifications, pushed as they
+are written (by any DeFarm process: the channel layer is Redis when `REDIS_URL` is set).
+
+Connect with `GET /api/notifications/ws?token=<JWT>` and the WebSocket upgrade headers
+(`Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`),
+or send an API key in `X-API-Key` / `Authorization: Bearer dfm_...` instead of the token. The
+server answers `101 Switching Protocols`, then sends JSON text frames:
+
+- `{"type": "connected", "message": "WebSocket connected to notifications", "user_id": "..."}`
+- `{"type": "unread_count", "count": 3}`
+- `{"type": "notification", "data": {Notification, as in GET /api/notifications}}` for each
+  new notification of the caller (never anyone else's)
+- `{"type": "pong"}`, or `{"type": "error", "success": false, "error", "message"}`
+
+The client may send `{"action": "mark_read", "notification_id": "..."}` or
+`{"action": "mark_all_read"}` (answered with the new `unread_count`) and `{"action": "ping"}`.
+Missing, invalid, expired or revoked credentials: the socket sends an `error` frame and is
+closed with code 4401 (4403 when the API key may not be used here, 4429 over its rate limit).
+A request without the upgrade headers gets 426."""
+
+
+class NotificationSocketView(APIView):
+    """``GET /api/notifications/ws`` without a WebSocket upgrade (the upgrade itself is served
+    by ``accounts.api.websocket.NotificationConsumer`` through ``defarm.asgi``)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Live notifications over a WebSocket (upgrade request)",
+        description=NOTIFICATION_SOCKET_DESCRIPTION,
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "token",
+                OpenApiTypes.STR,
+                description="The caller's JWT (or send an API key header instead).",
+            )
+        ],
+        responses={
+            101: OpenApiResponse(description="Switching Protocols: the WebSocket is open."),
+            426: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="`upgrade_required` (the error shape): not a WebSocket upgrade.",
+            ),
+        },
+    )
+    def get(self, request):
+        response = Response(
+            {
+                "success": False,
+                "error": "upgrade_required",
+                "message": "This is a WebSocket: connect with the WebSocket upgrade headers "
+                "(e.g. new WebSocket('wss://<host>/api/notifications/ws?token=<JWT>')).",
+            },
+            status=426,
+        )
+        response["Upgrade"] = "websocket"
+        response["Connection"] = "Upgrade"
+        return response
 
 
 # --- API keys -------------------------------------------------------------------------------

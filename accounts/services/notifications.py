@@ -3,6 +3,9 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
+
+from accounts.live import notifications_push
 from accounts.models import Notification, User
 from defarm.timeutils import unix_now
 
@@ -33,15 +36,18 @@ def notification_create(
     message: str,
     data: dict[str, Any] | None = None,
 ) -> Notification:
-    """Notify one user (a ``User`` or its ``user_id``)."""
+    """Notify one user (a ``User`` or its ``user_id``); their open sockets get it once the
+    transaction commits."""
     user_id = user if isinstance(user, str) else user.pk
-    return Notification.objects.create(
+    notification = Notification.objects.create(
         user_id=user_id,
         notification_type=notification_type,
         title=title,
         message=message,
         data=data,
     )
+    transaction.on_commit(lambda: notifications_push([notification]))
+    return notification
 
 
 def notifications_create_many(
@@ -52,9 +58,10 @@ def notifications_create_many(
     message: str,
     data: dict[str, Any] | None = None,
 ) -> list[Notification]:
-    """Notify several users with one bulk insert."""
+    """Notify several users with one bulk insert; their open sockets get it once the
+    transaction commits."""
     user_ids = {user if isinstance(user, str) else user.pk for user in users}
-    return Notification.objects.bulk_create(
+    notifications = Notification.objects.bulk_create(
         Notification(
             user_id=user_id,
             notification_type=notification_type,
@@ -64,6 +71,8 @@ def notifications_create_many(
         )
         for user_id in sorted(user_ids)
     )
+    transaction.on_commit(lambda: notifications_push(notifications))
+    return notifications
 
 
 def notifications_create_each(
