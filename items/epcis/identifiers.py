@@ -9,6 +9,7 @@ Link does not, so turning a Digital Link into a URN needs that length (``company
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 CANONICAL_DL_HOST = "https://id.gs1.org"
@@ -213,6 +214,7 @@ def gs1_key_parse(value: str) -> Gs1Key | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def canonical_identifier(value: str) -> str:
     """The one form an identifier is stored and matched in: the canonical Digital Link
     (``https://id.gs1.org/...``) when it names a supported GS1 key, else the value as given."""

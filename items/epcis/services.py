@@ -1,6 +1,5 @@
 """Capture of EPCIS 2.0 documents: validation, event identity, storage."""
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -108,7 +107,7 @@ class _Prepared:
 def _prepare(
     *, owner: User, job: CaptureJob, event: dict[str, Any], context: Any, now: datetime
 ) -> _Prepared:
-    stored = copy.deepcopy(event)
+    stored = dict(event)  # only top-level keys are added; the rest is stored as sent
     event_id = stored.get("eventID") or event_hash(event, context=context)
     stored["eventID"] = event_id
     stored["recordTime"] = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
