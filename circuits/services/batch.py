@@ -9,15 +9,16 @@ PushedToCircuit event, as many as the pusher's credits cover (the others 402), p
 ledger row. A failed DFID writes nothing and does not stop the others.
 
 The work is set-based: one read per kind of row for the whole batch and one insert per table
-(``bulk_create``, an ``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL), under the circuit's
-row lock, so concurrent pushes into one circuit serialize as single pushes do. Receivers hear
+(``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, the ORM's ``bulk_create`` elsewhere),
+under the circuit's row lock, so concurrent pushes into one circuit serialize as single pushes
+do. Receivers hear
 the plural signals (``items_pushed``, ``items_published``) once per batch after commit.
 """
 
 import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from rest_framework import exceptions
 
 from accounts.models import User
@@ -45,7 +46,7 @@ from items.item_view import item_view, item_view_snapshot, items_prefetch_views
 from items.models import EventType, EventVisibility, Item, ItemStatus
 from items.selectors import items_visible_to
 from items.services import events_record_many
-from items.services.events import EventDraft
+from items.services.events import EventDraft, event_content_hash
 
 PUSH_BATCH_MAX = 1000
 
@@ -275,19 +276,159 @@ def _complete_pushes(
         return {}
     now = unix_now()
     pushed = [items[dfids[index]] for index in entering]
-    operations = _operations_create(
-        circuit=circuit,
-        user=user,
-        dfids=[item.pk for item in pushed],
-        status=OperationStatus.COMPLETED,
-        now=now,
+    operations = [
+        CircuitOperation(
+            operation_id=uuid.uuid4(),
+            circuit=circuit,
+            requester_id=user.pk,
+            operation_type=OperationType.PUSH,
+            status=OperationStatus.COMPLETED,
+            dfid=item.pk,
+            created_at_ts=now,
+            completed_at_ts=now,
+        )
+        for item in pushed
+    ]
+    publish = bool((circuit.public_settings or {}).get("auto_publish_pushed_items"))
+    write = _pushes_write_postgresql if connection.vendor == "postgresql" else _pushes_write
+    published = write(
+        circuit=circuit, user=user, items=pushed, operations=operations, now=now, publish=publish
     )
+    _send_after_commit(
+        circuit=circuit, user=user, items=pushed, operations=operations, published=published
+    )
+    return dict(zip(entering, operations, strict=True))
+
+
+def _push_event_content(
+    *, circuit: Circuit, operation: CircuitOperation
+) -> tuple[str, dict[str, str]]:
+    """The source and metadata of the PushedToCircuit event a push records (as
+    ``_operation_complete`` records it for a single push)."""
+    return f"circuit:{circuit.pk}", {
+        "circuit_id": str(circuit.pk),
+        "operation_id": str(operation.pk),
+    }
+
+
+def _pushes_write_postgresql(
+    *,
+    circuit: Circuit,
+    user: User,
+    items: list[Item],
+    operations: list[CircuitOperation],
+    now: int,
+    publish: bool,
+) -> set[str]:
+    """The rows of completed pushes: one ``INSERT ... SELECT FROM unnest(...)`` per table.
+    Returns the DFIDs newly published."""
+    for operation in operations:  # written below, as saved rows are
+        operation._state.adding, operation._state.db = False, connection.alias
+    dfids = [item.pk for item in items]
+    operation_ids = [operation.pk for operation in operations]
+    source = f"circuit:{circuit.pk}"
+    hashes = []
+    for item, operation in zip(items, operations, strict=True):
+        _, metadata = _push_event_content(circuit=circuit, operation=operation)
+        hashes.append(
+            event_content_hash(
+                dfid=item.pk,
+                event_type=EventType.PUSHED_TO_CIRCUIT,
+                source=source,
+                metadata=metadata,
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO circuit_operations (operation_id, circuit_id, requester_id, "
+            "operation_type, status, created_at_ts, completed_at_ts, dfid) "
+            "SELECT pushed.operation_id, %s, %s, %s, %s, %s, %s, pushed.dfid "
+            "FROM unnest(%s::uuid[], %s::varchar[]) AS pushed(operation_id, dfid)",
+            [
+                circuit.pk,
+                user.pk,
+                OperationType.PUSH,
+                OperationStatus.COMPLETED,
+                now,
+                now,
+                operation_ids,
+                dfids,
+            ],
+        )
+        cursor.execute(
+            "INSERT INTO circuit_items (circuit_id, dfid, added_by, added_at_ts) "
+            "SELECT %s, pushed.dfid, %s, %s FROM unnest(%s::varchar[]) AS pushed(dfid)",
+            [circuit.pk, user.pk, now, dfids],
+        )
+        cursor.execute(
+            "INSERT INTO activities (activity_id, activity_type, circuit_id, circuit_name, dfids, "
+            "performed_by, status, details, timestamp_ts) "
+            "SELECT gen_random_uuid(), %s, %s, %s, ARRAY[pushed.dfid], %s, %s, "
+            "jsonb_build_object('operation_id', pushed.operation_id::text, 'approver_id', null), "
+            "%s FROM unnest(%s::uuid[], %s::text[]) AS pushed(operation_id, dfid)",
+            [
+                OperationType.PUSH,
+                circuit.pk,
+                circuit.name,
+                user.pk,
+                OperationStatus.COMPLETED,
+                now,
+                operation_ids,
+                dfids,
+            ],
+        )
+        cursor.execute(
+            "INSERT INTO events (event_id, dfid, event_type, timestamp, metadata, visibility, "
+            "created_by, content_hash) "
+            "SELECT gen_random_uuid(), pushed.dfid, %s, %s, jsonb_build_object('circuit_id', "
+            "%s::text, 'operation_id', pushed.operation_id::text, 'source', %s::text), %s, %s, "
+            "pushed.content_hash "
+            "FROM unnest(%s::varchar[], %s::uuid[], %s::varchar[]) "
+            "AS pushed(dfid, operation_id, content_hash) "
+            "ON CONFLICT (content_hash) DO NOTHING",
+            [
+                EventType.PUSHED_TO_CIRCUIT,
+                now,
+                str(circuit.pk),
+                source,
+                EventVisibility.CIRCUIT_ONLY,
+                user.pk,
+                dfids,
+                operation_ids,
+                hashes,
+            ],
+        )
+        if not publish:
+            return set()
+        cursor.execute(
+            "INSERT INTO circuit_published_items (circuit_id, dfid, published_by, "
+            "published_at_ts) SELECT %s, pushed.dfid, %s, %s "
+            "FROM unnest(%s::varchar[]) WITH ORDINALITY AS pushed(dfid, position) "
+            "ORDER BY pushed.position "
+            "ON CONFLICT (circuit_id, dfid) DO NOTHING RETURNING dfid",
+            [circuit.pk, user.pk, now, dfids],
+        )
+        return {dfid for (dfid,) in cursor.fetchall()}
+
+
+def _pushes_write(
+    *,
+    circuit: Circuit,
+    user: User,
+    items: list[Item],
+    operations: list[CircuitOperation],
+    now: int,
+    publish: bool,
+) -> set[str]:
+    """The same rows as ``_pushes_write_postgresql``, through the ORM's bulk inserts (SQLite).
+    Returns the DFIDs newly published."""
+    CircuitOperation.objects.bulk_create(operations)
     CircuitItem.objects.bulk_create(
         [
             CircuitItem(
                 id=uuid.uuid4(), circuit=circuit, item=item, added_by=user.pk, added_at_ts=now
             )
-            for item in pushed
+            for item in items
         ]
     )
     Activity.objects.bulk_create(
@@ -303,33 +444,24 @@ def _complete_pushes(
                 details={"operation_id": str(operation.pk), "approver_id": None},
                 timestamp_ts=now,
             )
-            for item, operation in zip(pushed, operations, strict=True)
+            for item, operation in zip(items, operations, strict=True)
         ]
     )
-    events_record_many(
-        drafts=[
+    drafts = []
+    for item, operation in zip(items, operations, strict=True):
+        source, metadata = _push_event_content(circuit=circuit, operation=operation)
+        drafts.append(
             EventDraft(
                 item=item,
                 event_type=EventType.PUSHED_TO_CIRCUIT,
                 user=user,
-                source=f"circuit:{circuit.pk}",
-                metadata={"circuit_id": str(circuit.pk), "operation_id": str(operation.pk)},
+                source=source,
+                metadata=metadata,
                 visibility=EventVisibility.CIRCUIT_ONLY,
             )
-            for item, operation in zip(pushed, operations, strict=True)
-        ]
-    )
-    published = _auto_publish(circuit=circuit, user=user, items=pushed, now=now)
-    _send_after_commit(
-        circuit=circuit, user=user, items=pushed, operations=operations, published=published
-    )
-    return dict(zip(entering, operations, strict=True))
-
-
-def _auto_publish(*, circuit: Circuit, user: User, items: list[Item], now: int) -> set[str]:
-    """With ``auto_publish_pushed_items``, publish the pushed items not published yet;
-    returns their DFIDs."""
-    if not (circuit.public_settings or {}).get("auto_publish_pushed_items"):
+        )
+    events_record_many(drafts=drafts)
+    if not publish:
         return set()
     already = set(
         CircuitPublishedItem.objects.filter(
