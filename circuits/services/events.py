@@ -58,7 +58,15 @@ class PushEventsResult:
     failed: list[EventPushFailure] = field(default_factory=list)
 
 
-def _hashed_content(event: Event) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class LocalEvent:
+    event_id: uuid.UUID
+    event_type: str
+    metadata: dict[str, Any] | None
+    visibility: str
+
+
+def _hashed_content(event: LocalEvent) -> tuple[str, dict[str, Any]]:
     """The source and metadata an event's content hash was computed from (recording stores
     the source inside the metadata)."""
     stored = dict(event.metadata or {})
@@ -107,15 +115,15 @@ def _push_events(
         except ValueError:
             ids.append(None)
     local = {
-        event.event_id: event
-        for event in Event.objects.filter(
+        row[0]: LocalEvent(*row)
+        for row in Event.objects.filter(
             event_id__in={event_id for event_id in ids if event_id is not None},
             item__isnull=True,
             created_by=user,
-        ).only("event_id", "event_type", "metadata", "visibility")
+        ).values_list("event_id", "event_type", "metadata", "visibility")
     }
     circuit_id = str(circuit.pk)
-    linking: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}  # event id -> (hash, metadata)
+    linking: dict[uuid.UUID, str] = {}  # event id -> its content hash with the DFID
     wanted: dict[str, uuid.UUID] = {}  # content hash -> the first local event carrying it
     outcome: list[tuple[str, uuid.UUID | None, exceptions.APIException | None]] = []
     for raw, event_id in zip(local_event_ids, ids, strict=True):
@@ -141,23 +149,22 @@ def _push_events(
             dfid=item.pk, event_type=event.event_type, source=source, metadata=metadata
         )
         wanted.setdefault(content_hash, event_id)
-        stored = {**(event.metadata or {}), "circuit_id": circuit_id}
-        linking[event_id] = (content_hash, stored)
+        linking[event_id] = content_hash
         outcome.append((str(raw), event_id, None))
     recorded = dict(
         Event.objects.filter(content_hash__in=list(wanted)).values_list("content_hash", "event_id")
     )
     updates = [
-        (event_id, content_hash, metadata)
-        for event_id, (content_hash, metadata) in linking.items()
+        (event_id, content_hash)
+        for event_id, content_hash in linking.items()
         if content_hash not in recorded and wanted[content_hash] == event_id
     ]
-    _events_link(dfid=item.pk, updates=updates)
+    _events_link(dfid=item.pk, circuit_id=circuit_id, updates=updates)
     for raw, event_id, failure in outcome:
         if failure is not None:
             result.failed.append(EventPushFailure(local_event_id=raw, error=failure))
             continue
-        content_hash, _ = linking[event_id]
+        content_hash = linking[event_id]
         original = recorded.get(content_hash)
         if original is None and wanted[content_hash] != event_id:
             original = wanted[content_hash]  # the same content earlier in this push
@@ -173,8 +180,9 @@ def _push_events(
     return result
 
 
-def _events_link(*, dfid: str, updates: list[tuple[uuid.UUID, str, dict[str, Any]]]) -> None:
-    """Give each local event its item, content hash and metadata in one statement."""
+def _events_link(*, dfid: str, circuit_id: str, updates: list[tuple[uuid.UUID, str]]) -> None:
+    """Give each local event its item and content hash, and name the circuit in its metadata,
+    in one statement."""
     if not updates:
         return
     if connection.vendor == "postgresql":
@@ -182,23 +190,22 @@ def _events_link(*, dfid: str, updates: list[tuple[uuid.UUID, str, dict[str, Any
             cursor.execute(
                 """
                 UPDATE events SET dfid = %s, content_hash = linked.content_hash,
-                    metadata = linked.metadata
-                FROM unnest(%s::uuid[], %s::varchar[], %s::jsonb[])
-                    AS linked(event_id, content_hash, metadata)
+                    metadata = coalesce(events.metadata, '{}'::jsonb) || %s::jsonb
+                FROM unnest(%s::uuid[], %s::varchar[]) AS linked(event_id, content_hash)
                 WHERE events.event_id = linked.event_id AND events.dfid IS NULL
                 """,
                 [
                     dfid,
-                    [event_id for event_id, _, _ in updates],
-                    [content_hash for _, content_hash, _ in updates],
-                    [json.dumps(metadata) for _, _, metadata in updates],
+                    json.dumps({"circuit_id": circuit_id}),
+                    [event_id for event_id, _ in updates],
+                    [content_hash for _, content_hash in updates],
                 ],
             )
         return
-    Event.objects.bulk_update(
-        [
-            Event(event_id=event_id, item_id=dfid, content_hash=content_hash, metadata=metadata)
-            for event_id, content_hash, metadata in updates
-        ],
-        ["item", "content_hash", "metadata"],
-    )
+    events = Event.objects.in_bulk([event_id for event_id, _ in updates])
+    for event_id, content_hash in updates:
+        event = events[event_id]
+        event.item_id = dfid
+        event.content_hash = content_hash
+        event.metadata = {**(event.metadata or {}), "circuit_id": circuit_id}
+    Event.objects.bulk_update(list(events.values()), ["item", "content_hash", "metadata"])
