@@ -82,9 +82,10 @@ def notifications_create_each(
     notices: Iterable[tuple[str, str, dict[str, Any] | None]],
 ) -> list[Notification]:
     """Notify several users of several things (``(title, message, data)`` each), every user
-    of every notice, with one bulk insert."""
+    of every notice, with one bulk insert; their open sockets get them once the transaction
+    commits."""
     user_ids = sorted({user if isinstance(user, str) else user.pk for user in users})
-    return Notification.objects.bulk_create(
+    notifications = Notification.objects.bulk_create(
         Notification(
             user_id=user_id,
             notification_type=notification_type,
@@ -95,6 +96,8 @@ def notifications_create_each(
         for title, message, data in notices
         for user_id in user_ids
     )
+    transaction.on_commit(lambda: notifications_push(notifications))
+    return notifications
 
 
 def notification_mark_read(*, notification: Notification) -> Notification:

@@ -312,3 +312,20 @@ def test_concurrent_batches_into_one_circuit_push_each_item_once():
     assert CreditBalance.objects.get(user=owner).credits == 10_000 - cost * len(dfids)
     failures = [row for answer in answers for row in answer["results"] if not row["success"]]
     assert all("already in the circuit" in row["error_message"] for row in failures)
+
+
+def test_approval_notifications_of_a_batch_go_live_after_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts.services import notifications as notification_services
+
+    pushed_live = []
+    monkeypatch.setattr(
+        notification_services, "notifications_push", lambda rows: pushed_live.extend(rows)
+    )
+    circuit, pusher, labelled = _world(approval=True)
+    pushed_live.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _batch(circuit, pusher, labelled)
+    waiting = CircuitPendingItem.objects.filter(circuit=circuit, status="Pending").count() - 1
+    assert len(pushed_live) == 2 * waiting  # the owner and the Admin, per item now waiting
