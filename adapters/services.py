@@ -454,3 +454,51 @@ def item_cid_anchor(
         is_active=True,
         metadata={**(metadata or {}), "network": f"stellar-{anchor.network}", "ipfs_cid": cid},
     )
+
+
+# --- Test pushes (staff) ----------------------------------------------------------------------
+
+# The earlier engine's test-push names and what it answered for each.
+TEST_PUSH_TARGETS = {
+    "local": (registry.LOCAL, "Local-Local", "Local store CID"),
+    "ipfs": (registry.IPFS, "IPFS-IPFS", "IPFS CID"),
+    "stellar-testnet": (registry.STELLAR_TESTNET, "Stellar-Testnet-IPFS", "Stellar Testnet + IPFS"),
+    "stellar-mainnet": (registry.STELLAR_MAINNET, "Stellar-Mainnet-IPFS", "Stellar Mainnet + IPFS"),
+}
+
+
+@transaction.atomic
+def adapter_test_push(*, admin: User, target: str, test_data: str) -> dict[str, Any]:
+    """Store a small test document through the adapter named ``target`` (``local``, ``ipfs``,
+    ``stellar-testnet``, ``stellar-mainnet``) and answer where: the CID, or the anchoring
+    transaction's hash. No item is created. The adapter's own refusals apply (an unconfigured
+    network submits nothing; mainnet only when enabled). Recorded as a staff action."""
+    adapter_type, label, kind = TEST_PUSH_TARGETS[target]
+    backend = storage_adapter_for(adapter_type=adapter_type)
+    if isinstance(backend, UnavailableStorageAdapter):
+        raise backend.refusal()
+    location = backend.store(
+        {
+            "kind": "defarm-test-push",
+            "test_data": test_data,
+            "requested_by": admin.user_id,
+            "requested_at": unix_now(),
+        }
+    )
+    ((tag, fields),) = location.items()
+    hash_ = (
+        fields.get("transaction_id") if tag == "Stellar" else fields.get("cid") or fields.get("id")
+    )
+    admin_action_record(
+        admin=admin,
+        action_type="adapter_test_push",
+        target_id=None,
+        data={"adapter_type": adapter_type, "location": location},
+    )
+    return {
+        "adapter_type": label,
+        "storage_location": kind,
+        "hash": hash_,
+        "location": location,
+        "message": f"Test data stored through {adapter_type}.",
+    }

@@ -443,3 +443,20 @@ class ItemStorageHistorySerializer(serializers.Serializer):
     success = serializers.BooleanField(default=True)
     dfid = serializers.CharField()
     records = ItemStorageRecordSerializer(many=True, help_text="Newest first.")
+
+
+class TestPushSerializer(serializers.Serializer):
+    adapter_type = serializers.ChoiceField(
+        choices=["local", "ipfs", "stellar-testnet", "stellar-mainnet"],
+        help_text="The earlier engine's names (plus local).",
+    )
+    test_data = serializers.CharField(max_length=10_000, allow_blank=True)
+
+
+class TestPushedSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=True)
+    adapter_type = serializers.CharField(help_text="IPFS-IPFS, Stellar-Testnet-IPFS, ...")
+    storage_location = serializers.CharField(help_text="IPFS CID, Stellar Testnet + IPFS, ...")
+    hash = serializers.CharField(help_text="The CID, or the Stellar transaction hash.")
+    location = StorageLocationField(help_text="Where it was stored, as storage history keeps it.")
+    message = serializers.CharField()

@@ -60,5 +60,7 @@ urlpatterns = [
         views.ItemStorageHistoryView.as_view(),
         name="item-storage-history",
     ),
+    # The earlier engine's test route, staff only here
+    re_path(r"^test/test-push/?$", views.TestPushView.as_view(), name="adapter-test-push"),
     *router.urls,
 ]

@@ -39,6 +39,8 @@ from adapters.api.serializers import (
     StorageRecordSerializer,
     StorageStatisticsDataSerializer,
     StorageStatisticsSerializer,
+    TestPushedSerializer,
+    TestPushSerializer,
     UnixDateTimeField,
 )
 from adapters.selectors import (
@@ -56,6 +58,7 @@ from adapters.services import (
     adapter_config_create,
     adapter_config_delete,
     adapter_config_update,
+    adapter_test_push,
     item_storage_migrate,
     item_storage_primary_set,
     user_adapter_select,
@@ -501,3 +504,34 @@ class ItemStorageHistoryView(APIView):
         return success_with(
             dfid=item.dfid, records=ItemStorageRecordSerializer(records, many=True).data
         )
+
+
+class TestPushView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        summary="Store test data through an adapter (staff)",
+        description="Stores a small test document (no item is created) through the local store, "
+        "the IPFS node or Stellar anchoring and answers the CID or the transaction hash. An "
+        "adapter that is not configured submits nothing (409 adapter_not_configured); mainnet "
+        "only where STELLAR_MAINNET_ENABLED (409 stellar_mainnet_not_enabled otherwise).",
+        request=TestPushSerializer,
+        responses=TestPushedSerializer,
+        examples=[
+            OpenApiExample(
+                "Stellar testnet",
+                value={"adapter_type": "stellar-testnet", "test_data": "hello"},
+                request_only=True,
+            )
+        ],
+        tags=["adapters"],
+    )
+    def post(self, request):
+        body = TestPushSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = adapter_test_push(
+            admin=request.user,
+            target=body.validated_data["adapter_type"],
+            test_data=body.validated_data["test_data"],
+        )
+        return success_with(**TestPushedSerializer(result).data)

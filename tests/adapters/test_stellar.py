@@ -382,3 +382,59 @@ def test_adapter_list_says_stellar_is_configured_only_with_network_and_ipfs(sett
     assert configured() == (True, False)  # mainnet not enabled
     settings.STELLAR_MAINNET_ENABLED = True
     assert configured() == (True, True)
+
+
+# --- POST /api/test/test-push (staff) ------------------------------------------------------------
+
+
+def test_test_push_is_staff_only(api_client, user):
+    body = {"adapter_type": "local", "test_data": "hello"}
+    assert api_client.post("/api/test/test-push", body, format="json").status_code == 401
+    response = client_for(user).post("/api/test/test-push", body, format="json")
+    assert response.status_code == 403
+
+
+def test_test_push_to_the_local_store_answers_its_cid(staff_user):
+    response = client_for(staff_user).post(
+        "/api/test/test-push", {"adapter_type": "local", "test_data": "hello"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["success"] is True and body["adapter_type"] == "Local-Local"
+    assert body["hash"] == body["location"]["Local"]["id"]
+    data = storage_adapter_for(adapter_type="local").retrieve(body["location"])
+    assert json.loads(data)["test_data"] == "hello"
+    assert not StorageHistory.objects.exists()
+
+
+def test_test_push_to_stellar_testnet_anchors_and_answers_the_hash(horizon, kubo, staff_user):
+    response = client_for(staff_user).post(
+        "/api/test/test-push",
+        {"adapter_type": "stellar-testnet", "test_data": "hello"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    [envelope] = horizon.submitted
+    assert body["adapter_type"] == "Stellar-Testnet-IPFS"
+    assert body["storage_location"] == "Stellar Testnet + IPFS"
+    assert body["hash"] == envelope.hash_hex()
+    cid = body["location"]["Stellar"]["cid"]
+    assert json.loads(kubo.blocks[cid])["test_data"] == "hello"
+
+
+def test_test_push_refuses_mainnet_and_unknown_targets(staff_user):
+    client = client_for(staff_user)
+    mainnet = client.post(
+        "/api/test/test-push", {"adapter_type": "stellar-mainnet", "test_data": "x"}, format="json"
+    )
+    assert mainnet.status_code == 409
+    assert mainnet.json()["error"] == "stellar_mainnet_not_enabled"
+    testnet = client.post(
+        "/api/test/test-push", {"adapter_type": "stellar-testnet", "test_data": "x"}, format="json"
+    )
+    assert testnet.status_code == 409 and testnet.json()["error"] == "adapter_not_configured"
+    unknown = client.post(
+        "/api/test/test-push", {"adapter_type": "ethereum", "test_data": "x"}, format="json"
+    )
+    assert unknown.status_code == 400 and unknown.json()["success"] is False
