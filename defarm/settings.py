@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "circuits",
     "adapters",
     "items.integrity",
+    "snapshots",
     "audit",  # last: its admin module registers a generic admin for any model left
 ]
 

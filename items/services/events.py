@@ -107,6 +107,14 @@ def event_author_check(*, user: User, item: Item) -> None:
         )
 
 
+def _snapshots_schedule(*, events: list[Event]) -> None:
+    """Enrichments and status changes give the item a new snapshot, taken once the write has
+    committed (``snapshots.services``)."""
+    from snapshots.services import snapshots_schedule_for_events
+
+    snapshots_schedule_for_events(events=events)
+
+
 def event_submit(
     *,
     item: Item | None,
@@ -137,6 +145,7 @@ def event_submit(
             )
     except IntegrityError:  # the same event was recorded concurrently
         return Event.objects.get(content_hash=content_hash), False
+    _snapshots_schedule(events=[event])
     return event, True
 
 
@@ -198,13 +207,17 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[str]:
             draft.user.pk if draft.user is not None else None,
             content_hash,
         )
-    return rows_insert(
+    written = rows_insert(
         model=Event,
         fields=EVENT_FIELDS,
         rows=list(by_hash.values()),
         conflict_target="content_hash",
         returning="content_hash",
     )
+    _snapshots_schedule(
+        events=[Event(**dict(zip(EVENT_FIELDS, by_hash[key], strict=True))) for key in written]
+    )
+    return written
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, User
 from circuits.models import Circuit
+from snapshots.services import snapshot_take
 from tests.accounts.factories import DEFAULT_PASSWORD, NotificationFactory, UserFactory
 from tests.conftest import client_for
 from tests.items.factories import canonical, contextual
@@ -61,7 +62,8 @@ REPORT = {"report_type": "gdpr-data-subject", "period_start": 0, "period_end": 4
 
 
 @pytest.fixture
-def world(db, settings) -> World:
+def world(db, settings, tmp_path) -> World:
+    settings.DATA_DIR = tmp_path / "data"
     settings.WEBHOOKS_ALLOW_LOOPBACK = True  # the webhook points at this machine, never outside
     owner = UserFactory(tier="Enterprise")
     client = client_for(owner)
@@ -95,6 +97,24 @@ def world(db, settings) -> World:
     pushed = client.post(f"/api/circuits/{circuit_id}/push/{item['dfid']}", format="json")
     if pushed.status_code in (200, 201):
         world.ids["operation_id"] = str(pushed.json().get("operation_id", ""))
+    # A public circuit publishing the item too: the public routes have something to show.
+    showcase = ok(client.post("/api/circuits", {"name": "Valley showcase"}, format="json"))
+    showcase_id = showcase["circuit_id"]
+    ok(
+        client.put(
+            f"/api/circuits/{showcase_id}/public-settings",
+            {"public_settings": {"access_mode": "public", "auto_publish_pushed_items": True}},
+            format="json",
+        )
+    )
+    ok(client.post(f"/api/circuits/{showcase_id}/push/{item['dfid']}", format="json"))
+    # What the worker takes once a write commits (tests never commit).
+    snapshot = snapshot_take(entity_type="item", entity_id=item["dfid"], operation="Requested")
+    world.ids["snapshot_id"] = snapshot.snapshot_id
+    snapshot_take(entity_type="circuit", entity_id=circuit_id, operation="Requested")
+    snapshot_take(
+        entity_type="item", entity_id=item["dfid"], scope=showcase_id, operation="Requested"
+    )
 
     webhook = ok(
         client.post(

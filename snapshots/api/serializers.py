@@ -1,0 +1,146 @@
+"""The earlier engine's snapshot shapes (``SnapshotResponse``, list and detail answers)."""
+
+from datetime import UTC, datetime
+
+from rest_framework import serializers
+
+from snapshots.models import Snapshot, SnapshotOperation
+
+STELLAR_EXPLORER = {
+    "stellar-testnet": "https://stellar.expert/explorer/testnet/tx/",
+    "stellar-mainnet": "https://stellar.expert/explorer/public/tx/",
+}
+
+
+def operation_description(snapshot: Snapshot) -> str:
+    details = snapshot.operation_details or {}
+    match snapshot.operation:
+        case SnapshotOperation.ITEM_ENRICHED:
+            return "Item enriched"
+        case SnapshotOperation.ITEM_STATUS_CHANGED:
+            return f"Status changed to {details.get('to')}"
+        case SnapshotOperation.ITEM_DEPRECATED:
+            return "Item deprecated"
+        case SnapshotOperation.ITEM_MERGED:
+            return "Item merged"
+        case SnapshotOperation.ITEM_SPLIT:
+            return "Item split"
+        case SnapshotOperation.ITEM_PUSHED_TO_CIRCUIT:
+            return f"Pushed to circuit {details.get('circuit_id')}"
+        case SnapshotOperation.CIRCUIT_ITEM_PUSHED:
+            if "dfids" in details:
+                return f"{len(details['dfids'])} items pushed"
+            return f"Item {details.get('dfid')} pushed"
+        case SnapshotOperation.REQUESTED:
+            return "Snapshot requested"
+    return str(snapshot.operation)
+
+
+class SnapshotUrlsSerializer(serializers.Serializer):
+    ipfs_url = serializers.CharField(allow_null=True)
+    stellar_url = serializers.CharField(allow_null=True)
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    """One snapshot as the engine answered it, plus DeFarm's ``cid``, ``previous_cid``,
+    ``circuit_id`` (the chain: null for an item's own data) and ``adapter_type``."""
+
+    parent_hash = serializers.CharField(source="parent_id", allow_null=True)
+    operation_description = serializers.SerializerMethodField()
+    ipfs_cid = serializers.SerializerMethodField()
+    timestamp = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    previous_cid = serializers.SerializerMethodField()
+    circuit_id = serializers.CharField(allow_null=True)
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Snapshot
+        fields = [
+            "snapshot_id",
+            "entity_type",
+            "entity_id",
+            "version",
+            "parent_hash",
+            "operation",
+            "operation_description",
+            "ipfs_cid",
+            "blockchain_tx",
+            "timestamp",
+            "created_by",
+            "message",
+            "urls",
+            "cid",
+            "previous_cid",
+            "circuit_id",
+            "adapter_type",
+            "network",
+            "size_bytes",
+        ]
+        read_only_fields = fields
+
+    def get_operation_description(self, snapshot: Snapshot) -> str:
+        return operation_description(snapshot)
+
+    def get_ipfs_cid(self, snapshot: Snapshot) -> str:
+        """The node's CID when stored on IPFS; otherwise the CID of the bytes (the one an IPFS
+        node gives them added as a raw block)."""
+        return str((snapshot.storage_location.get("IPFS") or {}).get("cid") or snapshot.cid)
+
+    def get_timestamp(self, snapshot: Snapshot) -> str:
+        moment = datetime.fromtimestamp(snapshot.taken_at_ts, tz=UTC)
+        return serializers.DateTimeField().to_representation(moment)
+
+    def get_created_by(self, snapshot: Snapshot) -> str:
+        return "" if self.context.get("public") else snapshot.created_by
+
+    def get_previous_cid(self, snapshot: Snapshot) -> str | None:
+        return (snapshot.state or {}).get("previous_cid")
+
+    def get_urls(self, snapshot: Snapshot) -> dict[str, str | None]:
+        explorer = STELLAR_EXPLORER.get(snapshot.network or "")
+        return SnapshotUrlsSerializer(
+            {
+                "ipfs_url": None,
+                "stellar_url": explorer + snapshot.blockchain_tx
+                if explorer and snapshot.blockchain_tx
+                else None,
+            }
+        ).data
+
+
+class SnapshotListSerializer(serializers.Serializer):
+    entity_id = serializers.CharField()
+    entity_type = serializers.CharField()
+    total_snapshots = serializers.IntegerField()
+    latest_version = serializers.IntegerField()
+    snapshots = SnapshotSerializer(many=True)
+
+
+class SnapshotDetailSerializer(serializers.Serializer):
+    snapshot = SnapshotSerializer()
+    state = serializers.JSONField(allow_null=True)
+
+
+class SnapshotQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=0, max_value=1000, default=50)
+    offset = serializers.IntegerField(min_value=0, default=0)
+    circuit_id = serializers.UUIDField(
+        required=False, help_text="Only the chain of the item as this circuit holds it."
+    )
+
+
+class SnapshotRequestSerializer(serializers.Serializer):
+    circuit_id = serializers.UUIDField(
+        required=False,
+        help_text="Snapshot the item as this circuit holds it (a member of a circuit holding "
+        "the item); without it, the item's own data (its creator or staff).",
+    )
+    message = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class SnapshotScheduledSerializer(serializers.Serializer):
+    entity_type = serializers.CharField()
+    entity_id = serializers.CharField()
+    circuit_id = serializers.CharField(allow_null=True)
+    status = serializers.CharField()

@@ -1,0 +1,359 @@
+"""Writes: taking snapshots of items and circuits, and scheduling them off the request.
+
+``snapshot_take`` builds the canonical document of an entity, stores its bytes through the
+entity's adapter and records it as the next version of its chain. The chain is extended under
+a per-chain lock (PostgreSQL advisory lock held until the transaction ends), so two takers of
+the same chain never both read the same head: each new snapshot names the one before it.
+
+Pushes, enrichments and status changes do not take snapshots inside the request:
+``snapshots_schedule`` enqueues one background task per transaction once it has committed
+(``snapshots.tasks.snapshots_take_requested``, run by ``python manage.py db_worker``), so a bulk
+write of a thousand items costs one enqueued task.
+"""
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from adapters import registry
+from adapters.backends import (
+    AdapterNotConfigured,
+    StorageFailed,
+    UnavailableStorageAdapter,
+    canonical_json_bytes,
+)
+from adapters.cid import cid_v1_raw
+from adapters.selectors import storage_adapter_for, storage_history_primary
+from defarm.timeutils import unix_now
+from snapshots.models import Snapshot, SnapshotEntityType, SnapshotOperation
+
+logger = logging.getLogger("defarm.snapshots")
+
+DOCUMENT_FORMAT = "defarm-snapshot/1"
+SYSTEM = "system"
+
+
+# --- Documents ----------------------------------------------------------------------------------
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    """SHA-256 (hex) of an event's canonical JSON (event_id, event_type, timestamp, metadata):
+    whoever reads the event can recompute it."""
+    return hashlib.sha256(
+        canonical_json_bytes(
+            {
+                "event_id": event["event_id"],
+                "event_type": event["event_type"],
+                "timestamp": event["timestamp"],
+                "metadata": event.get("metadata"),
+            }
+        )
+    ).hexdigest()
+
+
+def item_snapshot_body(*, item, circuit_id: str | None) -> dict[str, Any]:
+    """The item's identity, identifiers, data and the hashes of its public events (oldest
+    first); as circuit ``circuit_id`` holds it when given, otherwise its creator's layer."""
+    from adapters.services import item_storage_snapshot
+
+    content = item_storage_snapshot(item=item, circuit_id=circuit_id)
+    events = content.pop("events")
+    return {
+        **content,
+        "events": [
+            {
+                "event_id": event["event_id"],
+                "event_type": event["event_type"],
+                "timestamp": event["timestamp"],
+                "hash": event_hash(event),
+            }
+            for event in events
+        ],
+    }
+
+
+def circuit_snapshot_body(*, circuit) -> dict[str, Any]:
+    """The circuit's identity, settings, members (user id and role) and items (sorted)."""
+    from adapters.services import circuit_adapter_type
+    from circuits.models import CircuitItem, CircuitMember
+
+    members = CircuitMember.objects.filter(circuit=circuit).values_list("member_id", "role")
+    items = CircuitItem.objects.filter(circuit=circuit).values_list("item_id", "added_at_ts")
+    return {
+        "circuit_id": str(circuit.circuit_id),
+        "name": circuit.name,
+        "description": circuit.description,
+        "status": circuit.status,
+        "owner_id": circuit.owner_id,
+        "adapter_type": circuit_adapter_type(circuit),
+        "permissions": circuit.permissions or {},
+        "members": [
+            {"user_id": user_id, "role": role} for user_id, role in sorted(members.order_by())
+        ],
+        "items": [
+            {"dfid": dfid, "added_at": added_at} for dfid, added_at in sorted(items.order_by())
+        ],
+    }
+
+
+def snapshot_document(
+    *,
+    entity_type: str,
+    entity_id: str,
+    scope: str,
+    version: int,
+    previous_cid: str | None,
+    operation: str,
+    taken_at: int,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "format": DOCUMENT_FORMAT,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "circuit_id": scope or None,
+        "version": version,
+        "previous_cid": previous_cid,
+        "operation": operation,
+        "taken_at": taken_at,
+        entity_type: body,
+    }
+
+
+# --- Where snapshots are stored -----------------------------------------------------------------
+
+
+def _content_adapter_type(adapter_type: str) -> str:
+    """``adapter_type`` when it stores content; ``local`` for ``none`` (a snapshot is always
+    kept somewhere it can be read back from)."""
+    if adapter_type == registry.NONE or not registry.adapter_type_is_known(adapter_type):
+        return registry.LOCAL
+    return adapter_type
+
+
+def snapshot_adapter_type(*, entity, entity_type: str, scope: str) -> str:
+    """The adapter of a chain: the circuit's for a circuit and for an item as a circuit holds
+    it; for an item's own data, the adapter of its primary storage location (``local`` when it
+    has none)."""
+    from adapters.services import circuit_adapter_type
+    from circuits.models import Circuit
+
+    if entity_type == SnapshotEntityType.CIRCUIT:
+        return _content_adapter_type(circuit_adapter_type(entity))
+    if scope:
+        circuit = Circuit.objects.filter(pk=scope).only("adapter_config").first()
+        return _content_adapter_type(circuit_adapter_type(circuit) if circuit else registry.NONE)
+    primary = storage_history_primary(item=entity)
+    return _content_adapter_type(primary.adapter_type if primary else registry.NONE)
+
+
+# --- Taking snapshots ---------------------------------------------------------------------------
+
+
+def _lock_chain(*, entity_type: str, entity_id: str, scope: str) -> None:
+    """Serialise the extension of one chain until the transaction ends (PostgreSQL); SQLite
+    runs one writing transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    key = f"snapshot-chain:{entity_type}:{entity_id}:{scope}".encode()
+    lock_id = int.from_bytes(hashlib.sha256(key).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def _load_entity(*, entity_type: str, entity_id: str):
+    from circuits.models import Circuit
+    from items.models import Item
+
+    if entity_type == SnapshotEntityType.CIRCUIT:
+        return Circuit.objects.filter(pk=entity_id).first()
+    return Item.objects.filter(pk=entity_id).prefetch_related("identifiers").first()
+
+
+def chain_head(*, entity_type: str, entity_id: str, scope: str = "") -> Snapshot | None:
+    return (
+        Snapshot.objects.filter(entity_type=entity_type, entity_id=entity_id, scope=scope)
+        .order_by("-version")
+        .first()
+    )
+
+
+@transaction.atomic
+def snapshot_take(
+    *,
+    entity_type: str,
+    entity_id: str,
+    scope: str = "",
+    operation: str,
+    operation_details: dict[str, Any] | None = None,
+    created_by: str = SYSTEM,
+    message: str | None = None,
+) -> Snapshot:
+    """Take the next snapshot of a chain: the entity's canonical document, naming the CID of
+    the chain's previous snapshot, stored through the chain's adapter.
+
+    Raises LookupError when the entity no longer exists, AdapterNotConfigured / StorageFailed
+    when the adapter cannot store (nothing is recorded then).
+    """
+    if entity_type == SnapshotEntityType.CIRCUIT and scope:
+        raise ValueError("A circuit's snapshots have no scope.")
+    entity = _load_entity(entity_type=entity_type, entity_id=entity_id)
+    if entity is None:
+        raise LookupError(f"No {entity_type} {entity_id}.")
+    _lock_chain(entity_type=entity_type, entity_id=entity_id, scope=scope)
+    previous = chain_head(entity_type=entity_type, entity_id=entity_id, scope=scope)
+    version = previous.version + 1 if previous else 1
+    taken_at = unix_now()
+    if entity_type == SnapshotEntityType.CIRCUIT:
+        body = circuit_snapshot_body(circuit=entity)
+    else:
+        body = item_snapshot_body(item=entity, circuit_id=scope or None)
+    document = snapshot_document(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        scope=scope,
+        version=version,
+        previous_cid=previous.cid if previous else None,
+        operation=operation,
+        taken_at=taken_at,
+        body=body,
+    )
+    data = canonical_json_bytes(document)
+    adapter_type = snapshot_adapter_type(entity=entity, entity_type=entity_type, scope=scope)
+    backend = storage_adapter_for(adapter_type=adapter_type)
+    if isinstance(backend, UnavailableStorageAdapter) or backend is None:
+        reason = getattr(backend, "reason", "The adapter stores nothing.")
+        raise AdapterNotConfigured(reason, details={"adapter_type": adapter_type})
+    location = backend.store(data)
+    snapshot = Snapshot.objects.create(
+        snapshot_id=hashlib.sha256(data).hexdigest(),
+        cid=cid_v1_raw(data),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        scope=scope,
+        version=version,
+        parent=previous,
+        operation=operation,
+        operation_details=operation_details or {},
+        state=document,
+        size_bytes=len(data),
+        adapter_type=adapter_type,
+        storage_location=location,
+        created_by=created_by,
+        message=message,
+        taken_at_ts=taken_at,
+        created_at=timezone.now(),
+    )
+    return snapshot
+
+
+# --- Scheduling ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """One snapshot to take later; plain values only (it travels as the task's argument)."""
+
+    entity_type: str
+    entity_id: str
+    operation: str
+    scope: str = ""
+    created_by: str = SYSTEM
+    operation_details: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+
+
+def _enqueue(requests: list[dict[str, Any]]) -> None:
+    from snapshots.tasks import snapshots_take_requested
+
+    snapshots_take_requested.enqueue(requests)
+
+
+def snapshots_schedule(*, requests: list[SnapshotRequest]) -> None:
+    """Take ``requests`` in the background once the current transaction commits (at once
+    when there is none); one task for all of them."""
+    if not requests:
+        return
+    payload = [asdict(request) for request in requests]
+    transaction.on_commit(lambda: _enqueue(payload))
+
+
+def snapshots_take_requested(*, requests: list[dict[str, Any]]) -> list[Snapshot]:
+    """Take each requested snapshot in its own transaction. One that cannot be taken (entity
+    gone, adapter failing) is logged and skipped; the others are still taken."""
+    from audit.services import log_write
+
+    taken = []
+    for raw in requests:
+        request = SnapshotRequest(**raw)
+        try:
+            taken.append(
+                snapshot_take(
+                    entity_type=request.entity_type,
+                    entity_id=request.entity_id,
+                    scope=request.scope,
+                    operation=request.operation,
+                    operation_details=request.operation_details,
+                    created_by=request.created_by,
+                    message=request.message,
+                )
+            )
+        except LookupError:
+            continue
+        except (AdapterNotConfigured, StorageFailed) as error:
+            logger.error(
+                "Snapshot of %s %s failed: %s", request.entity_type, request.entity_id, error
+            )
+            log_write(
+                level="ERROR",
+                engine="snapshots",
+                event_type="snapshot_failed",
+                message=f"Snapshot of {request.entity_type} {request.entity_id} failed: {error}",
+                context={
+                    "entity_type": request.entity_type,
+                    "entity_id": request.entity_id,
+                    "circuit_id": request.scope or None,
+                    "operation": request.operation,
+                    "error": getattr(error, "error_code", "storage_failed"),
+                },
+            )
+    return taken
+
+
+# Events after which an item's own chain gets a snapshot, and the operation each one is.
+_EVENT_OPERATIONS = {
+    "Enriched": SnapshotOperation.ITEM_ENRICHED,
+    "Updated": SnapshotOperation.ITEM_ENRICHED,
+    "StatusChanged": SnapshotOperation.ITEM_STATUS_CHANGED,
+    "Merged": SnapshotOperation.ITEM_MERGED,
+    "Split": SnapshotOperation.ITEM_SPLIT,
+}
+
+
+def snapshots_schedule_for_events(*, events) -> None:
+    """Schedule a snapshot of each item's own data whose public events include an enrichment
+    or a status change (one per item). A contributor's private layer changes no snapshot."""
+    from items.models import EventVisibility
+
+    requests: dict[str, SnapshotRequest] = {}
+    for event in events:
+        operation = _EVENT_OPERATIONS.get(event.event_type)
+        if operation is None or event.visibility != EventVisibility.PUBLIC or not event.item_id:
+            continue
+        if event.item_id in requests:
+            continue
+        details = {"event_id": str(event.event_id), "event_type": event.event_type}
+        if event.event_type == "StatusChanged":
+            details["to"] = (event.metadata or {}).get("to")
+        requests[event.item_id] = SnapshotRequest(
+            entity_type=SnapshotEntityType.ITEM,
+            entity_id=event.item_id,
+            operation=operation,
+            created_by=event.created_by_id or SYSTEM,
+            operation_details=details,
+        )
+    snapshots_schedule(requests=list(requests.values()))

@@ -1,0 +1,13 @@
+"""Background tasks of snapshots, run by the worker (``python manage.py db_worker``)."""
+
+from typing import Any
+
+from django.tasks import task
+
+
+@task
+def snapshots_take_requested(requests: list[dict[str, Any]]) -> list[str]:
+    """Take the requested snapshots; returns the CIDs of those taken."""
+    from snapshots import services
+
+    return [snapshot.cid for snapshot in services.snapshots_take_requested(requests=requests)]
