@@ -438,3 +438,29 @@ def test_test_push_refuses_mainnet_and_unknown_targets(staff_user):
         "/api/test/test-push", {"adapter_type": "ethereum", "test_data": "x"}, format="json"
     )
     assert unknown.status_code == 400 and unknown.json()["success"] is False
+
+
+@pytest.mark.ipfs
+def test_anchoring_through_a_real_ipfs_node(ipfs_node, horizon, user):
+    """The content goes to a real IPFS node (js-ipfs), the anchor to the Horizon stand-in: the
+    CID the transaction carries is the node's, and its memo is the SHA-256 of the stored bytes."""
+    AdapterConfig.objects.create(
+        name="test node",
+        adapter_type="ipfs-ipfs",
+        connection_details={"endpoint": ipfs_node.endpoint},
+        is_default=True,
+        created_by="staff",
+    )
+    circuit = CircuitFactory(owner=user, adapter_config={"adapter_type": TESTNET})
+    item = ItemFactory(created_by=user)
+
+    record = item_store_for_circuit(circuit=circuit, item=item, user=user)
+
+    cid = record.storage_location["Stellar"]["cid"]
+    stored = ipfs_node.call("cat", arg=cid)
+    assert cid == cid_v1_raw(stored)
+    [envelope] = horizon.submitted
+    transaction = decoded(envelope).transaction
+    assert transaction.operations[0].data_value == cid.encode()
+    assert transaction.memo.memo_hash == hashlib.sha256(stored).digest()
+    assert record.storage_location["Stellar"]["transaction_id"] == envelope.hash_hex()
