@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, User
 from circuits.models import Circuit
+from items.models import ConflictResolution, PendingItem
 from snapshots.services import snapshot_take
 from tests.accounts.factories import DEFAULT_PASSWORD, NotificationFactory, UserFactory
 from tests.conftest import client_for
@@ -137,6 +138,18 @@ def world(db, settings, tmp_path) -> World:
     world.ids["key_id"] = str(key["metadata"]["id"])
 
     world.ids["notification_id"] = str(NotificationFactory(user=owner).notification_id)
+    conflict = ConflictResolution.objects.create(
+        identifier_key="sisbov",
+        identifier_value="BR000000000001",
+        conflicting_dfids=[world.ids["dfid"], "DFID-20240926-000001-2488"],
+        resolution_strategy="ManualReview",
+    )
+    world.ids["conflict_id"] = str(conflict.conflict_id)
+    world.ids["pending_id"] = str(
+        PendingItem.objects.create(
+            user=owner, conflict=conflict, identifiers=[canonical()]
+        ).pending_id
+    )
     event = ok(
         client.post(
             "/api/events",
