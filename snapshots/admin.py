@@ -3,8 +3,19 @@ longer match)."""
 
 from django.contrib import admin
 
-from defarm.admin_site import BigTableAdmin, ReadOnlyAdminMixin, format_ts, json_pretty
-from snapshots.models import Snapshot
+from defarm.admin_site import (
+    BigTableAdmin,
+    DefarmModelAdmin,
+    ReadOnlyAdminMixin,
+    format_ts,
+    json_pretty,
+)
+from snapshots.models import (
+    BlockchainIndexingProgress,
+    EventCidMapping,
+    ItemCidTimeline,
+    Snapshot,
+)
 
 
 @admin.register(Snapshot)
@@ -41,3 +52,31 @@ class SnapshotAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     @admin.display(description="operation details")
     def details_display(self, obj):
         return json_pretty(obj.operation_details)
+
+
+@admin.register(ItemCidTimeline)
+class ItemCidTimelineAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    list_display = ["dfid", "event_sequence", "cid", "network", "ipcm_transaction_hash"]
+    list_filter = ["network"]
+    search_fields = ["=dfid", "=cid", "=ipcm_transaction_hash"]
+    ordering = ["dfid", "event_sequence"]
+
+
+@admin.register(EventCidMapping)
+class EventCidMappingAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    list_display = ["event_id", "dfid", "first_cid", "appeared_in_sequence"]
+    search_fields = ["=event_id", "=dfid", "=first_cid"]
+    ordering = ["dfid", "appeared_in_sequence"]
+
+
+@admin.register(BlockchainIndexingProgress)
+class BlockchainIndexingProgressAdmin(ReadOnlyAdminMixin, DefarmModelAdmin):
+    list_display = [
+        "network",
+        "status",
+        "last_indexed_ledger",
+        "last_confirmed_ledger",
+        "total_events_indexed",
+        "last_indexed_at",
+    ]
+    ordering = ["network"]

@@ -9,7 +9,12 @@ public sees the chains of public circuits that publish the item.
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from snapshots.models import Snapshot, SnapshotEntityType
+from snapshots.models import (
+    BlockchainIndexingProgress,
+    ItemCidTimeline,
+    Snapshot,
+    SnapshotEntityType,
+)
 
 
 def _member_circuit_ids(user: User) -> list[str]:
@@ -84,3 +89,17 @@ def snapshots_readable_by(*, user: User) -> QuerySet[Snapshot]:
         | Q(entity_type=SnapshotEntityType.ITEM, scope="", entity_id__in=own_items)
         | Q(entity_type=SnapshotEntityType.ITEM, scope="", entity_id__in=base_layers)
     )
+
+
+def item_timeline_visible(*, user: User, item) -> QuerySet[ItemCidTimeline]:
+    """The timeline entries of ``item`` whose CIDs are snapshots ``user`` may read (staff:
+    every entry), by sequence."""
+    entries = ItemCidTimeline.objects.filter(dfid=item.pk)
+    if not user.is_admin:
+        readable = item_snapshots_visible(user=user, item=item).order_by().values("cid")
+        entries = entries.filter(cid__in=readable)
+    return entries.order_by("event_sequence")
+
+
+def indexing_progress_get(*, network: str) -> BlockchainIndexingProgress | None:
+    return BlockchainIndexingProgress.objects.filter(network=network).first()

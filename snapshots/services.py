@@ -5,6 +5,11 @@ entity's adapter and records it as the next version of its chain. The chain is e
 a per-chain lock (PostgreSQL advisory lock held until the transaction ends), so two takers of
 the same chain never both read the same head: each new snapshot names the one before it.
 
+An item's snapshot also gets the item's next timeline sequence (``item_cid_timeline``) and
+maps the events first appearing in it (``event_cid_mapping``); a snapshot stored through a
+Stellar adapter is anchored there, and the anchor is recorded on the snapshot, its timeline
+entry and the network's progress (``snapshot_anchor_record``).
+
 Pushes, enrichments and status changes do not take snapshots inside the request:
 ``snapshots_schedule`` enqueues one background task per transaction once it has committed
 (``snapshots.tasks.snapshots_take_requested``, run by ``python manage.py db_worker``), so a bulk
@@ -29,7 +34,15 @@ from adapters.backends import (
 from adapters.cid import cid_v1_raw
 from adapters.selectors import storage_adapter_for, storage_history_primary
 from defarm.timeutils import unix_now
-from snapshots.models import Snapshot, SnapshotEntityType, SnapshotOperation
+from snapshots.models import (
+    BlockchainIndexingProgress,
+    EventCidMapping,
+    ItemCidTimeline,
+    Snapshot,
+    SnapshotEntityType,
+    SnapshotOperation,
+    TimelineNetwork,
+)
 
 logger = logging.getLogger("defarm.snapshots")
 
@@ -248,6 +261,17 @@ def snapshot_take(
         taken_at_ts=taken_at,
         created_at=timezone.now(),
     )
+    if entity_type == SnapshotEntityType.ITEM:
+        timeline_entry_append(snapshot=snapshot)
+    anchor = location.get("Stellar") if isinstance(location, dict) else None
+    if anchor and anchor.get("transaction_id"):
+        snapshot_anchor_record(
+            snapshot=snapshot,
+            network=f"stellar-{anchor.get('network')}",
+            transaction_hash=str(anchor["transaction_id"]),
+            ledger_timestamp=taken_at,  # the ledger closed as the submission returned
+            ledger=anchor.get("ledger"),
+        )
     return snapshot
 
 
@@ -357,3 +381,94 @@ def snapshots_schedule_for_events(*, events) -> None:
             operation_details=details,
         )
     snapshots_schedule(requests=list(requests.values()))
+
+
+# --- The timeline -------------------------------------------------------------------------------
+
+
+def _lock_timeline(dfid: str) -> None:
+    """Serialise sequence numbering of one item's timeline until the transaction ends."""
+    if connection.vendor != "postgresql":
+        return
+    key = f"item-timeline:{dfid}".encode()
+    lock_id = int.from_bytes(hashlib.sha256(key).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def timeline_network_of(adapter_type: str) -> str:
+    """Where a snapshot's CID lives before any anchoring: the local store or IPFS."""
+    return TimelineNetwork.LOCAL if adapter_type == registry.LOCAL else TimelineNetwork.IPFS
+
+
+@transaction.atomic
+def timeline_entry_append(*, snapshot: Snapshot) -> ItemCidTimeline:
+    """Give a stored snapshot of an item the item's next timeline sequence number, and record
+    the events that first appear in it (``event_cid_mapping``)."""
+    dfid = snapshot.entity_id
+    _lock_timeline(dfid)
+    last = (
+        ItemCidTimeline.objects.filter(dfid=dfid)
+        .order_by("-event_sequence")
+        .values_list("event_sequence", flat=True)
+        .first()
+    )
+    entry = ItemCidTimeline.objects.create(
+        dfid=dfid,
+        cid=snapshot.cid,
+        event_sequence=(last or 0) + 1,
+        blockchain_timestamp=0,
+        ipcm_transaction_hash="",
+        network=timeline_network_of(snapshot.adapter_type),
+        created_at=timezone.now(),
+    )
+    events = (snapshot.state.get("item") or {}).get("events") or []
+    EventCidMapping.objects.bulk_create(
+        [
+            EventCidMapping(
+                event_id=event["event_id"],
+                dfid=dfid,
+                first_cid=snapshot.cid,
+                appeared_in_sequence=entry.event_sequence,
+            )
+            for event in events
+        ],
+        ignore_conflicts=True,
+    )
+    return entry
+
+
+@transaction.atomic
+def snapshot_anchor_record(
+    *,
+    snapshot: Snapshot,
+    network: str,
+    transaction_hash: str,
+    ledger_timestamp: int,
+    ledger: int | None = None,
+) -> Snapshot:
+    """Record that ``snapshot``'s CID was anchored on ``network`` (``stellar-testnet`` or
+    ``stellar-mainnet``) by ``transaction_hash``: on the snapshot, on its timeline entry, and in
+    the network's indexing progress."""
+    if network not in TimelineNetwork.INDEXED:
+        raise ValueError(f"Unknown anchoring network {network!r}.")
+    snapshot.network = network
+    snapshot.blockchain_tx = transaction_hash
+    snapshot.save(update_fields=["network", "blockchain_tx"])
+    ItemCidTimeline.objects.filter(dfid=snapshot.entity_id, cid=snapshot.cid).update(
+        network=network,
+        ipcm_transaction_hash=transaction_hash,
+        blockchain_timestamp=ledger_timestamp,
+    )
+    progress, _ = BlockchainIndexingProgress.objects.select_for_update().get_or_create(
+        network=network
+    )
+    now = timezone.now()
+    progress.total_events_indexed = (progress.total_events_indexed or 0) + 1
+    progress.last_indexed_at = now
+    progress.status = "active"
+    if ledger is not None:
+        progress.last_indexed_ledger = max(progress.last_indexed_ledger, ledger)
+        progress.last_confirmed_ledger = max(progress.last_confirmed_ledger, ledger)
+    progress.save()
+    return snapshot

@@ -4,7 +4,12 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from snapshots.models import Snapshot, SnapshotOperation
+from snapshots.models import (
+    BlockchainIndexingProgress,
+    ItemCidTimeline,
+    Snapshot,
+    SnapshotOperation,
+)
 
 STELLAR_EXPLORER = {
     "stellar-testnet": "https://stellar.expert/explorer/testnet/tx/",
@@ -85,7 +90,9 @@ class SnapshotSerializer(serializers.ModelSerializer):
     def get_ipfs_cid(self, snapshot: Snapshot) -> str:
         """The node's CID when stored on IPFS; otherwise the CID of the bytes (the one an IPFS
         node gives them added as a raw block)."""
-        return str((snapshot.storage_location.get("IPFS") or {}).get("cid") or snapshot.cid)
+        location = snapshot.storage_location
+        stored = location.get("IPFS") or location.get("Stellar") or {}
+        return str(stored.get("cid") or snapshot.cid)
 
     def get_timestamp(self, snapshot: Snapshot) -> str:
         moment = datetime.fromtimestamp(snapshot.taken_at_ts, tz=UTC)
@@ -144,3 +151,43 @@ class SnapshotScheduledSerializer(serializers.Serializer):
     entity_id = serializers.CharField()
     circuit_id = serializers.CharField(allow_null=True)
     status = serializers.CharField()
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    """One entry of an item's timeline, as the earlier engine answered it."""
+
+    sequence = serializers.IntegerField(source="event_sequence")
+    transaction_hash = serializers.CharField(source="ipcm_transaction_hash")
+
+    class Meta:
+        model = ItemCidTimeline
+        fields = [
+            "sequence",
+            "cid",
+            "transaction_hash",
+            "blockchain_timestamp",
+            "network",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ItemTimelineSerializer(serializers.Serializer):
+    dfid = serializers.CharField()
+    total_entries = serializers.IntegerField()
+    timeline = TimelineEntrySerializer(many=True)
+
+
+class IndexingProgressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BlockchainIndexingProgress
+        fields = [
+            "network",
+            "last_indexed_ledger",
+            "last_confirmed_ledger",
+            "last_indexed_at",
+            "status",
+            "total_events_indexed",
+            "error_message",
+        ]
+        read_only_fields = fields

@@ -1,4 +1,4 @@
-"""Public snapshot routes (under ``/api/``)."""
+"""Public snapshot routes and the timeline (under ``/api/``)."""
 
 from django.urls import re_path
 
@@ -7,6 +7,17 @@ from snapshots.api import views
 DFID = r"(?P<dfid>[^/]+)"
 
 urlpatterns = [
+    re_path(rf"^items/{DFID}/timeline/?$", views.ItemTimelineView.as_view(), name="item-timeline"),
+    re_path(
+        rf"^items/{DFID}/timeline/(?P<sequence>[^/]+)/?$",
+        views.ItemTimelineEntryView.as_view(),
+        name="item-timeline-entry",
+    ),
+    re_path(
+        r"^timeline/indexing-progress/(?P<network>[^/]+)/?$",
+        views.IndexingProgressView.as_view(),
+        name="timeline-indexing-progress",
+    ),
     re_path(
         rf"^public/snapshots/items/{DFID}/snapshots/?$",
         views.PublicItemSnapshotsView.as_view(),

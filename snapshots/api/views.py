@@ -5,8 +5,9 @@ shapes. Lists page with ``limit`` (default 50, at most 1,000) and ``offset``."""
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.selectors import item_get_public
@@ -18,18 +19,23 @@ from defarm.api.query_params import refuse_unknown_query_parameters
 from defarm.api.schema import data_envelope
 from items.selectors import item_get_visible
 from snapshots.api.serializers import (
+    IndexingProgressSerializer,
+    ItemTimelineSerializer,
     SnapshotDetailSerializer,
     SnapshotListSerializer,
     SnapshotQuerySerializer,
     SnapshotRequestSerializer,
     SnapshotScheduledSerializer,
     SnapshotSerializer,
+    TimelineEntrySerializer,
 )
-from snapshots.models import Snapshot, SnapshotEntityType, SnapshotOperation
+from snapshots.models import Snapshot, SnapshotEntityType, SnapshotOperation, TimelineNetwork
 from snapshots.selectors import (
     circuit_snapshots,
+    indexing_progress_get,
     item_snapshots_public,
     item_snapshots_visible,
+    item_timeline_visible,
     snapshot_matching,
 )
 from snapshots.services import SnapshotRequest, snapshots_schedule
@@ -340,3 +346,91 @@ class PublicItemSnapshotLatestView(APIView):
         item = _public_item(dfid)
         snapshot = _latest(item_snapshots_public(item=item), {}, entity="item")
         return _detail_answer(request, snapshot, public=True)
+
+
+# --- Timeline -----------------------------------------------------------------------------------
+
+TIMELINE_TAGS = ["timeline"]
+SEQUENCE_MAX = 2**31 - 1
+
+
+class ItemTimelineView(APIView):
+    @extend_schema(
+        summary="An item's timeline: the CID of each stored snapshot, in order",
+        operation_id="items_timeline_list",
+        description="Each snapshot of the item gets the item's next `sequence` with its `cid`; "
+        "`network` is `local` or `ipfs` where the bytes are, until the CID is anchored on a "
+        "chain (then `stellar-testnet` or `stellar-mainnet`, with `transaction_hash` and the "
+        "ledger's `blockchain_timestamp`; empty and 0 before). Only the entries of snapshots "
+        "the caller may read; 404 when the caller may not see the item.",
+        responses=ItemTimelineSerializer,
+        tags=TIMELINE_TAGS,
+    )
+    def get(self, request, dfid: str):
+        item = item_get_visible(user=request.user, dfid=dfid)
+        entries = list(item_timeline_visible(user=request.user, item=item))
+        return Response(
+            ItemTimelineSerializer(
+                {"dfid": item.dfid, "total_entries": len(entries), "timeline": entries}
+            ).data
+        )
+
+
+class ItemTimelineEntryView(APIView):
+    @extend_schema(
+        summary="One entry of an item's timeline",
+        description="404 `not_found` (details: dfid, sequence) when there is none the caller "
+        "may read; 400 when `sequence` is not a 32-bit integer.",
+        responses=TimelineEntrySerializer,
+        tags=TIMELINE_TAGS,
+    )
+    def get(self, request, dfid: str, sequence: str):
+        try:
+            number = int(sequence)
+        except ValueError:
+            number = None
+        if number is None or not -SEQUENCE_MAX - 1 <= number <= SEQUENCE_MAX:
+            raise serializers.ValidationError({"sequence": ["A 32-bit integer."]})
+        item = item_get_visible(user=request.user, dfid=dfid)
+        entry = (
+            item_timeline_visible(user=request.user, item=item)
+            .filter(event_sequence=number)
+            .first()
+        )
+        if entry is None:
+            raise ApiError(
+                "Timeline entry not found",
+                code="not_found",
+                status_code=status.HTTP_404_NOT_FOUND,
+                details={"dfid": item.dfid, "sequence": number},
+            )
+        return Response(TimelineEntrySerializer(entry).data)
+
+
+class IndexingProgressView(APIView):
+    @extend_schema(
+        summary="How far anchoring on a chain network has got",
+        description="`stellar-testnet` or `stellar-mainnet` (400 `invalid_network` otherwise, "
+        "with `valid_networks`); 404 while nothing has been anchored there.",
+        responses=IndexingProgressSerializer,
+        tags=TIMELINE_TAGS,
+    )
+    def get(self, request, network: str):
+        if network not in TimelineNetwork.INDEXED:
+            raise ApiError(
+                "Invalid network",
+                code="invalid_network",
+                details={"network": network, "valid_networks": list(TimelineNetwork.INDEXED)},
+            )
+        progress = indexing_progress_get(network=network)
+        if progress is None:
+            raise ApiError(
+                "No indexing progress found",
+                code="not_found",
+                status_code=status.HTTP_404_NOT_FOUND,
+                details={
+                    "network": network,
+                    "hint": "Nothing has been anchored on this network yet.",
+                },
+            )
+        return Response(IndexingProgressSerializer(progress).data)

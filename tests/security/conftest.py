@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, User
 from circuits.models import Circuit
 from items.models import ConflictResolution, PendingItem
-from snapshots.services import snapshot_take
+from snapshots.services import snapshot_anchor_record, snapshot_take
 from tests.accounts.factories import DEFAULT_PASSWORD, NotificationFactory, UserFactory
 from tests.conftest import client_for
 from tests.items.factories import canonical, contextual
@@ -109,12 +109,20 @@ def world(db, settings, tmp_path) -> World:
         )
     )
     ok(client.post(f"/api/circuits/{showcase_id}/push/{item['dfid']}", format="json"))
-    # What the worker takes once a write commits (tests never commit).
+    # What the worker takes once a write commits (tests never commit), and an anchoring.
     snapshot = snapshot_take(entity_type="item", entity_id=item["dfid"], operation="Requested")
     world.ids["snapshot_id"] = snapshot.snapshot_id
+    world.ids["cid"] = snapshot.cid
     snapshot_take(entity_type="circuit", entity_id=circuit_id, operation="Requested")
     snapshot_take(
         entity_type="item", entity_id=item["dfid"], scope=showcase_id, operation="Requested"
+    )
+    snapshot_anchor_record(
+        snapshot=snapshot,
+        network="stellar-testnet",
+        transaction_hash="0" * 64,
+        ledger_timestamp=1_760_000_000,
+        ledger=1,
     )
 
     webhook = ok(

@@ -40,6 +40,8 @@ def parameter_values(world) -> dict[str, str]:
         "adapter_type": "local",
         "event_type": "updated",
         "visibility": "private",
+        "sequence": "1",
+        "network": "stellar-testnet",
     }
 
 
