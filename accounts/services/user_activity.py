@@ -1,10 +1,12 @@
 """What users did (``user_activities``): written by DeFarm's services where things happen
 (one INSERT each, no read) and posted by clients; pruned by each tier's retention."""
 
+import json
 from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from rest_framework import exceptions
@@ -26,6 +28,13 @@ SECONDS_PER_DAY = 86_400
 ActivityType = UserActivityType
 Category = UserActivityCategory
 ResourceType = UserResourceType
+
+
+def _json_safe(metadata: Any) -> Any:
+    """Metadata as JSON holds it (UUIDs, dates and decimals as text)."""
+    if metadata is None:
+        return None
+    return json.loads(json.dumps(metadata, cls=DjangoJSONEncoder))
 
 
 def user_activity_record(
@@ -55,7 +64,7 @@ def user_activity_record(
         resource_id=str(resource_id)[:255],
         action=action[:255],
         description=description,
-        metadata=metadata,
+        metadata=_json_safe(metadata),
         success=success,
         ip_address=(ip_address or request.get("ip_address") or None),
         user_agent=(user_agent or request.get("user_agent") or None),

@@ -38,6 +38,7 @@ from circuits.models import (
     OperationType,
     PendingItemStatus,
 )
+from circuits.services.activity import ActivityType, records_circuit_activity
 from circuits.services.circuits import circuit_lock, circuit_require_active
 from circuits.services.members import circuit_managers
 from defarm.api.exceptions import Conflict
@@ -61,6 +62,7 @@ class PushManyResult:
     error: exceptions.APIException | None = None
 
 
+@records_circuit_activity(ActivityType.SHARE, "circuit_push_batch", actor="user")
 def circuit_push_many(*, circuit: Circuit, user: User, dfids: list[str]) -> list[PushManyResult]:
     """Push ``dfids`` into ``circuit`` as ``user``: one result per DFID, in the order sent."""
     if len(dfids) > PUSH_BATCH_MAX:

@@ -23,6 +23,7 @@ from circuits.models import (
     CircuitStatus,
 )
 from circuits.permissions import ALL_PERMISSIONS, Role
+from circuits.services.activity import ActivityType, records_circuit_activity
 from defarm.api.exceptions import Conflict
 from defarm.timeutils import unix_now
 from items.models import Item
@@ -75,6 +76,7 @@ def _adapter_config_build(
     }
 
 
+@records_circuit_activity(ActivityType.CREATE, "circuit_create", actor="owner")
 @transaction.atomic
 def circuit_create(
     *,
@@ -131,6 +133,7 @@ def circuit_create(
     return circuit
 
 
+@records_circuit_activity(ActivityType.UPDATE, "circuit_update", actor="actor")
 @transaction.atomic
 def circuit_update(*, circuit: Circuit, actor: User, **changes: Any) -> Circuit:
     """Change ``name``, ``description``, ``permissions`` (merged into the current flags),
@@ -218,6 +221,7 @@ def circuit_deactivate(*, circuit: Circuit, actor: User) -> Circuit:
     return circuit
 
 
+@records_circuit_activity(ActivityType.DELETE, "circuit_archive", actor="actor")
 @transaction.atomic
 def circuit_archive(*, circuit: Circuit, actor: User) -> Circuit:
     """Delete a circuit the soft way: status Archived. Its history (operations, activities,

@@ -27,6 +27,7 @@ from circuits.permissions import (
     Role,
     member_permissions,
 )
+from circuits.services.activity import ActivityType, records_circuit_activity
 from defarm.api.exceptions import Conflict
 from defarm.timeutils import unix_now
 
@@ -383,6 +384,7 @@ def _join_request_lock(join_request: CircuitJoinRequest) -> CircuitJoinRequest:
     return locked
 
 
+@records_circuit_activity(ActivityType.APPROVE, "join_request_approve", actor="approver")
 @transaction.atomic
 def join_request_approve(
     *, join_request: CircuitJoinRequest, approver: User, role: str = Role.MEMBER
@@ -408,6 +410,7 @@ def join_request_approve(
     return membership
 
 
+@records_circuit_activity(ActivityType.REJECT, "join_request_reject", actor="approver")
 @transaction.atomic
 def join_request_reject(*, join_request: CircuitJoinRequest, approver: User) -> CircuitJoinRequest:
     join_request = _join_request_lock(join_request)

@@ -39,6 +39,7 @@ from circuits.models import (
     OperationType,
     PendingItemStatus,
 )
+from circuits.services.activity import ActivityType, records_circuit_activity
 from circuits.services.circuits import circuit_lock, circuit_require_active
 from circuits.services.members import circuit_managers
 from defarm.api.exceptions import ApiError, Conflict
@@ -388,6 +389,7 @@ def _require_not_in_circuit(*, circuit: Circuit, item: Item) -> None:
         raise Conflict(f"Item {item.pk} is already in the circuit.", code="item_already_in_circuit")
 
 
+@records_circuit_activity(ActivityType.SHARE, "circuit_push", actor="user")
 @transaction.atomic
 def circuit_push(*, circuit: Circuit, user: User, dfid: str) -> CircuitOperation:
     """Push an existing item (which ``user`` must be able to see) into the circuit."""
@@ -504,6 +506,7 @@ def _tokenize_and_push(
     return item, status
 
 
+@records_circuit_activity(ActivityType.SHARE, "circuit_push_local", actor="user")
 def circuit_push_local(
     *,
     circuit: Circuit,
@@ -631,6 +634,7 @@ def approval_check_separation_of_duties(
         )
 
 
+@records_circuit_activity(ActivityType.APPROVE, "pending_item_approve", actor="approver")
 def pending_item_approve(*, pending_item: CircuitPendingItem, approver: User) -> CircuitOperation:
     """Approve a pushed item waiting in the circuit: a local item is tokenized now, then the
     push completes (charged to the member who pushed it).
@@ -706,6 +710,7 @@ def _pending_item_approve(
     return operation
 
 
+@records_circuit_activity(ActivityType.REJECT, "pending_item_reject", actor="approver")
 @transaction.atomic
 def pending_item_reject(
     *, pending_item: CircuitPendingItem, approver: User, reason: str = ""
@@ -739,6 +744,7 @@ def pending_item_reject(
     return operation
 
 
+@records_circuit_activity(ActivityType.READ, "circuit_pull", actor="user")
 @transaction.atomic
 def circuit_pull(*, circuit: Circuit, user: User, dfid: str) -> CircuitOperation:
     """Take an item out of the circuit; with ``require_approval_for_pull`` the Pull operation
@@ -784,6 +790,7 @@ def _operation_lock(operation: CircuitOperation) -> CircuitOperation:
     return locked
 
 
+@records_circuit_activity(ActivityType.APPROVE, "operation_approve", actor="approver")
 def operation_approve(*, operation: CircuitOperation, approver: User) -> CircuitOperation:
     """Approve a Pending operation: a push through its pending item, a pull by completing it
     (charged to the member who asked)."""
@@ -816,6 +823,7 @@ def _pull_approve(*, operation: CircuitOperation, approver: User) -> CircuitOper
     return operation
 
 
+@records_circuit_activity(ActivityType.REJECT, "operation_reject", actor="approver")
 @transaction.atomic
 def operation_reject(
     *, operation: CircuitOperation, approver: User, reason: str = ""

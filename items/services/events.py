@@ -14,6 +14,7 @@ from rest_framework import exceptions
 from accounts.models import User
 from defarm.timeutils import unix_now
 from items.models import Event, EventType, EventVisibility, Item
+from items.services.activity import event_activity_record
 from items.services.rows import rows_insert
 
 
@@ -124,6 +125,35 @@ def event_submit(
     metadata: dict[str, Any] | None = None,
     visibility: str = EventVisibility.PUBLIC,
 ) -> tuple[Event, bool]:
+    """A user's event (the API): recorded like ``event_record``, and a new one is written
+    to the user's activity."""
+    event, created = _event_write(
+        item=item,
+        event_type=event_type,
+        user=user,
+        source=source,
+        metadata=metadata,
+        visibility=visibility,
+    )
+    if created and user is not None:
+        event_activity_record(
+            user=user,
+            event_id=str(event.event_id),
+            dfid=item.dfid if item else None,
+            event_type=event_type,
+        )
+    return event, created
+
+
+def _event_write(
+    *,
+    item: Item | None,
+    event_type: str,
+    user: User | None = None,
+    source: str = "",
+    metadata: dict[str, Any] | None = None,
+    visibility: str = EventVisibility.PUBLIC,
+) -> tuple[Event, bool]:
     """Record an event; returns ``(event, created)``, the existing one when identical."""
     metadata = dict(metadata or {})
     _validate(event_type=event_type, visibility=visibility, metadata=metadata)
@@ -159,7 +189,7 @@ def event_record(
     visibility: str = EventVisibility.PUBLIC,
 ) -> Event:
     """Record an event about ``item``; an identical event already recorded is returned."""
-    event, _ = event_submit(
+    event, _ = _event_write(
         item=item,
         event_type=event_type,
         user=user,

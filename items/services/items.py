@@ -22,6 +22,7 @@ from items.models import (
     ItemStatus,
 )
 from items.selectors import item_get_visible
+from items.services.activity import ActivityType, item_activity_record
 from items.services.dfid import dfid_issue
 from items.services.events import event_record
 from items.services.limits import item_limit_check
@@ -128,7 +129,16 @@ def item_create(
     if outcome.status == WriteStatus.CONFLICT:
         raise _conflict_error(outcome)
     assert outcome.item is not None
-    return ItemWriteResult(item=outcome.item, created=outcome.status == WriteStatus.CREATED)
+    created = outcome.status == WriteStatus.CREATED
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.CREATE if created else ActivityType.UPDATE,
+        dfid=outcome.item.dfid,
+        action="item_create" if created else "item_enrich",
+        description="Created the item" if created else "Enriched the item holding its identifier",
+        metadata={"source": source},
+    )
+    return ItemWriteResult(item=outcome.item, created=created)
 
 
 @dataclass
@@ -208,7 +218,20 @@ def items_create_bulk(
                 results[index] = BatchResult(
                     index=index, status=outcome.status, dfid=outcome.item.dfid
                 )
-    return [result for result in results if result is not None]
+    answered = [result for result in results if result is not None]
+    counts: dict[str, int] = {}
+    for result in answered:
+        counts[str(result.status)] = counts.get(str(result.status), 0) + 1
+    imported = source != "api"
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.IMPORT if imported else ActivityType.CREATE,
+        dfid="batch",
+        action="items_import" if imported else "items_create_batch",
+        description=f"{'Imported' if imported else 'Submitted'} {len(items)} items in one batch",
+        metadata={"source": source, "submitted": len(items), "results": counts},
+    )
+    return answered
 
 
 def item_enrich(
@@ -232,6 +255,13 @@ def item_enrich(
     if outcome.status == WriteStatus.CONFLICT:
         raise _conflict_error(outcome)
     assert outcome.item is not None
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.UPDATE,
+        dfid=outcome.item.dfid,
+        action="item_enrich",
+        description="Enriched the item",
+    )
     return Item.objects.prefetch_related("identifiers").get(dfid=outcome.item.dfid)
 
 
@@ -263,6 +293,13 @@ def item_deprecate(*, user: User, item: Item) -> Item:
         user=user,
         source="api",
         metadata={"from": previous, "to": ItemStatus.DEPRECATED},
+    )
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.DELETE,
+        dfid=item.dfid,
+        action="item_deprecate",
+        description="Deprecated the item",
     )
     return item
 
@@ -336,7 +373,16 @@ def item_merge(*, user: User, item: Item, secondary_dfid: str) -> Item:
     item_require_owner(user=user, item=item)
     secondary = item_get_visible(user=user, dfid=secondary_dfid)
     item_require_owner(user=user, item=secondary)
-    return item_merge_into(user=user, primary=item, secondary=secondary)
+    merged = item_merge_into(user=user, primary=item, secondary=secondary)
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.UPDATE,
+        dfid=merged.dfid,
+        action="item_merge",
+        description=f"Merged {secondary.dfid} into the item",
+        metadata={"secondary_dfid": secondary.dfid},
+    )
+    return merged
 
 
 def _identifier_matches(row: ItemIdentifier, wanted: dict[str, Any]) -> bool:
@@ -415,4 +461,12 @@ def item_split(
         event_record(
             item=changed, event_type=EventType.SPLIT, user=user, source="api", metadata=metadata
         )
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.CREATE,
+        dfid=new_item.dfid,
+        action="item_split",
+        description=f"Split {new_item.dfid} off {original.dfid}",
+        metadata=metadata,
+    )
     return original, new_item

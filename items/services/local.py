@@ -25,6 +25,7 @@ from items.models import (
     LidDfidMapping,
 )
 from items.selectors import item_is_visible_to, local_duplicate_groups, local_items_active_of
+from items.services.activity import ActivityType, item_activity_record
 from items.services.events import event_record
 from items.services.items import _conflict_error, _submission_parse
 from items.services.writes import (
@@ -107,6 +108,13 @@ def local_item_create(
         source="local",
         metadata={"local_id": str(local_id)},
         visibility=EventVisibility.PRIVATE,
+    )
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.CREATE,
+        dfid=item.dfid,
+        action="local_item_create",
+        description="Created a local item",
     )
     return item
 
@@ -248,6 +256,14 @@ def local_item_tokenize(
     if outcome.status == WriteStatus.CONFLICT:
         raise _conflict_error(outcome)
     assert outcome.item is not None
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.UPDATE,
+        dfid=outcome.item.dfid,
+        action="local_item_tokenize",
+        description=f"Tokenized local item {local_id}",
+        metadata={"local_id": str(local_id)},
+    )
     return ItemWriteResult(item=outcome.item, created=outcome.status == WriteStatus.CREATED)
 
 

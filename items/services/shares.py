@@ -13,6 +13,7 @@ from defarm.api.exceptions import ApiError
 from defarm.timeutils import unix_now
 from items.models import Item, ItemShare
 from items.selectors import item_share_active
+from items.services.activity import ActivityType, item_activity_record
 from items.services.items import item_require_owner
 
 
@@ -42,6 +43,14 @@ def item_share(
         )
     recipient = _recipient(recipient_user_id)
     permissions = list(permissions) if permissions is not None else None
+    item_activity_record(
+        user=user,
+        activity_type=ActivityType.SHARE,
+        dfid=item.dfid,
+        action="item_share",
+        description=f"Shared the item with {recipient.pk}",
+        metadata={"recipient_user_id": recipient.pk, "permissions": permissions},
+    )
     try:
         with transaction.atomic():
             existing = item_share_active(item=item, recipient_id=recipient.pk)

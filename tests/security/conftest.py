@@ -189,6 +189,22 @@ def world(db, settings, tmp_path) -> World:
     world.ids["incident_id"] = incident["data"]["incident_id"]
     report = ok(client.post(f"{audit}/compliance/reports", REPORT, format="json"))
     world.ids["report_id"] = report["data"]["report_id"]
+    activity = ok(
+        client.post(
+            "/api/user-activity",
+            {
+                "activity_type": "Export",
+                "category": "Items",
+                "resource_type": "Item",
+                "resource_id": world.ids["dfid"],
+                "action": "export_csv",
+                "description": "Exported the herd register",
+            },
+            format="json",
+        )
+    )
+    world.ids["activity_id"] = activity["data"]["activity_id"]
+    world.ids["workspace_id"] = owner.workspace_id  # the personal workspace
 
     owner.refresh_from_db()
     world.secrets = {

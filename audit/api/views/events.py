@@ -10,6 +10,12 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from accounts.services.user_activity import (
+    ActivityType,
+    Category,
+    ResourceType,
+    user_activity_record,
+)
 from audit.api import serializers
 from audit.api.views.common import body_identity_check, paged_response
 from audit.models import AuditEvent, AuditEventType, AuditSeverity
@@ -337,6 +343,16 @@ class EventExportView(APIView):
                 "rows": len(response.data["data"]),
                 "total": int(response.headers["X-Total-Count"]),
             },
+        )
+        user_activity_record(
+            user=request.user,
+            activity_type=ActivityType.EXPORT,
+            category=Category.ADMIN if request.user.is_admin else Category.EVENTS,
+            resource_type=ResourceType.USER,
+            resource_id=request.user.pk,
+            action="audit_export",
+            description="Exported audit events as JSON",
+            metadata={"rows": len(response.data["data"])},
         )
         return response
 
