@@ -29,7 +29,7 @@ from circuits.models import Circuit, CircuitItem
 from circuits.services.circuits import circuit_require_active
 from defarm.api.exceptions import ApiError
 from items.models import Event, EventVisibility, Item
-from items.selectors import item_get_visible
+from items.selectors import item_is_visible_to
 from items.services import event_author_check
 from items.services.events import event_content_hash
 
@@ -85,7 +85,9 @@ def circuit_push_events(
             {"local_event_ids": [f"At most {PUSH_EVENTS_MAX} events."]}
         )
     circuit_require_active(circuit=circuit)
-    item = item_get_visible(user=user, dfid=dfid)
+    item = Item.objects.filter(dfid=dfid).first()  # what item_get_visible checks, no views
+    if item is None or not item_is_visible_to(user=user, item=item):
+        raise exceptions.NotFound(f"Item {dfid} not found.")
     event_author_check(user=user, item=item)
     if not CircuitItem.objects.filter(circuit=circuit, item=item).exists():
         raise ApiError(

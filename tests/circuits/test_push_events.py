@@ -218,3 +218,13 @@ def test_a_body_naming_another_requester_is_403(world):
     )
     assert answer.status_code == 403
     assert Event.objects.get(pk=ids[0]).item_id is None
+
+
+@pytest.mark.parametrize(
+    "ids", [[1, 2], [""], ["x" * 65], {"a": "b"}, [str(uuid.uuid4())] * 10_001]
+)
+def test_local_event_ids_are_a_list_of_short_strings(world, ids):
+    owner, circuit, item = world
+    response = push_events(client_for(owner), circuit, item.dfid, ids)
+    assert response.status_code == 400
+    assert response.json()["error"] == "validation_error"
