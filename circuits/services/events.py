@@ -118,11 +118,9 @@ def _push_events(
             ids.append(None)
     local = {
         row[0]: LocalEvent(*row)
-        for row in Event.objects.filter(
-            event_id__in={event_id for event_id in ids if event_id is not None},
-            item__isnull=True,
-            created_by=user,
-        ).values_list("event_id", "event_type", "metadata", "visibility")
+        for row in _local_events_read(
+            user=user, event_ids=list({event_id for event_id in ids if event_id is not None})
+        )
     }
     circuit_id = str(circuit.pk)
     linking: dict[uuid.UUID, str] = {}  # event id -> its content hash with the DFID
@@ -153,9 +151,7 @@ def _push_events(
         wanted.setdefault(content_hash, event_id)
         linking[event_id] = content_hash
         outcome.append((str(raw), event_id, None))
-    recorded = dict(
-        Event.objects.filter(content_hash__in=list(wanted)).values_list("content_hash", "event_id")
-    )
+    recorded = _recorded_hashes(content_hashes=list(wanted))
     updates = [
         (event_id, content_hash)
         for event_id, content_hash in linking.items()
@@ -180,6 +176,47 @@ def _push_events(
             )
         )
     return result
+
+
+def _local_events_read(*, user: User, event_ids: list[uuid.UUID]) -> list[tuple]:
+    """``(event_id, event_type, metadata, visibility)`` of those of ``event_ids`` that are
+    local events of ``user``; on PostgreSQL one statement over an array of ids."""
+    if connection.vendor != "postgresql":
+        return list(
+            Event.objects.filter(
+                event_id__in=event_ids, item__isnull=True, created_by=user
+            ).values_list("event_id", "event_type", "metadata", "visibility")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT event_id, event_type, metadata, visibility FROM events "
+            "WHERE event_id = ANY(%s::uuid[]) AND dfid IS NULL AND created_by = %s",
+            [event_ids, user.pk],
+        )
+        return [
+            (event_id, event_type, _json(metadata), visibility)
+            for event_id, event_type, metadata, visibility in cursor.fetchall()
+        ]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _recorded_hashes(*, content_hashes: list[str]) -> dict[str, uuid.UUID]:
+    """The events already recorded under ``content_hashes``: hash -> event id."""
+    if connection.vendor != "postgresql":
+        return dict(
+            Event.objects.filter(content_hash__in=content_hashes).values_list(
+                "content_hash", "event_id"
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT content_hash, event_id FROM events WHERE content_hash = ANY(%s::varchar[])",
+            [content_hashes],
+        )
+        return dict(cursor.fetchall())
 
 
 def _events_link(*, dfid: str, circuit_id: str, updates: list[tuple[uuid.UUID, str]]) -> None:
