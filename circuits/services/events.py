@@ -158,6 +158,7 @@ def _push_events(
         if content_hash not in recorded and wanted[content_hash] == event_id
     ]
     _events_link(dfid=item.pk, circuit_id=circuit_id, updates=updates)
+    _snapshots_schedule(item=item, user=user, local=local, event_ids=[row[0] for row in updates])
     for raw, event_id, failure in outcome:
         if failure is not None:
             result.failed.append(EventPushFailure(local_event_id=raw, error=failure))
@@ -176,6 +177,29 @@ def _push_events(
             )
         )
     return result
+
+
+def _snapshots_schedule(
+    *, item: Item, user: User, local: dict[uuid.UUID, "LocalEvent"], event_ids: list[uuid.UUID]
+) -> None:
+    """A linked Public event changes the item as recording it would (an enrichment or a status
+    change gives the item a new snapshot after commit)."""
+    from snapshots.services import snapshots_schedule_for_events
+
+    snapshots_schedule_for_events(
+        events=[
+            Event(
+                event_id=event_id,
+                item_id=item.pk,
+                event_type=local[event_id].event_type,
+                metadata=local[event_id].metadata,
+                visibility=local[event_id].visibility,
+                created_by_id=user.pk,
+            )
+            for event_id in event_ids
+            if local[event_id].visibility == EventVisibility.PUBLIC
+        ]
+    )
 
 
 def _local_events_read(*, user: User, event_ids: list[uuid.UUID]) -> list[tuple]:

@@ -228,3 +228,19 @@ def test_local_event_ids_are_a_list_of_short_strings(world, ids):
     response = push_events(client_for(owner), circuit, item.dfid, ids)
     assert response.status_code == 400
     assert response.json()["error"] == "validation_error"
+
+
+def test_a_pushed_public_enrichment_schedules_the_item_snapshot(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    owner, circuit, item = world
+    scheduled = []
+    monkeypatch.setattr("snapshots.services._enqueue", lambda requests: scheduled.extend(requests))
+    client = client_for(owner)
+    public = local_event(client, visibility="public", metadata={"w": 9})
+    private = local_event(client, metadata={"w": 10})
+    with django_capture_on_commit_callbacks(execute=True):
+        push_events(client, circuit, item.dfid, [public, private])
+    assert [
+        (request["entity_id"], request["operation_details"]["event_id"]) for request in scheduled
+    ] == [(item.dfid, public)]
