@@ -205,6 +205,20 @@ def world(db, settings, tmp_path) -> World:
     )
     world.ids["activity_id"] = activity["data"]["activity_id"]
     world.ids["workspace_id"] = owner.workspace_id  # the personal workspace
+    epcis_event = {
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "ObjectEvent",
+        "eventTime": "2026-07-22T06:45:00+02:00",
+        "eventTimeZoneOffset": "+02:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgln:9521141.12345.0"],
+    }
+    captured = client.post("/epcis/events", epcis_event, format="json")
+    assert captured.status_code == 202, captured.content
+    world.ids["capture_id"] = captured.json()["captureID"]
+    named = {"name": "observed", "query": {"EQ_action": ["OBSERVE"]}}
+    assert client.post("/epcis/queries", named, format="json").status_code == 201
+    world.ids["query_name"] = "observed"
 
     owner.refresh_from_db()
     world.secrets = {
