@@ -320,11 +320,11 @@ def _describe(identifiers: Iterable[Identifier]) -> list[str]:
     return [f"{i.namespace}:{i.key}={i.value}" for i in identifiers]
 
 
-@transaction.atomic
 def pending_item_reason_details(*, identifier_key: str, identifier_value: str, dfids) -> str:
     return f"Identifier {identifier_key}:{identifier_value} maps to DFIDs: {', '.join(dfids)}"
 
 
+@transaction.atomic
 def items_write(
     *,
     user: User,
