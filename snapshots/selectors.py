@@ -103,3 +103,26 @@ def item_timeline_visible(*, user: User, item) -> QuerySet[ItemCidTimeline]:
 
 def indexing_progress_get(*, network: str) -> BlockchainIndexingProgress | None:
     return BlockchainIndexingProgress.objects.filter(network=network).first()
+
+
+def snapshot_readable_get(*, user: User, cid: str) -> Snapshot | None:
+    """The snapshot stored under ``cid`` when ``user`` may read it."""
+    return snapshots_readable_by(user=user).filter(cid=cid).first()
+
+
+def snapshot_public_get(*, cid: str) -> Snapshot | None:
+    """The snapshot stored under ``cid`` when it is of an item as a public circuit publishing
+    it holds it."""
+    from rest_framework.exceptions import NotFound
+
+    from adapters.selectors import item_get_public
+
+    snapshot = Snapshot.objects.filter(cid=cid, entity_type=SnapshotEntityType.ITEM).first()
+    if snapshot is None or not snapshot.scope:
+        return None
+    try:
+        item = item_get_public(dfid=snapshot.entity_id)
+    except NotFound:
+        return None
+    public = {str(circuit_id) for circuit_id in item.public_circuit_ids}
+    return snapshot if snapshot.scope in public else None

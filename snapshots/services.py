@@ -472,3 +472,29 @@ def snapshot_anchor_record(
         progress.last_confirmed_ledger = max(progress.last_confirmed_ledger, ledger)
     progress.save()
     return snapshot
+
+
+# --- Content retrieval --------------------------------------------------------------------------
+
+
+class ContentIntegrityFailed(StorageFailed):
+    """The bytes the adapter returned are not the ones the CID names."""
+
+    default_code = "content_integrity_failed"
+    default_detail = "The stored content does not match its CID."
+
+
+def snapshot_content_get(*, snapshot: Snapshot) -> bytes:
+    """The stored bytes of ``snapshot``, read back through its adapter and checked against its
+    CID: altered or missing bytes raise (StorageFailed, ContentIntegrityFailed), never return."""
+    backend = storage_adapter_for(adapter_type=snapshot.adapter_type)
+    if backend is None or isinstance(backend, UnavailableStorageAdapter):
+        reason = getattr(backend, "reason", "The adapter stores nothing.")
+        raise AdapterNotConfigured(reason, details={"adapter_type": snapshot.adapter_type})
+    data = backend.retrieve(snapshot.storage_location)
+    if cid_v1_raw(data) != snapshot.cid:
+        raise ContentIntegrityFailed(
+            f"The content stored for {snapshot.cid} does not match its CID.",
+            details={"cid": snapshot.cid, "adapter_type": snapshot.adapter_type},
+        )
+    return data

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from snapshots.models import (
@@ -104,11 +105,20 @@ class SnapshotSerializer(serializers.ModelSerializer):
     def get_previous_cid(self, snapshot: Snapshot) -> str | None:
         return (snapshot.state or {}).get("previous_cid")
 
+    def content_url(self, snapshot: Snapshot) -> str | None:
+        """Where the stored bytes are read back (checked against the CID): DeFarm's content
+        route, the public one in public answers."""
+        request = self.context.get("request")
+        if request is None:
+            return None
+        name = "public-content" if self.context.get("public") else "content"
+        return request.build_absolute_uri(reverse(name, kwargs={"cid": snapshot.cid}))
+
     def get_urls(self, snapshot: Snapshot) -> dict[str, str | None]:
         explorer = STELLAR_EXPLORER.get(snapshot.network or "")
         return SnapshotUrlsSerializer(
             {
-                "ipfs_url": None,
+                "ipfs_url": self.content_url(snapshot),
                 "stellar_url": explorer + snapshot.blockchain_tx
                 if explorer and snapshot.blockchain_tx
                 else None,

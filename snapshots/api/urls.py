@@ -7,6 +7,12 @@ from snapshots.api import views
 DFID = r"(?P<dfid>[^/]+)"
 
 urlpatterns = [
+    re_path(r"^content/(?P<cid>[^/]+)/?$", views.ContentView.as_view(), name="content"),
+    re_path(
+        r"^public/content/(?P<cid>[^/]+)/?$",
+        views.PublicContentView.as_view(),
+        name="public-content",
+    ),
     re_path(rf"^items/{DFID}/timeline/?$", views.ItemTimelineView.as_view(), name="item-timeline"),
     re_path(
         rf"^items/{DFID}/timeline/(?P<sequence>[^/]+)/?$",

@@ -3,6 +3,7 @@ and the public ``/api/public/snapshots/...``), in its ``{"success": true, "data"
 shapes. Lists page with ``limit`` (default 50, at most 1,000) and ``offset``."""
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
@@ -37,8 +38,10 @@ from snapshots.selectors import (
     item_snapshots_visible,
     item_timeline_visible,
     snapshot_matching,
+    snapshot_public_get,
+    snapshot_readable_get,
 )
-from snapshots.services import SnapshotRequest, snapshots_schedule
+from snapshots.services import SnapshotRequest, snapshot_content_get, snapshots_schedule
 
 TAGS = ["snapshots"]
 LIST_ANSWER = data_envelope(SnapshotListSerializer, name="SnapshotListAnswer")
@@ -434,3 +437,55 @@ class IndexingProgressView(APIView):
                 },
             )
         return Response(IndexingProgressSerializer(progress).data)
+
+
+# --- Content retrieval (beyond the engine) ------------------------------------------------------
+
+CONTENT_DESCRIPTION = (
+    "The stored bytes of a snapshot (its canonical JSON), read back through the adapter that "
+    "stored them and checked against the CID before they are answered: altered or missing "
+    "bytes give 502 (`storage_failed`, `content_integrity_failed`) in the error shape, never "
+    "the bytes. Anyone can check the answer: its SHA-256 is the digest the CID names. "
+    "Beyond the earlier engine, which had no way to read content back."
+)
+
+
+def _content_answer(snapshot: Snapshot) -> HttpResponse:
+    data = snapshot_content_get(snapshot=snapshot)
+    response = HttpResponse(data, content_type="application/json")
+    response["ETag"] = f'"{snapshot.cid}"'
+    response["X-Content-CID"] = snapshot.cid
+    return response
+
+
+class ContentView(APIView):
+    @extend_schema(
+        summary="The stored bytes of a snapshot, checked against its CID",
+        description=CONTENT_DESCRIPTION + " Only CIDs of snapshots the caller may read (404).",
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        tags=TAGS,
+    )
+    def get(self, request, cid: str):
+        snapshot = snapshot_readable_get(user=request.user, cid=cid)
+        if snapshot is None:
+            raise _not_found("No content the caller may read has this CID.")
+        return _content_answer(snapshot)
+
+
+class PublicContentView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        summary="The stored bytes of a published snapshot (no login)",
+        description=CONTENT_DESCRIPTION + " Only CIDs of snapshots of items as a public circuit "
+        "publishing them holds them (404).",
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        auth=[],
+        tags=TAGS,
+    )
+    def get(self, request, cid: str):
+        snapshot = snapshot_public_get(cid=cid)
+        if snapshot is None:
+            raise _not_found("No published content has this CID.")
+        return _content_answer(snapshot)

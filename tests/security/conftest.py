@@ -112,11 +112,11 @@ def world(db, settings, tmp_path) -> World:
     # What the worker takes once a write commits (tests never commit), and an anchoring.
     snapshot = snapshot_take(entity_type="item", entity_id=item["dfid"], operation="Requested")
     world.ids["snapshot_id"] = snapshot.snapshot_id
-    world.ids["cid"] = snapshot.cid
     snapshot_take(entity_type="circuit", entity_id=circuit_id, operation="Requested")
-    snapshot_take(
+    published = snapshot_take(
         entity_type="item", entity_id=item["dfid"], scope=showcase_id, operation="Requested"
     )
+    world.ids["cid"] = published.cid  # readable by the owner and by anyone
     snapshot_anchor_record(
         snapshot=snapshot,
         network="stellar-testnet",

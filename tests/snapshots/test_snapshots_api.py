@@ -53,7 +53,10 @@ def test_list_in_the_engines_shape(auth_client, held_item, chains):
     assert second["previous_cid"] == first["cid"] == first["ipfs_cid"]
     assert first["operation"] == "Requested"
     assert first["timestamp"].endswith("Z")
-    assert first["urls"] == {"ipfs_url": None, "stellar_url": None}
+    assert first["urls"] == {
+        "ipfs_url": f"http://testserver/api/content/{first['cid']}",
+        "stellar_url": None,
+    }
     assert in_circuit["circuit_id"] == chains[2].scope and first["circuit_id"] is None
 
 
