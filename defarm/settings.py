@@ -97,7 +97,7 @@ INSTALLED_APPS = [
     "circuits",
     "adapters",
     "items.integrity",
-    "snapshots",
+    "items.snapshots",
     "audit",  # last: its admin module registers a generic admin for any model left
 ]
 

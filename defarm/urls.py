@@ -28,11 +28,11 @@ urlpatterns = [
     path("api/", include("circuits.api.urls")),
     path("api/", include("adapters.api.urls")),
     path("api/", include("items.integrity.api.urls")),
-    path("api/", include("snapshots.api.urls")),
+    path("api/", include("items.snapshots.api.urls")),
     path("audit/audit/", include("audit.api.urls")),
     path("epcis/", include("items.epcis.api.urls")),
     path("", include("accounts.api.root_urls")),
-    path("", include("snapshots.api.root_urls")),
+    path("", include("items.snapshots.api.root_urls")),
 ]
 
 handler400 = "defarm.views.bad_request"

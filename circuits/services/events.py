@@ -184,7 +184,7 @@ def _snapshots_schedule(
 ) -> None:
     """A linked Public event changes the item as recording it would (an enrichment or a status
     change gives the item a new snapshot after commit)."""
-    from snapshots.services import snapshots_schedule_for_events
+    from items.snapshots.services import snapshots_schedule_for_events
 
     snapshots_schedule_for_events(
         events=[

@@ -110,8 +110,8 @@ def event_author_check(*, user: User, item: Item) -> None:
 
 def _snapshots_schedule(*, events: list[Event]) -> None:
     """Enrichments and status changes give the item a new snapshot, taken once the write has
-    committed (``snapshots.services``)."""
-    from snapshots.services import snapshots_schedule_for_events
+    committed (``items.snapshots.services``)."""
+    from items.snapshots.services import snapshots_schedule_for_events
 
     snapshots_schedule_for_events(events=events)
 

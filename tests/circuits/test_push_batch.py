@@ -249,7 +249,7 @@ def test_batch_push_query_count_does_not_grow_with_items(
     approval, django_capture_on_commit_callbacks, monkeypatch
 ):
     # Snapshots are taken by the worker; the push only queues their task (tests/snapshots).
-    monkeypatch.setattr("snapshots.services._enqueue", lambda requests: None)
+    monkeypatch.setattr("items.snapshots.services._enqueue", lambda requests: None)
 
     def queries_for(count):
         owner = UserFactory()

@@ -235,7 +235,9 @@ def test_a_pushed_public_enrichment_schedules_the_item_snapshot(
 ):
     owner, circuit, item = world
     scheduled = []
-    monkeypatch.setattr("snapshots.services._enqueue", lambda requests: scheduled.extend(requests))
+    monkeypatch.setattr(
+        "items.snapshots.services._enqueue", lambda requests: scheduled.extend(requests)
+    )
     client = client_for(owner)
     public = local_event(client, visibility="public", metadata={"w": 9})
     private = local_event(client, metadata={"w": 10})

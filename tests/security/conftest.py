@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, User
 from circuits.models import Circuit
 from items.models import ConflictResolution, PendingItem
-from snapshots.services import snapshot_anchor_record, snapshot_take
+from items.snapshots.services import snapshot_anchor_record, snapshot_take
 from tests.accounts.factories import DEFAULT_PASSWORD, NotificationFactory, UserFactory
 from tests.conftest import client_for
 from tests.items.factories import canonical, contextual

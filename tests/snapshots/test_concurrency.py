@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from snapshots.models import Snapshot
-from snapshots.services import snapshot_take
+from items.snapshots.models import Snapshot
+from items.snapshots.services import snapshot_take
 from tests.adapters.factories import ItemFactory
 from tests.circuits.test_concurrency import in_parallel
 

@@ -4,7 +4,7 @@ import json
 from adapters.cid import cid_v1_raw
 from adapters.selectors import local_store_root
 from circuits.models import CircuitPublishedItem
-from snapshots.services import snapshot_take
+from items.snapshots.services import snapshot_take
 from tests.adapters.factories import CircuitFactory, circuit_hold
 
 

@@ -11,9 +11,9 @@ from audit.models import Log
 from circuits import signals
 from circuits.models import Circuit
 from items.services import item_deprecate, item_enrich, items_create_bulk
-from snapshots import services
-from snapshots.models import Snapshot
-from snapshots.services import event_hash, snapshot_take
+from items.snapshots import services
+from items.snapshots.models import Snapshot
+from items.snapshots.services import event_hash, snapshot_take
 from tests.adapters.factories import CircuitFactory, EventFactory, ItemFactory, circuit_hold
 from tests.circuits.factories import canonical
 

@@ -1,8 +1,8 @@
 import pytest
 
 from circuits.models import CircuitPublishedItem
-from snapshots.models import Snapshot
-from snapshots.services import snapshot_take
+from items.snapshots.models import Snapshot
+from items.snapshots.services import snapshot_take
 from tests.accounts.factories import UserFactory
 from tests.adapters.factories import CircuitFactory, ItemFactory, circuit_hold, member_add
 from tests.conftest import client_for

@@ -1,7 +1,7 @@
 import pytest
 
-from snapshots.models import BlockchainIndexingProgress, EventCidMapping, ItemCidTimeline
-from snapshots.services import snapshot_anchor_record, snapshot_take
+from items.snapshots.models import BlockchainIndexingProgress, EventCidMapping, ItemCidTimeline
+from items.snapshots.services import snapshot_anchor_record, snapshot_take
 from tests.accounts.factories import UserFactory
 from tests.adapters.factories import CircuitFactory, EventFactory, circuit_hold, member_add
 from tests.conftest import client_for
@@ -144,7 +144,7 @@ def test_indexing_progress(auth_client, api_client, item):
 def test_a_snapshot_stored_through_stellar_is_anchored_on_the_timeline(item, monkeypatch):
     from adapters.backends import LocalStorageAdapter, StorageAdapter
     from adapters.selectors import local_store_root
-    from snapshots import services
+    from items.snapshots import services
 
     class AnchoringBackend(StorageAdapter):
         adapter_type = "stellar_testnet-ipfs"

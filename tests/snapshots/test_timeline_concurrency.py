@@ -3,8 +3,8 @@
 
 import pytest
 
-from snapshots.models import ItemCidTimeline
-from snapshots.services import snapshot_take
+from items.snapshots.models import ItemCidTimeline
+from items.snapshots.services import snapshot_take
 from tests.adapters.factories import CircuitFactory, ItemFactory, circuit_hold
 from tests.circuits.test_concurrency import in_parallel
 

@@ -4,8 +4,8 @@ circuit one of itself; both are taken by the background worker."""
 from django.dispatch import receiver
 
 from circuits import signals
-from snapshots.models import SnapshotEntityType, SnapshotOperation
-from snapshots.services import SYSTEM, SnapshotRequest, snapshots_schedule
+from items.snapshots.models import SnapshotEntityType, SnapshotOperation
+from items.snapshots.services import SYSTEM, SnapshotRequest, snapshots_schedule
 
 
 def _item_request(*, circuit_id: str, item, created_by: str, operation) -> SnapshotRequest:

@@ -12,7 +12,7 @@ entry and the network's progress (``snapshot_anchor_record``).
 
 Pushes, enrichments and status changes do not take snapshots inside the request:
 ``snapshots_schedule`` enqueues one background task per transaction once it has committed
-(``snapshots.tasks.snapshots_take_requested``, run by ``python manage.py db_worker``), so a bulk
+(``items.snapshots.tasks.snapshots_take_requested``, run by ``manage.py db_worker``), so a bulk
 write of a thousand items costs one enqueued task.
 """
 
@@ -34,7 +34,7 @@ from adapters.backends import (
 from adapters.cid import cid_v1_raw
 from adapters.selectors import storage_adapter_for, storage_history_primary
 from defarm.timeutils import unix_now
-from snapshots.models import (
+from items.snapshots.models import (
     BlockchainIndexingProgress,
     EventCidMapping,
     ItemCidTimeline,
@@ -292,7 +292,7 @@ class SnapshotRequest:
 
 
 def _enqueue(requests: list[dict[str, Any]]) -> None:
-    from snapshots.tasks import snapshots_take_requested
+    from items.snapshots.tasks import snapshots_take_requested
 
     snapshots_take_requested.enqueue(requests)
 

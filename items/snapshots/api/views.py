@@ -19,7 +19,7 @@ from defarm.api.exceptions import ApiError
 from defarm.api.query_params import refuse_unknown_query_parameters
 from defarm.api.schema import data_envelope
 from items.selectors import item_get_visible
-from snapshots.api.serializers import (
+from items.snapshots.api.serializers import (
     IndexingProgressSerializer,
     ItemTimelineSerializer,
     SnapshotDetailSerializer,
@@ -30,8 +30,8 @@ from snapshots.api.serializers import (
     SnapshotSerializer,
     TimelineEntrySerializer,
 )
-from snapshots.models import Snapshot, SnapshotEntityType, SnapshotOperation, TimelineNetwork
-from snapshots.selectors import (
+from items.snapshots.models import Snapshot, SnapshotEntityType, SnapshotOperation, TimelineNetwork
+from items.snapshots.selectors import (
     circuit_snapshots,
     indexing_progress_get,
     item_snapshots_public,
@@ -41,7 +41,7 @@ from snapshots.selectors import (
     snapshot_public_get,
     snapshot_readable_get,
 )
-from snapshots.services import SnapshotRequest, snapshot_content_get, snapshots_schedule
+from items.snapshots.services import SnapshotRequest, snapshot_content_get, snapshots_schedule
 
 TAGS = ["snapshots"]
 LIST_ANSWER = data_envelope(SnapshotListSerializer, name="SnapshotListAnswer")

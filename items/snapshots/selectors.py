@@ -9,7 +9,7 @@ public sees the chains of public circuits that publish the item.
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from snapshots.models import (
+from items.snapshots.models import (
     BlockchainIndexingProgress,
     ItemCidTimeline,
     Snapshot,

@@ -10,7 +10,7 @@ from defarm.admin_site import (
     format_ts,
     json_pretty,
 )
-from snapshots.models import (
+from items.snapshots.models import (
     BlockchainIndexingProgress,
     EventCidMapping,
     ItemCidTimeline,

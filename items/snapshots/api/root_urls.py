@@ -3,7 +3,7 @@ them."""
 
 from django.urls import re_path
 
-from snapshots.api import views
+from items.snapshots.api import views
 
 DFID = r"(?P<dfid>[^/]+)"
 CIRCUIT_ID = r"(?P<circuit_id>[^/]+)"

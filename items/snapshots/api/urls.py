@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from snapshots.api import views
+from items.snapshots.api import views
 
 DFID = r"(?P<dfid>[^/]+)"
 

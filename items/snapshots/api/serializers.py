@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from django.urls import reverse
 from rest_framework import serializers
 
-from snapshots.models import (
+from items.snapshots.models import (
     BlockchainIndexingProgress,
     ItemCidTimeline,
     Snapshot,

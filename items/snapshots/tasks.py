@@ -8,6 +8,6 @@ from django.tasks import task
 @task
 def snapshots_take_requested(requests: list[dict[str, Any]]) -> list[str]:
     """Take the requested snapshots; returns the CIDs of those taken."""
-    from snapshots import services
+    from items.snapshots import services
 
     return [snapshot.cid for snapshot in services.snapshots_take_requested(requests=requests)]
