@@ -428,9 +428,83 @@ def _generic(children: list) -> str:
     return "".join(values)
 
 
+# The fields of a plain event (the common case: one level of strings), and how each is
+# held: a string, a list of strings, or an object holding only an ``id`` string; in the
+# standard's order. ``_plain_pre_hash`` builds its pre-hash string directly.
+_PLAIN_ORDER = (
+    ("eventTime", "text"),
+    ("eventTimeZoneOffset", "text"),
+    ("parentID", "text"),
+    ("epcList", "list"),
+    ("inputEPCList", "list"),
+    ("childEPCs", "list"),
+    ("outputEPCList", "list"),
+    ("action", "text"),
+    ("transformationID", "text"),
+    ("bizStep", "text"),
+    ("disposition", "text"),
+    ("readPoint", "id"),
+    ("bizLocation", "id"),
+)
+_PLAIN_KINDS = dict(_PLAIN_ORDER) | {"type": "text", "eventID": "text", "recordTime": "text"}
+
+
+def _plain_text(name: str, value: str, namespaces: dict[str, str]) -> str:
+    """A value as ``_child_text`` writes it (after ``=``); empty when it writes nothing."""
+    text = _namespace_replace(_bare_value(value), namespaces, is_value=True).strip()
+    if not text:
+        return ""
+    return _timestamp(text) if name == "eventTime" else _canonical_value(text)
+
+
+def _plain_pre_hash(event: dict[str, Any], namespaces: dict[str, str]) -> str | None:
+    """The pre-hash string of an event made only of ``_PLAIN_ORDER``'s fields in their plain
+    shapes (what the general walk below computes for it, without building its tree); ``None``
+    for any other event."""
+    for key, value in event.items():
+        kind = _PLAIN_KINDS.get(key)
+        if kind == "text":
+            if not isinstance(value, str):
+                return None
+        elif kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return None
+        elif kind == "id":
+            if not isinstance(value, dict) or value.keys() != {"id"}:
+                return None
+            if not isinstance(value["id"], str):
+                return None
+        elif key != "@context":
+            return None
+    parts = [f"eventType={event.get('type', '')}"]
+    for name, kind in _PLAIN_ORDER:
+        if name not in event:
+            continue
+        value = event[name]
+        if kind == "text":
+            if text := _plain_text(name, value, namespaces):
+                parts.append(f"{name}={text}")
+        elif kind == "list":
+            values = [f"epc={text}" for v in value if (text := _plain_text("epc", v, namespaces))]
+            if values:
+                values.sort()
+                parts.append(name + "".join(values))
+        elif text := _plain_text("id", value["id"], namespaces):
+            parts.append(f"{name}id={text}")
+    return "".join(parts)
+
+
 def event_pre_hash(event: dict[str, Any], *, context: Any = None) -> str:
     """The pre-hash string of one event; ``context`` is the ``@context`` of its document."""
     namespaces = _namespaces_of(context) | _namespaces_of(event.get("@context"))
+    plain = _plain_pre_hash(event, namespaces)
+    if plain is not None:
+        return plain
+    return _walked_pre_hash(event, namespaces)
+
+
+def _walked_pre_hash(event: dict[str, Any], namespaces: dict[str, str]) -> str:
+    """The pre-hash string of any event, through its tree as the reference builds it."""
     prepared = _expand_bare_strings({k: v for k, v in event.items() if k != "@context"})
     node = _correct_structure(_to_nodes(prepared, namespaces))
     children = list(node[2])

@@ -1,10 +1,11 @@
 """Capture of EPCIS 2.0 documents: validation, event identity, storage."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,6 +23,7 @@ from items.epcis.models import (
 from items.epcis.validation import DocumentErrors, date_time_parse, document_validate, event_list_of
 from items.epcis.vocabulary import vocabulary_normal_form
 from items.identifiers import Identifier, identifier_parse
+from items.services.rows import _placeholder, _server_bound_cursor, rows_insert
 from items.services.writes import Submission, items_write
 
 VALIDATION_EXCEPTION = "epcisException:ValidationException"
@@ -99,90 +101,137 @@ def event_biz_transactions(event: dict[str, Any]) -> list[tuple[str, str]]:
 
 @dataclass
 class _Prepared:
-    row: EpcisEvent
+    """One event ready to store: its columns (in ``_EVENT_FIELDS`` order) and side rows."""
+
+    event_id: str
+    values: tuple[Any, ...]
     epcs: list[tuple[str, str, float | None]]
     transactions: list[tuple[str, str]]
 
 
-def _prepare(
-    *, owner: User, job: CaptureJob, event: dict[str, Any], context: Any, now: datetime
-) -> _Prepared:
+# EpcisEvent fields written by a capture besides owner, job, record time and context.
+_EVENT_FIELDS = (
+    "event_id",
+    "event_type",
+    "event_time",
+    "event_timezone_offset",
+    "action",
+    "biz_step",
+    "disposition",
+    "read_point",
+    "biz_location",
+    "event",
+)
+# Events inserted (and their items linked) per statement.
+_STORE_CHUNK = 1000
+
+
+def _prepare(*, event: dict[str, Any], context: Any, record_time: str) -> _Prepared:
     stored = dict(event)  # only top-level keys are added; the rest is stored as sent
     event_id = stored.get("eventID") or event_hash(event, context=context)
     stored["eventID"] = event_id
-    stored["recordTime"] = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stored["recordTime"] = record_time
     event_time = date_time_parse(stored["eventTime"])
     assert event_time is not None  # validated before
-    row = EpcisEvent(
-        owner=owner,
-        capture_job=job,
-        event_id=event_id,
-        event_type=stored.get("type", ""),
-        event_time=event_time,
-        event_timezone_offset=stored.get("eventTimeZoneOffset", ""),
-        record_time=now,
-        action=stored.get("action", "") or "",
-        biz_step=vocabulary_normal_form(stored.get("bizStep"), field="bizStep"),
-        disposition=vocabulary_normal_form(stored.get("disposition"), field="disposition"),
-        read_point=_identifier_of(stored.get("readPoint")),
-        biz_location=_identifier_of(stored.get("bizLocation")),
-        context=context if context is not None else [],
-        event=stored,
+    values = (
+        event_id,
+        stored.get("type", ""),
+        event_time,
+        stored.get("eventTimeZoneOffset", ""),
+        stored.get("action", "") or "",
+        vocabulary_normal_form(stored.get("bizStep"), field="bizStep"),
+        vocabulary_normal_form(stored.get("disposition"), field="disposition"),
+        _identifier_of(stored.get("readPoint")),
+        _identifier_of(stored.get("bizLocation")),
+        stored,
     )
-    return _Prepared(row, event_epcs(stored), event_biz_transactions(stored))
+    return _Prepared(event_id, values, event_epcs(stored), event_biz_transactions(stored))
 
 
-def _store(*, owner: User, prepared: list[_Prepared]) -> tuple[int, int]:
-    """Insert the events not stored yet (by owner and eventID); (stored, duplicates)."""
+def _events_insert(
+    *, owner: User, job: CaptureJob, context: Any, now: datetime, chunk: list[_Prepared]
+) -> dict[str, int]:
+    """Insert the events of ``chunk`` not stored yet for ``owner`` (by eventID); answers
+    eventID -> row id of the rows this call inserted (another capture's rows are skipped)."""
+    if connection.vendor == "postgresql":
+        columns = [(field, EpcisEvent._meta.get_field(field)) for field in _EVENT_FIELDS]
+        rows = [each.values for each in chunk]
+        arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
+        arrays[-1] = [json.dumps(stored) for stored in arrays[-1]]
+        kinds = ["text" if field == "event" else f.db_type(connection) for field, f in columns]
+        aliases = [f"c{position}" for position in range(len(columns))]
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(f.column) for _, f in columns)
+        selected = ", ".join([*aliases[:-1], f"{aliases[-1]}::jsonb"])
+        unnest = ", ".join(f"{_placeholder(kind)}::{kind}[]" for kind in kinds)
+        # Column names come from the model; every value is a bound parameter.
+        sql = (
+            "INSERT INTO epcis_events (owner_id, capture_job_id, record_time, context, "  # noqa: S608
+            f"{names}) SELECT %s, %s, %s, %s::jsonb, {selected} "
+            f"FROM unnest({unnest}) AS t({', '.join(aliases)}) "
+            "ON CONFLICT (owner_id, event_id) DO NOTHING RETURNING event_id, id"
+        )
+        params = [owner.pk, job.pk, now, json.dumps(context if context is not None else [])]
+        with _server_bound_cursor() as cursor:
+            cursor.execute(sql, [*params, *arrays])
+            return dict(cursor.fetchall())
+    existing = set(
+        EpcisEvent.objects.filter(
+            owner=owner, event_id__in=[each.event_id for each in chunk]
+        ).values_list("event_id", flat=True)
+    )
+    new = [
+        EpcisEvent(
+            owner=owner,
+            capture_job=job,
+            record_time=now,
+            context=context if context is not None else [],
+            **dict(zip(_EVENT_FIELDS, each.values, strict=True)),
+        )
+        for each in chunk
+        if each.event_id not in existing
+    ]
+    EpcisEvent.objects.bulk_create(new)
+    return {row.event_id: row.pk for row in new}
+
+
+def _store(
+    *, owner: User, job: CaptureJob, context: Any, now: datetime, prepared: list[_Prepared]
+) -> tuple[int, int]:
+    """Insert the events not stored yet (by owner and eventID), with their EPC rows (linked
+    to DeFarm items) and business transactions, a chunk at a time; (stored, duplicates)."""
     by_id: dict[str, _Prepared] = {}
     for each in prepared:
-        by_id.setdefault(each.row.event_id, each)
-    existing = set(
-        EpcisEvent.objects.filter(owner=owner, event_id__in=list(by_id)).values_list(
-            "event_id", flat=True
+        by_id.setdefault(each.event_id, each)
+    unique = list(by_id.values())
+    stored = 0
+    for start in range(0, len(unique), _STORE_CHUNK):
+        chunk = unique[start : start + _STORE_CHUNK]
+        ids = _events_insert(owner=owner, job=job, context=context, now=now, chunk=chunk)
+        new = [each for each in chunk if each.event_id in ids]
+        stored += len(new)
+        dfids = epcis_items_link(
+            owner=owner, epcs=[epc for each in new for epc, _role, _quantity in each.epcs]
         )
-    )
-    new = [each for event_id, each in by_id.items() if event_id not in existing]
-    EpcisEvent.objects.bulk_create([each.row for each in new], ignore_conflicts=True)
-    # Rows another capture inserted meanwhile were skipped: only this job's rows get side rows.
-    ids = (
-        dict(
-            EpcisEvent.objects.filter(
-                owner=owner,
-                capture_job=new[0].row.capture_job,
-                event_id__in=[e.row.event_id for e in new],
-            ).values_list("event_id", "id")
+        rows_insert(
+            model=EpcisEventEpc,
+            fields=("event_id", "epc", "role", "quantity", "item_id"),
+            rows=[
+                (ids[each.event_id], epc, str(role), quantity, dfids.get(epc))
+                for each in new
+                for epc, role, quantity in each.epcs
+            ],
         )
-        if new
-        else {}
-    )
-    new = [each for each in new if each.row.event_id in ids]
-    dfids = epcis_items_link(
-        owner=owner, epcs=[epc for each in new for epc, _role, _quantity in each.epcs]
-    )
-    EpcisEventEpc.objects.bulk_create(
-        [
-            EpcisEventEpc(
-                event_id=ids[each.row.event_id],
-                epc=epc,
-                role=role,
-                quantity=quantity,
-                item_id=dfids.get(epc),
-            )
-            for each in new
-            for epc, role, quantity in each.epcs
-        ]
-    )
-    EpcisBizTransaction.objects.bulk_create(
-        [
-            EpcisBizTransaction(
-                event_id=ids[each.row.event_id], transaction_type=kind, transaction=value
-            )
-            for each in new
-            for kind, value in each.transactions
-        ]
-    )
-    return len(new), len(prepared) - len(new)
+        rows_insert(
+            model=EpcisBizTransaction,
+            fields=("event_id", "transaction_type", "transaction"),
+            rows=[
+                (ids[each.event_id], kind, value)
+                for each in new
+                for kind, value in each.transactions
+            ],
+        )
+    return stored, len(prepared) - stored
 
 
 # GS1 keys that name things (a location, SGLN, is not an item).
@@ -237,16 +286,17 @@ def capture_job_run(
         raise CaptureRefused(errors)
     events = event_list_of(document) or []
     now = timezone.now()
+    record_time = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     job = CaptureJob.objects.create(
         owner=owner, error_behaviour=error_behaviour, event_count=len(events)
     )
     context = document.get("@context")
     prepared = [
-        _prepare(owner=owner, job=job, event=event, context=context, now=now)
+        _prepare(event=event, context=context, record_time=record_time)
         for index, event in enumerate(events)
         if index not in errors.events
     ]
-    stored, duplicates = _store(owner=owner, prepared=prepared)
+    stored, duplicates = _store(owner=owner, job=job, context=context, now=now, prepared=prepared)
     job.errors = [
         capture_problem(f"event {index}: {messages[0]}", event_index=index)
         for index, messages in sorted(errors.events.items())

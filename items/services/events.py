@@ -58,12 +58,17 @@ class EventDraft:
     visibility: str = EventVisibility.PUBLIC
 
 
+# ``Choices.values`` builds a new list on every access: looked up once per process.
+_EVENT_TYPES = frozenset(EventType.values)
+_VISIBILITIES = frozenset(EventVisibility.values)
+
+
 def _validate(*, event_type: str, visibility: str, metadata: dict[str, Any]) -> None:
-    if event_type not in EventType.values:
+    if event_type not in _EVENT_TYPES:
         raise exceptions.ValidationError(
             {"event_type": [f"Unknown event type '{event_type}'."]}, code="invalid"
         )
-    if visibility not in EventVisibility.values:
+    if visibility not in _VISIBILITIES:
         raise exceptions.ValidationError(
             {"visibility": [f"Unknown visibility '{visibility}'."]}, code="invalid"
         )

@@ -65,7 +65,7 @@ def rows_insert(
         f"{alias}::jsonb" if is_json else alias
         for alias, (_, _, is_json) in zip(aliases, columns, strict=True)
     )
-    unnest = ", ".join(f"%s::{kind}[]" for _, kind, _ in columns)
+    unnest = ", ".join(f"{_placeholder(kind)}::{kind}[]" for _, kind, _ in columns)
     # Table and column names come from the model; every value is a bound array parameter.
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column, _, _ in columns)
@@ -78,6 +78,12 @@ def rows_insert(
     with _server_bound_cursor() as cursor:
         cursor.execute(sql, arrays)
         return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def _placeholder(kind: str) -> str:
+    """Arrays of strings are sent in binary form (``%b``): the text form quotes and escapes
+    every element in Python, which for thousands of rows costs more than the insert."""
+    return "%b" if kind == "text" or kind.startswith("varchar") else "%s"
 
 
 def _server_bound_cursor():

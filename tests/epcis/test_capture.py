@@ -298,3 +298,40 @@ def test_body_over_the_file_size_limit_is_a_capture_limit_problem(auth_client, s
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["type"] == "epcisException:CaptureLimitExceededException"
     assert not EpcisEvent.objects.exists()
+
+
+def test_capture_in_chunks_stores_each_new_event_once_with_its_epcs(auth_client, monkeypatch):
+    from items.epcis import services
+
+    monkeypatch.setattr(services, "_STORE_CHUNK", 2)
+
+    def event(serial: int, second: int) -> dict:
+        return {
+            "type": "ObjectEvent",
+            "eventTime": f"2026-01-01T00:00:{second:02d}Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "epcList": [f"urn:epc:id:sgtin:9521141.012345.{serial}"],
+            "bizStep": "shipping",
+            "bizTransactionList": [
+                {"type": "po", "bizTransaction": f"urn:epcglobal:cbv:bt:{serial}"}
+            ],
+        }
+
+    document = load(VALID[0])
+    document["epcisBody"] = {"eventList": [event(1, 1), event(2, 2)]}
+    assert capture(auth_client, document).json()["storedCount"] == 2
+    # Five events: one stored before, one twice in the document, three new.
+    document["epcisBody"] = {
+        "eventList": [event(3, 3), event(1, 1), event(4, 4), event(3, 3), event(5, 5)]
+    }
+    job = capture(auth_client, document).json()
+    assert job["storedCount"] == 3 and job["duplicateCount"] == 2
+    assert EpcisEvent.objects.count() == 5
+    rows = EpcisEventEpc.objects.order_by("epc")
+    assert [row.epc.rsplit("/", 1)[-1] for row in rows] == ["1", "2", "3", "4", "5"]
+    assert all(row.item_id for row in rows)
+    assert len({row.event_id for row in rows}) == 5
+    for stored in EpcisEvent.objects.all():
+        [transaction] = stored.biz_transactions.all()
+        assert transaction.transaction.endswith(f":{stored.epcs.get().epc.rsplit('/', 1)[-1]}")

@@ -101,3 +101,109 @@ def test_hash_sees_urn_and_digital_link_as_the_same_epc():
     assert event_hash(as_urn) != event_hash(
         base | {"epcList": ["urn:epc:id:sgtin:9521141.001234.2018"]}
     )
+
+
+# Events of the plain shape (strings, lists of strings, objects holding only an id): their
+# pre-hash string is built directly, without the general tree walk.
+PLAIN_DOCUMENT = {
+    "@context": [
+        "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+        {"ex": "https://example.com/voc/"},
+    ],
+    "type": "EPCISDocument",
+    "schemaVersion": "2.0",
+    "creationDate": "2026-11-30T00:00:00Z",
+    "epcisBody": {
+        "eventList": [
+            {
+                "type": "ObjectEvent",
+                "eventTime": "2026-01-01T00:00:07+00:00",
+                "eventTimeZoneOffset": "+00:00",
+                "action": "OBSERVE",
+                "epcList": ["urn:epc:id:sgtin:9521141.012345.a-7"],
+                "bizStep": "shipping",
+                "readPoint": {"id": "urn:epc:id:sgln:9521141.12345.0"},
+            },
+            {
+                "type": "ObjectEvent",
+                "eventTime": "2026-07-22T06:45:00.1234+02:00",
+                "eventTimeZoneOffset": "+02:00",
+                "action": "ADD",
+                "epcList": [
+                    "urn:epc:id:sgtin:9521141.012345.b",
+                    "https://id.gs1.org/01/09521141012345/21/a",
+                    "urn:epc:id:sscc:9521141.0000000001",
+                    "urn:epc:id:sgtin:9521141.012345.b",
+                ],
+                "bizStep": "urn:epcglobal:cbv:bizstep:receiving",
+                "disposition": "in_progress",
+                "readPoint": {"id": "https://id.gs1.org/414/9521141123452"},
+                "bizLocation": {"id": "urn:epc:id:sgln:9521141.12345.7"},
+                "eventID": "ni:///sha-256;00?ver=CBV2.0",
+                "recordTime": "2026-07-22T06:45:01Z",
+            },
+            {
+                "type": "AggregationEvent",
+                "eventTime": "2026-03-01T10:00:00Z",
+                "eventTimeZoneOffset": "-05:00",
+                "parentID": "urn:epc:id:sscc:9521141.0000000002",
+                "childEPCs": ["urn:epc:id:sgtin:9521141.012345.2", "urn:epc:id:giai:9521141.1"],
+                "action": "ADD",
+                "bizStep": "https://ref.gs1.org/cbv/BizStep-packing",
+                "disposition": "https://ref.gs1.org/cbv/Disp-in_progress",
+            },
+            {
+                "type": "TransformationEvent",
+                "eventTime": "2026-03-02T10:00:00.5Z",
+                "eventTimeZoneOffset": "+01:00",
+                "inputEPCList": ["urn:epc:id:sgtin:9521141.012345.9"],
+                "outputEPCList": ["urn:epc:id:sgtin:9521141.012345.10"],
+                "transformationID": "urn:epc:id:gdti:9521141.00001.9",
+                "bizStep": "ex:mixing",
+                "epcList": [],
+            },
+        ]
+    },
+}
+
+
+def test_plain_events_match_the_reference_and_the_general_walk(reference):
+    from items.epcis.event_hash import _namespaces_of, _plain_pre_hash, _walked_pre_hash
+
+    context = PLAIN_DOCUMENT["@context"]
+    events = event_list_of(PLAIN_DOCUMENT)
+    namespaces = _namespaces_of(context)
+    plain = [_plain_pre_hash(event, namespaces) for event in events]
+    assert None not in plain
+    assert plain == [_walked_pre_hash(event, namespaces) for event in events]
+    assert plain == reference(PLAIN_DOCUMENT)
+    assert [event_pre_hash(event, context=context) for event in events] == plain
+
+
+def test_plain_shape_only_for_plain_events():
+    from items.epcis.event_hash import _plain_pre_hash
+
+    event = event_list_of(PLAIN_DOCUMENT)[0]
+    assert _plain_pre_hash(event, {}) is not None
+    for changed in (
+        {"readPoint": {"id": "urn:epc:id:sgln:9521141.12345.0", "ex:note": "x"}},
+        {"epcList": [{"id": "urn:epc:id:sgtin:9521141.012345.a-7"}]},
+        {"bizStep": 7},
+        {"ex:field": "value"},
+        {"quantityList": []},
+    ):
+        assert _plain_pre_hash(event | changed, {}) is None
+
+
+@pytest.mark.parametrize("path", VALID, ids=[path.name for path in VALID])
+def test_plain_shape_equals_the_general_walk_on_valid_events(path):
+    from items.epcis.event_hash import _namespaces_of, _plain_pre_hash, _walked_pre_hash
+
+    document = json.loads(path.read_text())
+    for event in event_list_of(document) or []:
+        namespaces = _namespaces_of(document.get("@context")) | _namespaces_of(
+            event.get("@context")
+        )
+        plain = _plain_pre_hash(event, namespaces)
+        if plain is not None:
+            assert plain == _walked_pre_hash(event, namespaces)
