@@ -11,6 +11,7 @@ network access, process-wide state, or its failure on list entries with a single
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -345,6 +346,7 @@ def _identifier_canonical(text: str) -> str:
     return _digital_link_canonical(text) or text
 
 
+@lru_cache(maxsize=65536)
 def _canonical_value(text: str) -> str:
     for urn, web in _CBV_URNS:
         text = text.replace(urn, web)

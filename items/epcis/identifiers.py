@@ -202,8 +202,11 @@ def dl_to_urn(uri: str, *, company_prefix_length: int) -> str:
     return key_to_urn(dl_parse(uri), company_prefix_length=company_prefix_length)
 
 
+@lru_cache(maxsize=65536)
 def gs1_key_parse(value: str) -> Gs1Key | None:
-    """The GS1 key an identifier names, in either form; ``None`` when it names none we know."""
+    """The GS1 key an identifier names, in either form; ``None`` when it names none we know.
+    Cached (a ``Gs1Key`` is immutable): a capture reads each key several times (its canonical
+    form, the event hash, the item it links to and that identifier's own check)."""
     try:
         if value.startswith("urn:epc:"):
             return urn_parse(value)
