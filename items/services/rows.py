@@ -81,9 +81,10 @@ def rows_insert(
 
 
 def _placeholder(kind: str) -> str:
-    """Arrays of strings are sent in binary form (``%b``): the text form quotes and escapes
-    every element in Python, which for thousands of rows costs more than the insert."""
-    return "%b" if kind == "text" or kind.startswith("varchar") else "%s"
+    """Arrays are sent in binary form (``%b``): the text form quotes and escapes every element
+    in Python, which for thousands of rows costs more than the insert. (Each array is cast to
+    its column's type, ``kind``.)"""
+    return "%b"
 
 
 def _server_bound_cursor():
