@@ -54,12 +54,16 @@ def _urn_unescape(value: str) -> str:
     return unquote(value)
 
 
+# What ``quote(value, safe=_UNRESERVED)`` leaves as it is (it never escapes ``A-Za-z0-9_.-~``).
+_UNESCAPED = re.compile(r"[A-Za-z0-9_.~!'()*+,:;=-]*")
+
+
 def _urn_escape(value: str) -> str:
-    return quote(value, safe=_UNRESERVED)
+    return value if _UNESCAPED.fullmatch(value) else quote(value, safe=_UNRESERVED)
 
 
 def _dl_escape(value: str) -> str:
-    return quote(value, safe=_UNRESERVED)
+    return value if _UNESCAPED.fullmatch(value) else quote(value, safe=_UNRESERVED)
 
 
 _URN = re.compile(r"^urn:epc:(?P<kind>id|class):(?P<scheme>[a-z]+):(?P<body>.+)$")

@@ -82,3 +82,14 @@ def test_wrong_check_digit_in_a_digital_link_is_refused():
 def test_urn_needs_the_company_prefix_length():
     with pytest.raises(IdentifierError):
         dl_to_urn("https://id.gs1.org/01/09521141012345/21/2017", company_prefix_length=3)
+
+
+def test_escaping_skips_quote_only_where_quote_changes_nothing():
+    from urllib.parse import quote
+
+    from items.epcis.identifiers import _UNRESERVED, _dl_escape, _urn_escape
+
+    values = [chr(code) for code in range(300)] + ["ab-12.x", "a b", "a/b", "a%2Fb", "~!'()*+,:;="]
+    for value in values:
+        assert _dl_escape(value) == quote(value, safe=_UNRESERVED), repr(value)
+        assert _urn_escape(value) == quote(value, safe=_UNRESERVED), repr(value)
