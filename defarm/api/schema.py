@@ -112,6 +112,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "required": ["type", "title", "status", "detail"],
 }
+# Every EPCIS route refuses a GS1-EPCIS-Version / GS1-CBV-Version of another major version and
+# an unknown GS1-EPC-Format.
+EPCIS_NOT_ACCEPTABLE = (
+    "406",
+    "EpcisNotAcceptableResponse",
+    "epcisException:NotAcceptableException: GS1-EPCIS-Version or GS1-CBV-Version names a "
+    "version other than 2.x, or GS1-EPC-Format a format the standard does not define.",
+)
 
 
 def _response_component(
@@ -179,6 +187,8 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 headers,
                 problem=True,
             )
+        _status, name, description = EPCIS_NOT_ACCEPTABLE
+        responses[name] = _response_component(description, None, problem=True)
 
     for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
@@ -191,6 +201,9 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 operation_responses.setdefault(
                     status, {"$ref": f"#/components/responses/{prefix}{name}"}
                 )
+            if prefix:
+                status, name, _description = EPCIS_NOT_ACCEPTABLE
+                operation_responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
     return result
 
 

@@ -59,6 +59,13 @@ class JsonObjectField(serializers.JSONField):
     pass
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "uri"}, {"type": "object", "additionalProperties": {}}]}
+)
+class ContextEntryField(serializers.JSONField):
+    """One entry of a JSON-LD ``@context``: a context URL or an object of prefixes."""
+
+
 class NamedQuerySerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     query = JsonObjectField(
@@ -91,7 +98,7 @@ class CollectionSerializer(serializers.Serializer):
 
 # ``@context`` is not a Python name: declared after the class body.
 QueryDocumentSerializer._declared_fields = {
-    "@context": serializers.ListField(child=JsonObjectField()),
+    "@context": serializers.ListField(child=ContextEntryField()),
     **QueryDocumentSerializer._declared_fields,
 }
 CollectionSerializer._declared_fields = {

@@ -6,7 +6,7 @@ signature), plus the signed ``statement`` and the ``key_id`` that signed it."""
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from defarm.api.exceptions import ApiError
@@ -165,6 +165,7 @@ class AttestationAnswerSerializer(serializers.Serializer):
     proof = AttestationSerializer()
 
 
+@extend_schema_serializer(many=False)  # one envelope holding the page, not a list of envelopes
 class AttestationListAnswerSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     proofs = AttestationSerializer(many=True)
