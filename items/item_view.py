@@ -28,7 +28,14 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_r
 
 from accounts.models import User
 from circuits.models import CircuitItem, CircuitMember
-from items.models import Item, ItemContribution, ItemIdentifier, ItemShare
+from items.models import (
+    LOCAL_DFID_PREFIX,
+    Item,
+    ItemContribution,
+    ItemIdentifier,
+    ItemShare,
+    ItemSourceEntry,
+)
 
 PERSON_REGISTRIES = frozenset({"cpf", "cnpj", "ie"})
 MASK = "•" * 7
@@ -268,6 +275,127 @@ def item_view(*, item: Item, viewer: User) -> ItemView:
         rows=item.identifiers.all(),
         viewer_id=viewer.pk,
     )
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """An item's columns as read by ``item_views_read`` (the attributes of ``Item`` that an
+    item's view and its answer use)."""
+
+    dfid: str
+    item_hash: str
+    status: str
+    enriched_data: dict[str, Any] | None
+    created_at_ts: int
+    last_updated_ts: int
+    created_by_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    source_entries: list[str]  # entry ids, as text, in the order of ``ItemSourceEntry``
+
+    @property
+    def is_local(self) -> bool:
+        return self.dfid.startswith(LOCAL_DFID_PREFIX)
+
+    @property
+    def local_id(self) -> str | None:
+        return self.dfid.removeprefix(LOCAL_DFID_PREFIX) if self.is_local else None
+
+
+@dataclass(slots=True)
+class _IdentifierRow:
+    namespace: str
+    key: str
+    value: str
+    id_type: str
+    type_metadata: dict[str, Any] | None
+    created_at: datetime | None
+    contribution_id: Any
+
+
+@dataclass(slots=True)
+class _LayerRow:
+    id: Any
+    contributor_id: str | None
+    is_base: bool
+    verified: bool
+    created_at_ts: int
+    enriched_data: dict[str, Any] | None
+
+
+def item_views_read(*, dfids: Sequence[str], viewer: User) -> dict[str, ItemView]:
+    """The items ``dfids`` as ``viewer`` sees them, by DFID (``view.item`` is an ``ItemRow``
+    with the item's source entries): the same rows, order and merge as ``items_with_views``
+    with the source entries prefetched, read as plain values (four queries for any number of
+    items, no model instances). For answers about many items at once, as a bulk create's."""
+    if not dfids:
+        return {}
+    items = {
+        row[0]: ItemRow(*row, source_entries=[])
+        for row in Item.objects.filter(dfid__in=dfids)
+        .order_by()
+        .values_list(
+            "dfid",
+            "item_hash",
+            "status",
+            "enriched_data",
+            "created_at_ts",
+            "last_updated_ts",
+            "created_by_id",
+            "created_at",
+            "updated_at",
+        )
+    }
+    if not items:
+        return {}
+    keys = list(items)
+    rows: dict[str, list[_IdentifierRow]] = defaultdict(list)
+    for dfid, *values in (
+        ItemIdentifier.objects.filter(item_id__in=keys)
+        .order_by(*ItemIdentifier._meta.ordering)
+        .values_list(
+            "item_id",
+            "namespace",
+            "key",
+            "value",
+            "id_type",
+            "type_metadata",
+            "created_at",
+            "contribution_id",
+        )
+    ):
+        rows[dfid].append(_IdentifierRow(*values))
+    layers: dict[str, list[_LayerRow]] = defaultdict(list)
+    for dfid, *values in (
+        contributions_visible_to(user=viewer)
+        .filter(item_id__in=keys)
+        .order_by(*ItemContribution._meta.ordering)
+        .values_list(
+            "item_id",
+            "id",
+            "contributor_id",
+            "is_base",
+            "verified",
+            "created_at_ts",
+            "enriched_data",
+        )
+    ):
+        layers[dfid].append(_LayerRow(*values))
+    for dfid, entry_id in (
+        ItemSourceEntry.objects.filter(item_id__in=keys)
+        .order_by(*ItemSourceEntry._meta.ordering)
+        .values_list("item_id", "entry_id")
+    ):
+        items[dfid].source_entries.append(str(entry_id))
+    return {
+        dfid: item_view_merge(
+            item=item,  # type: ignore[arg-type]  # an ItemRow has what the merge reads
+            layers=layers.get(dfid, ()),  # type: ignore[arg-type]
+            rows=rows.get(dfid, ()),  # type: ignore[arg-type]
+            viewer_id=viewer.pk,
+        )
+        for dfid, item in items.items()
+    }
 
 
 def items_with_circuit_views(items: QuerySet[Item], *, circuit_id: Any) -> QuerySet[Item]:

@@ -12,7 +12,7 @@ from items.identifiers import (
     IDENTIFIER_KEY_MAX_LENGTH,
     IDENTIFIER_VALUE_MAX_LENGTH,
 )
-from items.item_view import ViewIdentifier, item_view
+from items.item_view import ItemView, ViewIdentifier, item_view
 from items.models import (
     MERGED_INTO_PREFIX,
     ConflictResolution,
@@ -208,22 +208,39 @@ class ItemSerializer(serializers.ModelSerializer):
         What is shown is the item as the viewer (the request's user, or ``viewer`` in the
         context) sees it: the merge of the contribution layers it may see."""
         view = item_view(item=item, viewer=self._viewer())
-        return {
-            "dfid": item.dfid,
-            "local_id": item.local_id,
-            "status": item_status_representation(item.status),
-            "item_hash": view.item_hash,
-            "identifiers": [identifier_representation(i) for i in view.identifiers],
-            "enriched_data": view.enriched_data or {},
-            "creation_timestamp": item.created_at_ts,
-            "last_modified": item.last_updated_ts,
-            "source_entries": [str(entry.entry_id) for entry in item.source_entries.all()],
-            "created_by": None if view.created_by_id is None else str(view.created_by_id),
-            "created_at_ts": item.created_at_ts,
-            "last_updated_ts": item.last_updated_ts,
-            "created_at": datetime_representation(item.created_at),
-            "updated_at": datetime_representation(item.updated_at),
-        }
+        return item_view_representation(
+            view, source_entries=[str(entry.entry_id) for entry in item.source_entries.all()]
+        )
+
+
+def item_view_representation(view: ItemView, *, source_entries: list[str]) -> dict:
+    """The ``ItemSerializer`` answer of an item as one viewer sees it (``view``, whose ``item``
+    is an ``Item`` or an ``ItemRow``), given its source entry ids as text."""
+    item = view.item
+    return {
+        "dfid": item.dfid,
+        "local_id": item.local_id,
+        "status": item_status_representation(item.status),
+        "item_hash": view.item_hash,
+        "identifiers": [identifier_representation(i) for i in view.identifiers],
+        "enriched_data": view.enriched_data or {},
+        "creation_timestamp": item.created_at_ts,
+        "last_modified": item.last_updated_ts,
+        "source_entries": source_entries,
+        "created_by": None if view.created_by_id is None else str(view.created_by_id),
+        "created_at_ts": item.created_at_ts,
+        "last_updated_ts": item.last_updated_ts,
+        "created_at": datetime_representation(item.created_at),
+        "updated_at": datetime_representation(item.updated_at),
+    }
+
+
+def item_views_representations(views: dict[str, ItemView]) -> dict[str, dict]:
+    """``item_view_representation`` of each view read by ``item_views_read``, by DFID."""
+    return {
+        dfid: item_view_representation(view, source_entries=view.item.source_entries)
+        for dfid, view in views.items()
+    }
 
 
 class ItemCreateSerializer(serializers.Serializer):
