@@ -126,11 +126,19 @@ def test_plain_views_match_the_serializer_for_every_kind_of_item(
     assert plain[local.dfid]["local_id"] == local.dfid.removeprefix("LID-")
 
 
-def test_the_plain_read_is_four_queries_for_any_number_of_items(user):
+def test_the_plain_read_is_at_most_five_queries_for_any_number_of_items(
+    user, other_user, share_in_circuit
+):
     few = [item_for(user, canonical()).dfid for _ in range(2)]
     many = few + [item_for(user, canonical(), contextual()).dfid for _ in range(20)]
     with CaptureQueriesContext(connection) as small:
         item_views_read(dfids=few, viewer=user)
     with CaptureQueriesContext(connection) as large:
         assert len(item_views_read(dfids=many, viewer=user)) == 22
-    assert len(small) == len(large) == 4
+    assert len(small) == len(large) == 4  # the caller's own layers need no visibility check
+    theirs = [item_for(other_user, canonical()) for _ in range(3)]
+    share_in_circuit(theirs[0], other_user, user)
+    with CaptureQueriesContext(connection) as mixed:
+        views = item_views_read(dfids=many + [item.dfid for item in theirs], viewer=user)
+    assert len(mixed) == 5
+    assert [bool(views[item.dfid].layers) for item in theirs] == [True, False, False]
