@@ -36,25 +36,42 @@ def _is_api(request) -> bool:
     return request.path.startswith(API_PATH_PREFIXES)
 
 
+EPCIS_PATH_PREFIX = "/epcis/"
+
+
+def _error(request, status: int, code: str, message: str) -> JsonResponse:
+    """An error answered by Django itself (no view matched, or one failed): DeFarm's error
+    shape, or the EPCIS standard's problem details under /epcis/."""
+    if request.path.startswith(EPCIS_PATH_PREFIX):
+        from items.epcis.api.problems import problem_body
+
+        return JsonResponse(
+            problem_body(status_code=status, detail=message),
+            status=status,
+            content_type="application/problem+json",
+        )
+    return JsonResponse(error_body(code, message), status=status)
+
+
 def bad_request(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+        return _error(request, 400, "bad_request", "Bad request.")
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
+        return _error(request, 403, "permission_denied", "Permission denied.")
     return defaults.permission_denied(request, exception)
 
 
 def not_found(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return _error(request, 404, "not_found", "Not found.")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
+        return _error(request, 500, "server_error", "An unexpected error occurred.")
     return defaults.server_error(request)

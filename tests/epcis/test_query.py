@@ -290,3 +290,23 @@ def test_simple_event_query_is_always_there(auth_client, captured):
     assert len(found) == 2
     body = {"name": "SimpleEventQuery", "query": {}}
     assert auth_client.post("/epcis/queries", data=body, format="json").status_code == 409
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/epcis/no-such-resource", "/epcis/epcs/%0Aurn:epc:id:sgtin:1.2.3%0A/events/"]
+)
+def test_a_path_no_route_matches_is_a_problem_details_404(auth_client, path):
+    response = auth_client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "epcisException:NoSuchResourceException"
+
+
+@pytest.mark.django_db
+def test_outside_epcis_a_path_no_route_matches_keeps_the_api_error_shape(auth_client):
+    response = auth_client.get("/api/no-such-resource")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
