@@ -191,27 +191,17 @@ if (
 if DB_MEMORY:
     DATABASES = {"default": MEMORY_DATABASE}
 elif DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        from psycopg_pool import ConnectionPool
-
-        # A connection pool per process (psycopg's): under ASGI Django runs every request in a
-        # thread of its own, so per-thread persistent connections would open one connection
-        # per request. A pooled connection is checked before it is handed out (a PostgreSQL
-        # restart costs no failed request) and goes back to the pool when the request ends.
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            connect_timeout=env_int("DB_CONNECT_TIMEOUT", 5),
-            pool={
-                "min_size": env_int("DB_POOL_MIN_SIZE", 2),
-                "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-                "timeout": env_int("DB_POOL_TIMEOUT", 5),
-                "check": ConnectionPool.check_connection,
-            },
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
         )
-    else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DB_CONNECT_TIMEOUT", 5
+        )
 else:
     DATABASES = {"default": SQLITE_FILE_DATABASE}
 
