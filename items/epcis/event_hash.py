@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 
 from items.epcis.identifiers import canonical_identifier, check_digit
 from items.epcis.validation import date_time_parse
-from items.epcis.vocabulary import standard_context, standard_prefixes
+from items.epcis.vocabulary import (
+    SENSOR_METADATA_FIELDS,
+    SENSOR_REPORT_HASHED_FIELDS,
+    standard_context,
+    standard_prefixes,
+)
 
 Node = tuple[Any, str, list]
 
@@ -54,50 +59,11 @@ PROPERTY_ORDER: list[tuple[Any, Any]] = [
                 [
                     (
                         "sensorMetadata",
-                        [
-                            (name, None)
-                            for name in [
-                                "time",
-                                "startTime",
-                                "endTime",
-                                "deviceID",
-                                "deviceMetadata",
-                                "rawData",
-                                "dataProcessingMethod",
-                                "bizRules",
-                            ]
-                        ],
+                        [(name, None) for name in SENSOR_METADATA_FIELDS],
                     ),
                     (
                         "sensorReport",
-                        [
-                            (name, None)
-                            for name in [
-                                "type",
-                                "exception",
-                                "deviceID",
-                                "deviceMetadata",
-                                "rawData",
-                                "dataProcessingMethod",
-                                "time",
-                                "microorganism",
-                                "chemicalSubstance",
-                                "value",
-                                "component",
-                                "stringValue",
-                                "booleanValue",
-                                "hexBinaryValue",
-                                "uriValue",
-                                "minValue",
-                                "maxValue",
-                                "meanValue",
-                                "sDev",
-                                "percRank",
-                                "percValue",
-                                "uom",
-                                "coordinateReferenceSystem",
-                            ]
-                        ],
+                        [(name, None) for name in SENSOR_REPORT_HASHED_FIELDS],
                     ),
                 ],
             )

@@ -16,6 +16,8 @@ from items.epcis.vocabulary import (
     CONTEXT_URLS,
     EVENT_TYPES,
     RESOURCES,
+    SENSOR_METADATA_FIELDS,
+    SENSOR_REPORT_HASHED_FIELDS,
     standard_prefixes,
     vocabulary_error,
 )
@@ -231,46 +233,8 @@ _EVENT_FIELDS = frozenset(
         "transformationID",
     ]
 )
-_SENSOR_METADATA_FIELDS = frozenset(
-    [
-        "time",
-        "startTime",
-        "endTime",
-        "deviceID",
-        "deviceMetadata",
-        "rawData",
-        "dataProcessingMethod",
-        "bizRules",
-    ]
-)
-_SENSOR_REPORT_FIELDS = frozenset(
-    [
-        "type",
-        "exception",
-        "deviceID",
-        "deviceMetadata",
-        "rawData",
-        "dataProcessingMethod",
-        "time",
-        "microorganism",
-        "chemicalSubstance",
-        "value",
-        "component",
-        "stringValue",
-        "booleanValue",
-        "hexBinaryValue",
-        "uriValue",
-        "minValue",
-        "maxValue",
-        "meanValue",
-        "sDev",
-        "percRank",
-        "percValue",
-        "uom",
-        "coordinateReferenceSystem",
-        "bizRules",
-    ]
-)
+_SENSOR_METADATA_FIELDS = frozenset(SENSOR_METADATA_FIELDS)
+_SENSOR_REPORT_FIELDS = frozenset((*SENSOR_REPORT_HASHED_FIELDS, "bizRules"))
 
 
 def _standard_positions(event: dict[str, Any]):

@@ -28,6 +28,44 @@ EVENT_TYPES = (
 )
 ACTIONS = ("ADD", "OBSERVE", "DELETE")
 
+# The fields of a sensor element's metadata and of its reports, in the order the standard's event
+# hash lists them (a report's ``bizRules`` is accepted but not hashed).
+SENSOR_METADATA_FIELDS = (
+    "time",
+    "startTime",
+    "endTime",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "bizRules",
+)
+SENSOR_REPORT_HASHED_FIELDS = (
+    "type",
+    "exception",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "time",
+    "microorganism",
+    "chemicalSubstance",
+    "value",
+    "component",
+    "stringValue",
+    "booleanValue",
+    "hexBinaryValue",
+    "uriValue",
+    "minValue",
+    "maxValue",
+    "meanValue",
+    "sDev",
+    "percRank",
+    "percValue",
+    "uom",
+    "coordinateReferenceSystem",
+)
+
 CBV_WEB = "https://ref.gs1.org/cbv/"
 # Field -> (web vocabulary prefix, URN prefix of CBV 1.x) of its standard values.
 _VOCABULARY_PREFIXES = {
