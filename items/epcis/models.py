@@ -87,6 +87,8 @@ class EpcisEvent(models.Model):
             models.Index(fields=["owner", "read_point"], name="epcis_events_readpoint_idx"),
             models.Index(fields=["owner", "biz_location"], name="epcis_events_bizloc_idx"),
             models.Index(fields=["owner", "action"], name="epcis_events_action_idx"),
+            # GET /epcis/events/{eventID} and EQ_eventID over events shared by other parties.
+            models.Index(fields=["event_id"], name="epcis_events_event_id_idx"),
         ]
 
     def __str__(self) -> str:

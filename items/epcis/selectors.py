@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from accounts.models import User
+from accounts.models import User, WorkspaceMember
+from circuits.models import Circuit, CircuitMember, CircuitPublishedItem, CircuitStatus
+from circuits.selectors import circuit_public_without_password
 from items.epcis.identifiers import canonical_identifier
 from items.epcis.models import (
     CaptureJob,
@@ -24,10 +26,105 @@ class QueryParameterError(ValueError):
     """A query parameter the standard does not define, or a value it does not allow."""
 
 
-def events_visible_to(*, user: User) -> QuerySet[EpcisEvent]:
-    """Events ``user`` may see: those they captured; staff see every party's."""
+def _co_member_ids(user: User) -> list[str]:
+    """``user`` and everyone sharing a workspace with them."""
+    workspaces = WorkspaceMember.objects.filter(user=user).values("workspace_id")
+    members = WorkspaceMember.objects.filter(workspace_id__in=workspaces)
+    return sorted({str(user.pk), *(str(pk) for pk in members.order_by().values_list("user_id", flat=True))})
+
+
+def _member_circuit_ids(user: User) -> list[Any]:
+    return list(CircuitMember.objects.filter(member=user).order_by().values_list("circuit_id", flat=True))
+
+
+def public_circuit_ids() -> list[Any]:
+    """Circuits anyone may read now without a password (``circuit_public_without_password``)
+    that publish at least one item: few, and read once per request."""
+    candidates = (
+        Circuit.objects.exclude(status=CircuitStatus.ARCHIVED)
+        .filter(public_settings__access_mode__in=("public", "scheduled"))
+        .filter(Exists(CircuitPublishedItem.objects.filter(circuit_id=OuterRef("pk"))))
+        .only("circuit_id", "status", "public_settings")
+    )
+    return [circuit.pk for circuit in candidates if circuit_public_without_password(circuit)]
+
+
+def _events_shared_through(circuit_ids: list[Any], *, published: bool) -> QuerySet:
+    """Ids of events naming an item held by one of ``circuit_ids`` whose capturer is a member
+    of that circuit (with ``published``: an item the circuit publishes). One uncorrelated
+    join: event EPCs by their item, ``circuit_items`` and ``circuit_members`` by their unique
+    (circuit, item) and (circuit, member) indexes."""
+    conditions = {
+        "item__circuit_items__circuit_id__in": circuit_ids,
+        "item__circuit_items__circuit__members__member_id": F("event__owner_id"),
+    }
+    if published:
+        conditions["item__circuit_items__circuit__published_items__item_id"] = F("item_id")
+    return (
+        EpcisEventEpc.objects.filter(item__isnull=False, **conditions).order_by().values("event_id")
+    )
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What decides which captured events a caller sees, read once per request: the parties
+    sharing a workspace with the caller, the caller's circuits and the open public circuits."""
+
+    everything: bool
+    co_member_ids: tuple[str, ...] = ()
+    circuit_ids: tuple[Any, ...] = ()
+    public_circuit_ids: tuple[Any, ...] = ()
+
+
+def audience_of(*, user: User) -> Audience:
+    if user.is_admin:
+        return Audience(everything=True)
+    return Audience(
+        everything=False,
+        co_member_ids=tuple(_co_member_ids(user)),
+        circuit_ids=tuple(_member_circuit_ids(user)),
+        public_circuit_ids=tuple(public_circuit_ids()),
+    )
+
+
+def events_visible_to(
+    *, user: User | None, audience: Audience | None = None
+) -> QuerySet[EpcisEvent]:
+    """Captured events ``user`` may see. A captured event belongs to the party that captured
+    it and is visible to:
+
+    1. its capturer, and every member of a workspace its capturer is a member of;
+    2. the members of a circuit that holds an item the event names (an EPC linked to the item
+       through its ``gs1`` canonical identifier), when the capturer is a member of that
+       circuit too: the event is shared through the circuits its capturer trades in;
+    3. everyone, when a circuit that anyone may read without a password publishes an item the
+       event names and the capturer is a member of that circuit;
+    4. staff, who see every event.
+
+    Memberships are read when the query runs, so leaving a workspace or a circuit (or an item
+    leaving a circuit) takes the events shared that way out of sight again. The caller's
+    sets (co-members, circuits, public circuits) are small lists; the events are filtered by
+    the owner indexes and one uncorrelated join per circuit set. ``audience`` given: the
+    events it sees (``user`` unused)."""
     events = EpcisEvent.objects.all()
-    return events if user.is_admin else events.filter(owner=user)
+    if audience is None:
+        assert user is not None
+        audience = audience_of(user=user)
+    if audience.everything:
+        return events
+    visible = Q(owner_id__in=audience.co_member_ids)
+    if audience.circuit_ids:
+        shared = _events_shared_through(list(audience.circuit_ids), published=False)
+        visible |= Q(pk__in=shared)
+    if audience.public_circuit_ids:
+        public = _events_shared_through(list(audience.public_circuit_ids), published=True)
+        visible |= Q(pk__in=public)
+    return events.filter(visible)
+
+
+def event_by_id(*, user: User, event_id: str) -> QuerySet[EpcisEvent]:
+    """The events with ``eventID`` ``event_id`` that ``user`` may see (one per capturer)."""
+    return events_visible_to(user=user).filter(event_id=event_id).order_by("id")
 
 
 def named_queries_of(*, user: User) -> QuerySet[NamedQuery]:

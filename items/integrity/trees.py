@@ -4,6 +4,15 @@
   a leaf is the canonical JSON of the event (``event_leaf_document``). Over the events the
   caller sees (``events_visible_to``); in the public view, over the item's Public events that
   a public circuit publishing it shows.
+- The EPCIS events captured about the item (an EPC of the event linked to the item through
+  its ``gs1`` canonical identifier) are leaves of the item's tree too, over those the caller
+  sees (``items.epcis.selectors.events_visible_to``; in the public view, those every party
+  sees). Their leaf is the canonical JSON of ``captured_event_leaf_document``: the DFID, the
+  ``eventID``, the event type, its event and record times and its **EPCIS event hash**
+  (``ni:///sha-256;...?ver=CBV2.0``, the standard's algorithm, which anyone holding the event
+  recomputes with the reference implementation). Leaves of both kinds are in time order
+  (DeFarm's ``timestamp``, a captured event's ``eventTime``); at the same second DeFarm's own
+  events come first.
 - A **circuit's tree** has one leaf per item of the circuit that has events, in DFID order; a
   leaf is the canonical JSON of ``{"dfid", "merkle_root", "event_count"}``, the item's own tree
   over the events the circuit shows its members (not Private, of the parties whose layers the
@@ -16,6 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -27,6 +37,10 @@ from circuits.models import Circuit, CircuitItem, CircuitPublishedItem, CircuitS
 from circuits.permissions import circuit_get_for_member
 from circuits.selectors import circuit_public_without_password
 from defarm.api.exceptions import ApiError
+from items.epcis.event_hash import event_hash as epcis_event_hash
+from items.epcis.models import EpcisEvent, EpcisEventEpc
+from items.epcis.selectors import Audience
+from items.epcis.selectors import events_visible_to as epcis_events_visible_to
 from items.integrity.merkle import InclusionProof, MerkleTree, canonical_json
 from items.item_view import events_shared_with_circuit
 from items.models import Event, EventVisibility, Item
@@ -49,6 +63,45 @@ def event_leaf_document(event: Event) -> dict[str, Any]:
     }
 
 
+def _utc(moment) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def captured_event_leaf_document(event: EpcisEvent, *, dfid: str) -> dict[str, Any]:
+    """What a captured EPCIS event's leaf in item ``dfid``'s tree commits to: its standard
+    event hash (over the event as captured) bound to the item."""
+    return {
+        "dfid": dfid,
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "event_time": _utc(event.event_time),
+        "record_time": _utc(event.record_time),
+        "epcis_event_hash": epcis_event_hash(event.event, context=event.context),
+    }
+
+
+Leaf = Event | EpcisEvent
+
+
+def leaf_document(leaf: Leaf, *, dfid: str) -> dict[str, Any]:
+    if isinstance(leaf, EpcisEvent):
+        return captured_event_leaf_document(leaf, dfid=dfid)
+    return event_leaf_document(leaf)
+
+
+def _leaf_id(leaf: Leaf) -> str:
+    return leaf.event_id if isinstance(leaf, EpcisEvent) else str(leaf.event_id)
+
+
+def _in_time_order(events: Iterable[Event], captured: Iterable[EpcisEvent]) -> tuple[Leaf, ...]:
+    """DeFarm's events (already in ``EVENT_ORDER``) and captured ones (in ``eventTime``, id
+    order) merged by time; the sort is stable, so each kind keeps its own order."""
+    keyed: list[tuple[float, int, Leaf]] = [(float(e.timestamp), 0, e) for e in events]
+    keyed += [(c.event_time.timestamp(), 1, c) for c in captured]
+    keyed.sort(key=lambda entry: (entry[0], entry[1]))
+    return tuple(leaf for _time, _kind, leaf in keyed)
+
+
 def item_entry_document(*, dfid: str, merkle_root: str, event_count: int) -> dict[str, Any]:
     return {"dfid": dfid, "merkle_root": merkle_root, "event_count": event_count}
 
@@ -56,7 +109,7 @@ def item_entry_document(*, dfid: str, merkle_root: str, event_count: int) -> dic
 @dataclass(frozen=True)
 class ItemTree:
     dfid: str
-    events: tuple[Event, ...]
+    events: tuple[Leaf, ...]
     tree: MerkleTree
 
     @property
@@ -68,11 +121,12 @@ class ItemTree:
         return self.tree.size
 
     def event_proof(self, event_id: str) -> tuple[InclusionProof, dict[str, Any]]:
-        """The proof of one event and the document its leaf hashes; 404 when the event is
-        not a leaf of this tree (another item's event, or one the caller does not see)."""
+        """The proof of one event (a DeFarm event id or a captured event's ``eventID``) and
+        the document its leaf hashes; 404 when the event is not a leaf of this tree (another
+        item's event, or one the caller does not see)."""
         for index, event in enumerate(self.events):
-            if str(event.event_id) == str(event_id):
-                return self.tree.proof(index), event_leaf_document(event)
+            if _leaf_id(event) == str(event_id):
+                return self.tree.proof(index), leaf_document(event, dfid=self.dfid)
         raise ApiError(
             f"Event {event_id} is not in the Merkle tree of item {self.dfid}.",
             code="event_not_in_tree",
@@ -128,11 +182,11 @@ def _no_items(circuit_id: str) -> ApiError:
     )
 
 
-def _item_tree(dfid: str, events: Iterable[Event]) -> ItemTree:
-    events = tuple(events)
+def _item_tree(dfid: str, events: Iterable[Event], captured: Iterable[EpcisEvent] = ()) -> ItemTree:
+    events = _in_time_order(events, captured)
     if not events:
         raise _no_events(dfid)
-    leaves = [canonical_json(event_leaf_document(event)) for event in events]
+    leaves = [canonical_json(leaf_document(event, dfid=dfid)) for event in events]
     return ItemTree(dfid=dfid, events=events, tree=MerkleTree.from_leaves(leaves))
 
 
@@ -174,7 +228,15 @@ def item_tree_for_user(*, user: User, dfid: str) -> ItemTree:
     """The tree of an item the caller sees, over the events the caller sees; 404 otherwise."""
     item = item_get_visible(user=user, dfid=dfid)
     events = events_visible_to(user=user).filter(item=item).order_by(*EVENT_ORDER)
-    return _item_tree(item.dfid, events)
+    captured = _captured_events_of(item.dfid, epcis_events_visible_to(user=user))
+    return _item_tree(item.dfid, events, captured)
+
+
+def _captured_events_of(dfid: str, visible: QuerySet[EpcisEvent]) -> QuerySet[EpcisEvent]:
+    """The captured events among ``visible`` that name item ``dfid`` (by the partial index on
+    the event EPCs' item), in ``eventTime`` order."""
+    naming = EpcisEventEpc.objects.filter(item_id=dfid).values("event_id")
+    return visible.filter(pk__in=naming).order_by("event_time", "id")
 
 
 def circuit_tree_for_member(*, user: User, circuit_id: str) -> CircuitTree:
@@ -237,7 +299,10 @@ def public_item_tree(*, dfid: str) -> ItemTree:
         .filter(shown)
         .order_by(*EVENT_ORDER)
     )
-    return _item_tree(dfid, events)
+    # Captured events everyone sees: those of members of a circuit publishing the item.
+    everyone = Audience(everything=False, public_circuit_ids=tuple(c.pk for c in publishing))
+    captured = _captured_events_of(dfid, epcis_events_visible_to(user=None, audience=everyone))
+    return _item_tree(dfid, events, captured)
 
 
 @dataclass(frozen=True)

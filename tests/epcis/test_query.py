@@ -215,12 +215,12 @@ def test_anonymous_query_is_refused(api_client):
 
 
 def test_events_query_count_does_not_grow(auth_client, captured, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = auth_client.get(
             "/epcis/events", {"MATCH_anyEPC": "urn:epc:id:sscc:0614141.1234567890"}
         )
     assert response.status_code == 200
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = auth_client.get("/epcis/events")
     assert len(events_of(response)) == 5
 

@@ -10,6 +10,8 @@ urlpatterns = [
         name="epcis-capture-detail",
     ),
     re_path(r"^events/?$", views.EventsView.as_view(), name="epcis-events"),
+    # An eventID may hold slashes (``ni:///sha-256;...``): the rest of the path is the id.
+    re_path(r"^events/(?P<event_id>.+?)/?$", views.EventDetailView.as_view(), name="epcis-event"),
     re_path(r"^epcs/(?P<epc>.+)/events/?$", views.EpcEventsView.as_view(), name="epcis-epc-events"),
     re_path(
         r"^items/(?P<dfid>[^/]+)/export/?$",

@@ -534,6 +534,36 @@ class EventsView(EpcisView):
         return _capture(request, single_event_document(request.data))
 
 
+class EventDetailView(EpcisView):
+    @extend_schema(
+        tags=["EPCIS"],
+        summary="Get one event",
+        description="The event with this `eventID` (URL-encoded) as an `EPCISQueryDocument`, "
+        "when the caller may see it (404 otherwise). Two parties may capture events with the "
+        "same `eventID`: the document holds each one the caller may see. " + _RESPONSE_HEADERS_DOC,
+        parameters=[_QUERY_PARAMETERS[-1]],
+        responses={
+            **_QUERY_RESPONSES,
+            (404, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                serializers.EpcisProblemSerializer,
+                description="`epcisException:NoSuchResourceException`: no such event the "
+                "caller may see.",
+            ),
+        },
+    )
+    def get(self, request, event_id: str):
+        if request.query_params:
+            name = sorted(request.query_params)[0]
+            raise query_parameter_problem(f"{name}: this route takes no parameters.")
+        events = list(selectors.event_by_id(user=request.user, event_id=event_id))
+        if not events:
+            raise no_such_resource_problem(f"No event {event_id!r}.")
+        epc_format = request.headers.get("GS1-EPC-Format") or "Always_GS1_Digital_Link"
+        return Response(
+            query_document([event_rendered(event, epc_format=epc_format) for event in events])
+        )
+
+
 class EpcEventsView(EpcisView):
     @extend_schema(
         tags=["EPCIS"],

@@ -14,7 +14,8 @@ for prefix, public in (("merkle", ""), ("public/merkle", "Public")):
             name=f"{name}-item-root",
         ),
         re_path(
-            rf"^{prefix}/items/(?P<dfid>{SEGMENT})/merkle-proof/(?P<event_id>{SEGMENT})/?$",
+            # A captured EPCIS event is named by its eventID, which may hold slashes.
+            rf"^{prefix}/items/(?P<dfid>{SEGMENT})/merkle-proof/(?P<event_id>.+?)/?$",
             getattr(views, f"{public}ItemEventProofView").as_view(),
             name=f"{name}-event-proof",
         ),

@@ -115,8 +115,11 @@ class ItemMerkleRootView(APIView):
         tags=TAGS,
         summary="Merkle root of an item's events",
         description="Over the item's events the caller sees, oldest first; each leaf is the "
-        "canonical JSON of an event. 404 when the caller does not see the item or it has no "
-        "events.",
+        "canonical JSON of an event. The EPCIS events captured about the item's GS1 keys that "
+        "the caller sees are leaves too, in time order: their leaf is the canonical JSON of "
+        "`{dfid, event_id, event_type, event_time, record_time, epcis_event_hash}` (the "
+        "standard's `ni:///sha-256;...?ver=CBV2.0` event hash). 404 when the caller does not "
+        "see the item or it has no events.",
         responses=ITEM_ROOT,
     )
     def get(self, request: Request, dfid: str) -> Response:
@@ -127,8 +130,9 @@ class ItemEventProofView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Inclusion proof of an event in its item's tree",
-        description="404 `event_not_in_tree` for an event that is not a leaf of this item's "
-        "tree (another item's event, or one the caller does not see).",
+        description="`event_id`: a DeFarm event id, or a captured EPCIS event's `eventID` "
+        "(URL-encoded). 404 `event_not_in_tree` for an event that is not a leaf of this "
+        "item's tree (another item's event, or one the caller does not see).",
         responses=serializers.EventProofAnswerSerializer,
     )
     def get(self, request: Request, dfid: str, event_id: str) -> Response:
