@@ -30,11 +30,15 @@ def _co_member_ids(user: User) -> list[str]:
     """``user`` and everyone sharing a workspace with them."""
     workspaces = WorkspaceMember.objects.filter(user=user).values("workspace_id")
     members = WorkspaceMember.objects.filter(workspace_id__in=workspaces)
-    return sorted({str(user.pk), *(str(pk) for pk in members.order_by().values_list("user_id", flat=True))})
+    return sorted(
+        {str(user.pk), *(str(pk) for pk in members.order_by().values_list("user_id", flat=True))}
+    )
 
 
 def _member_circuit_ids(user: User) -> list[Any]:
-    return list(CircuitMember.objects.filter(member=user).order_by().values_list("circuit_id", flat=True))
+    return list(
+        CircuitMember.objects.filter(member=user).order_by().values_list("circuit_id", flat=True)
+    )
 
 
 def public_circuit_ids() -> list[Any]:

@@ -11,13 +11,14 @@
   ``eventID``, the event type, its event and record times and its **EPCIS event hash**
   (``ni:///sha-256;...?ver=CBV2.0``, the standard's algorithm, which anyone holding the event
   recomputes with the reference implementation). Leaves of both kinds are in time order
-  (DeFarm's ``timestamp``, a captured event's ``eventTime``); at the same second DeFarm's own
+  (DeFarm's ``timestamp``, a captured event's ``eventTime``); at the same instant DeFarm's own
   events come first.
 - A **circuit's tree** has one leaf per item of the circuit that has events, in DFID order; a
   leaf is the canonical JSON of ``{"dfid", "merkle_root", "event_count"}``, the item's own tree
   over the events the circuit shows its members (not Private, of the parties whose layers the
-  circuit shares). Every member gets the same root, so two members can compare states. The
-  public circuit tree covers the published items and their Public events only.
+  circuit shares, and the captured EPCIS events of its members naming the item). Every member
+  gets the same root, so two members can compare states. The public circuit tree covers the
+  published items, their Public events and the captured events of the circuit's members.
 """
 
 import hashlib
@@ -190,14 +191,20 @@ def _item_tree(dfid: str, events: Iterable[Event], captured: Iterable[EpcisEvent
     return ItemTree(dfid=dfid, events=events, tree=MerkleTree.from_leaves(leaves))
 
 
-def _circuit_tree(circuit_id: str, events: QuerySet[Event]) -> CircuitTree:
-    """The tree over ``events`` (already limited to the circuit's items) grouped by item."""
+def _circuit_tree(
+    circuit_id: str,
+    events: QuerySet[Event],
+    captured: dict[str, list[EpcisEvent]] | None = None,
+) -> CircuitTree:
+    """The tree over ``events`` (already limited to the circuit's items) grouped by item, with
+    the captured events of each item in ``captured``."""
     by_item: dict[str, list[Event]] = defaultdict(list)
     for event in events.order_by("item_id", *EVENT_ORDER):
         by_item[event.item_id].append(event)
+    captured = captured or {}
     entries = []
-    for dfid in sorted(by_item):
-        item_tree = _item_tree(dfid, by_item[dfid])
+    for dfid in sorted(set(by_item) | set(captured)):
+        item_tree = _item_tree(dfid, by_item.get(dfid, ()), captured.get(dfid, ()))
         entries.append(ItemEntry(dfid, item_tree.merkle_root, item_tree.event_count))
     if not entries:
         raise _no_items(circuit_id)
@@ -210,6 +217,22 @@ def _circuit_tree(circuit_id: str, events: QuerySet[Event]) -> CircuitTree:
     return CircuitTree(
         circuit_id=circuit_id, items=tuple(entries), tree=MerkleTree.from_leaves(leaves)
     )
+
+
+def _circuit_captured(circuit: Circuit, *, item_ids) -> dict[str, list[EpcisEvent]]:
+    """The captured events a circuit shows of its items ``item_ids``: those its members
+    captured (the events shared through it), per item in ``eventTime`` order."""
+    rows = (
+        EpcisEventEpc.objects.filter(
+            item_id__in=item_ids, event__owner__circuit_memberships__circuit=circuit
+        )
+        .select_related("event")
+        .order_by("event__event_time", "event_id")
+    )
+    by_item: dict[str, dict[int, EpcisEvent]] = defaultdict(dict)
+    for row in rows:
+        by_item[row.item_id].setdefault(row.event_id, row.event)
+    return {dfid: list(events.values()) for dfid, events in by_item.items()}
 
 
 def _circuit_events(circuit: Circuit, *, item_ids, public: bool) -> QuerySet[Event]:
@@ -243,7 +266,11 @@ def circuit_tree_for_member(*, user: User, circuit_id: str) -> CircuitTree:
     """The tree of a circuit the caller belongs to (or owns; staff: any); 404 otherwise."""
     circuit = circuit_get_for_member(user=user, circuit_id=circuit_id)
     item_ids = CircuitItem.objects.filter(circuit=circuit).values("item_id")
-    return _circuit_tree(str(circuit.pk), _circuit_events(circuit, item_ids=item_ids, public=False))
+    return _circuit_tree(
+        str(circuit.pk),
+        _circuit_events(circuit, item_ids=item_ids, public=False),
+        _circuit_captured(circuit, item_ids=item_ids),
+    )
 
 
 # --- the public view --------------------------------------------------------------------------
@@ -258,8 +285,9 @@ def public_circuit_tree(*, circuit_id: str) -> CircuitTree:
     """The tree of a circuit anyone may read without a password, over its published items and
     their Public events; 404 ``circuit_not_public`` otherwise."""
     circuit = _public_circuit(circuit_id)
-    events = _circuit_events(circuit, item_ids=_published_item_ids(circuit), public=True)
-    return _circuit_tree(str(circuit.pk), events)
+    item_ids = _published_item_ids(circuit)
+    events = _circuit_events(circuit, item_ids=item_ids, public=True)
+    return _circuit_tree(str(circuit.pk), events, _circuit_captured(circuit, item_ids=item_ids))
 
 
 def _public_circuit(circuit_id: str) -> Circuit:

@@ -266,3 +266,26 @@ def test_the_public_tree_holds_the_event_once_the_item_is_published(world, api_c
         independent_root(proof.json()["leaf"], proof.json()["proof"])
         == (root.json()["data"]["merkle_root"])
     )
+
+
+def test_the_circuit_tree_holds_its_members_captured_events(world, api_client):
+    capturer, partner = world.client, client_for(world.partner)
+    url = f"/api/merkle/circuits/{world.circuit.circuit_id}/merkle-root"
+    before = partner.get(url).json()["data"]
+    outsider = client_for(world.stranger)
+    capture(outsider, event(epcList=[SGTIN], bizStep="receiving"))  # not a member: not shown
+    assert partner.get(url).json()["data"]["merkle_root"] == before["merkle_root"]
+    later = capture(capturer, event(epcList=[SGTIN], eventTime="2030-01-01T00:00:00Z"))
+    after = partner.get(url).json()["data"]
+    assert after["merkle_root"] != before["merkle_root"]
+    assert capturer.get(url).json()["data"]["merkle_root"] == after["merkle_root"]
+    (entry,) = after["items"]
+    assert entry["event_count"] == before["items"][0]["event_count"] + 1
+    item_tree = partner.get(f"/api/merkle/items/{world.item.dfid}/merkle-root").json()["data"]
+    assert item_tree["merkle_root"] == entry["merkle_root"]
+    assert later.event_id in {found["eventID"] for found in events_of(partner.get("/epcis/events"))}
+    world.publish()
+    public = api_client.get(
+        f"/api/public/merkle/circuits/{world.circuit.circuit_id}/merkle-root"
+    ).json()["data"]
+    assert public["items"][0]["event_count"] >= 2
