@@ -53,20 +53,23 @@ def public_circuit_ids() -> list[Any]:
     return [circuit.pk for circuit in candidates if circuit_public_without_password(circuit)]
 
 
-def _events_shared_through(circuit_ids: list[Any], *, published: bool) -> QuerySet:
-    """Ids of events naming an item held by one of ``circuit_ids`` whose capturer is a member
-    of that circuit (with ``published``: an item the circuit publishes). One uncorrelated
-    join: event EPCs by their item, ``circuit_items`` and ``circuit_members`` by their unique
-    (circuit, item) and (circuit, member) indexes."""
-    conditions = {
+def shared_through_circuits(circuit_ids: list[Any], *, published: bool) -> Exists:
+    """Events (a filter on ``EpcisEvent``) naming an item held by one of ``circuit_ids`` whose
+    capturer is a member of that circuit (with ``published``: an item the circuit publishes).
+
+    Keyed on the event itself: for each candidate event, its own few EPC rows (``event``
+    index), then ``circuit_items`` by the item (``dfid`` index, the circuit among the small
+    constant set) and ``circuit_members`` by its unique (circuit, member) index. A query by EPC
+    probes only the events naming that EPC, so its cost does not grow with the table; a
+    listing of everything lets PostgreSQL hash the same subquery once instead."""
+    conditions: dict[str, Any] = {
+        "event_id": OuterRef("pk"),
         "item__circuit_items__circuit_id__in": circuit_ids,
-        "item__circuit_items__circuit__members__member_id": F("event__owner_id"),
+        "item__circuit_items__circuit__members__member_id": OuterRef("owner_id"),
     }
     if published:
         conditions["item__circuit_items__circuit__published_items__item_id"] = F("item_id")
-    return (
-        EpcisEventEpc.objects.filter(item__isnull=False, **conditions).order_by().values("event_id")
-    )
+    return Exists(EpcisEventEpc.objects.filter(item__isnull=False, **conditions))
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,9 @@ def events_visible_to(
 
     Memberships are read when the query runs, so leaving a workspace or a circuit (or an item
     leaving a circuit) takes the events shared that way out of sight again. The caller's
-    sets (co-members, circuits, public circuits) are small lists; the events are filtered by
-    the owner indexes and one uncorrelated join per circuit set. ``audience`` given: the
-    events it sees (``user`` unused)."""
+    sets (co-members, circuits, public circuits) are small lists read once; (1) is the owner
+    indexes, (2) and (3) an index probe of the event's own EPC rows
+    (``shared_through_circuits``). ``audience`` given: the events it sees (``user`` unused)."""
     events = EpcisEvent.objects.all()
     if audience is None:
         assert user is not None
@@ -118,11 +121,9 @@ def events_visible_to(
         return events
     visible = Q(owner_id__in=audience.co_member_ids)
     if audience.circuit_ids:
-        shared = _events_shared_through(list(audience.circuit_ids), published=False)
-        visible |= Q(pk__in=shared)
+        visible |= shared_through_circuits(list(audience.circuit_ids), published=False)
     if audience.public_circuit_ids:
-        public = _events_shared_through(list(audience.public_circuit_ids), published=True)
-        visible |= Q(pk__in=public)
+        visible |= shared_through_circuits(list(audience.public_circuit_ids), published=True)
     return events.filter(visible)
 
 
