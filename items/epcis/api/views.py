@@ -537,6 +537,7 @@ class EventsView(EpcisView):
 class EventDetailView(EpcisView):
     @extend_schema(
         tags=["EPCIS"],
+        operation_id="epcis_event_retrieve",
         summary="Get one event",
         description="The event with this `eventID` (URL-encoded) as an `EPCISQueryDocument`, "
         "when the caller may see it (404 otherwise). Two parties may capture events with the "
