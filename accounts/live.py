@@ -4,6 +4,10 @@ Each connected socket joins its user's group on the channel layer (``CHANNEL_LAY
 when ``REDIS_URL`` is set, shared by every process and replica; the process's memory
 otherwise). ``notifications_push`` sends each notification to its user's group once the
 transaction that wrote it has committed; sockets of other users never receive it.
+
+``account_sockets_recheck_on_commit`` tells the same sockets, once a change of the account
+commits, to check their credentials again (a freeze, a password change or reset ending every
+session, a revoked API key): those the change refused are closed as a refused connection is.
 """
 
 import hashlib
@@ -13,12 +17,14 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from accounts.models import Notification
 
 logger = logging.getLogger("defarm.notifications")
 
 NOTIFICATION_MESSAGE = "notification.created"
+ACCOUNT_CHANGED_MESSAGE = "account.changed"
 
 
 def notifications_group(user_id: str) -> str:
@@ -49,3 +55,24 @@ def notifications_push(notifications: Iterable[Notification]) -> None:
             )
         except Exception:
             logger.exception("Live delivery of notification %s failed", notification.pk)
+
+
+def account_sockets_recheck(user_id: str, *, reason: str) -> None:
+    """Tell every open socket of ``user_id`` (in any process) to check its credentials again.
+    A failing channel layer is logged, never raised: the change stands, and the sockets still
+    close at their credentials' expiry."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            notifications_group(user_id), {"type": ACCOUNT_CHANGED_MESSAGE, "reason": reason}
+        )
+    except Exception:
+        logger.exception("Telling the sockets of %s to check their credentials failed", user_id)
+
+
+def account_sockets_recheck_on_commit(user_id: str, *, reason: str) -> None:
+    """``account_sockets_recheck`` once the current transaction commits (at once outside
+    one), so the sockets read the committed change."""
+    transaction.on_commit(lambda: account_sockets_recheck(user_id, reason=reason), robust=True)

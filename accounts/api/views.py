@@ -392,6 +392,16 @@ The client may send `{"action": "mark_read", "notification_id": "..."}` or
 `{"action": "mark_all_read"}` (answered with the new `unread_count`) and `{"action": "ping"}`.
 Missing, invalid, expired or revoked credentials: the socket sends an `error` frame and is
 closed with code 4401 (4403 when the API key may not be used here, 4429 over its rate limit).
+
+An open socket is closed the same way (an `error` frame, then code 4401) when its credentials
+stop being valid:
+
+- `token_expired`: at the token's `exp` (`api_key_expired`: at the API key's expiry);
+- `account_inactive`: staff froze (or erased) the account;
+- `token_revoked`: a password change or reset ended all the account's sessions (a socket
+  opened with an API key stays open);
+- `api_key_inactive`: the API key the socket was opened with was revoked or deleted.
+
 A request without the upgrade headers gets 426."""
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from rest_framework import exceptions
 
+from accounts.live import account_sockets_recheck_on_commit
 from accounts.models import ApiKey, ApiKeyPermission, ApiKeyUsage, OrganizationType, User
 from accounts.services.user_activity import (
     ActivityType,
@@ -199,6 +200,8 @@ def api_key_update(*, api_key: ApiKey, **changes: Any) -> ApiKey:
         setattr(api_key, field, value)
     if changes:
         api_key.save(update_fields=sorted(changes))
+        if changes.get("is_active") is False:
+            account_sockets_recheck_on_commit(api_key.user_id, reason="api_key_revoked")
         _activity(
             api_key=api_key,
             user=api_key.user,
@@ -214,6 +217,7 @@ def api_key_revoke(*, api_key: ApiKey, actor: User) -> ApiKey:
     """Deactivate a key at once. Staff revoking someone else's key leaves an admin action."""
     ApiKey.objects.filter(pk=api_key.pk).update(is_active=False)
     api_key.is_active = False
+    account_sockets_recheck_on_commit(api_key.user_id, reason="api_key_revoked")
     if actor.pk != api_key.user_id:
         admin_action_record(
             admin=actor,
@@ -231,7 +235,9 @@ def api_key_delete(*, api_key: ApiKey) -> None:
     _activity(
         api_key=api_key, user=api_key.user, activity_type=ActivityType.DELETE, action="delete"
     )
+    user_id = api_key.user_id
     api_key.delete()
+    account_sockets_recheck_on_commit(user_id, reason="api_key_deleted")
 
 
 LAST_USED_RESOLUTION_SECONDS = 60

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from rest_framework import exceptions
 
+from accounts.live import account_sockets_recheck_on_commit
 from accounts.models import CreditBalance, TransactionType, User
 from accounts.services.credits import credits_add
 from accounts.services.user_activity import (
@@ -153,9 +154,11 @@ def user_login(*, username: str, password: str) -> User:
 
 
 def user_tokens_invalidate(*, user: User) -> None:
-    """End every session of ``user``: each JWT issued until now is refused from now on."""
+    """End every session of ``user``: each JWT issued until now is refused from now on, and
+    the user's open notification sockets close once the change commits."""
     user.tokens_valid_after_ts = unix_now()
     User.objects.filter(pk=user.pk).update(tokens_valid_after_ts=user.tokens_valid_after_ts)
+    account_sockets_recheck_on_commit(user.pk, reason="sessions_ended")
 
 
 @transaction.atomic

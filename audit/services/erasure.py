@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from accounts.live import account_sockets_recheck_on_commit
 from accounts.models import ApiKey, Notification, User, UserStatus
 from audit.models import AuditEvent
 from audit.services.records import admin_action_record
@@ -41,6 +42,7 @@ def user_personal_data_erase(*, user: User, actor: User) -> ErasureResult:
     user.workspace_id = None
     user.save()
     revoked = ApiKey.objects.filter(user=user, is_active=True).update(is_active=False)
+    account_sockets_recheck_on_commit(user.pk, reason="account_erased")
     notifications, _ = Notification.objects.filter(user=user).delete()
     erasure = audit_events_erase_user(user_id=user.pk, actor=actor)
     admin_action_record(

@@ -49,32 +49,57 @@ class JWTAuthentication(authentication.BaseAuthentication):
         try:
             claims = jwt_decode(token)
         except jwt.ExpiredSignatureError as error:
-            raise exceptions.AuthenticationFailed(
-                "The token has expired.", "token_expired"
-            ) from error
+            raise jwt_expired_error() from error
         except jwt.InvalidTokenError as error:
             raise exceptions.AuthenticationFailed(
                 "The token is not valid.", "invalid_token"
             ) from error
-        try:
-            user = get_user_model().objects.get(pk=claims["user_id"])
-        except get_user_model().DoesNotExist:
-            raise exceptions.AuthenticationFailed(
-                "The token's user does not exist.", "invalid_token"
-            ) from None
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(
-                f"The account is {user.status}.", "account_inactive"
-            )
-        if jwt_is_revoked(user=user, claims=claims):
-            raise exceptions.AuthenticationFailed(
-                "The token was revoked (password change or account suspension); log in again.",
-                "token_revoked",
-            )
-        return user, claims
+        return jwt_claims_user(claims), claims
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+def jwt_claims_user(claims: dict):
+    """The user of a decoded token's ``claims`` while the account is active and the token not
+    revoked; raises the API's authentication errors otherwise (also what an open WebSocket
+    checks again when the account changes)."""
+    try:
+        user = get_user_model().objects.get(pk=claims["user_id"])
+    except get_user_model().DoesNotExist:
+        raise exceptions.AuthenticationFailed(
+            "The token's user does not exist.", "invalid_token"
+        ) from None
+    if not user.is_active:
+        raise exceptions.AuthenticationFailed(f"The account is {user.status}.", "account_inactive")
+    if jwt_is_revoked(user=user, claims=claims):
+        raise exceptions.AuthenticationFailed(
+            "The token was revoked (password change or account suspension); log in again.",
+            "token_revoked",
+        )
+    return user
+
+
+def jwt_expired_error() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed("The token has expired.", "token_expired")
+
+
+def api_key_usable_check(api_key: ApiKey) -> None:
+    """Raise the API's authentication error when ``api_key`` is revoked or expired or its
+    owner's account is not active."""
+    if not api_key.is_active:
+        raise exceptions.AuthenticationFailed("The API key has been revoked.", "api_key_inactive")
+    if api_key.expires_at_ts is not None and api_key.expires_at_ts <= unix_now():
+        raise api_key_expired_error()
+    owner = api_key.user
+    if not owner.is_active:
+        raise exceptions.AuthenticationFailed(
+            f"The key's account is {owner.status}.", "account_inactive"
+        )
+
+
+def api_key_expired_error() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed("The API key has expired.", "api_key_expired")
 
 
 class ApiKeyOutsideHeaders(exceptions.APIException):
@@ -204,17 +229,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         return api_key.user, api_key
 
     def _check_key(self, request, api_key: ApiKey) -> None:
-        if not api_key.is_active:
-            raise exceptions.AuthenticationFailed(
-                "The API key has been revoked.", "api_key_inactive"
-            )
-        if api_key.expires_at_ts is not None and api_key.expires_at_ts <= unix_now():
-            raise exceptions.AuthenticationFailed("The API key has expired.", "api_key_expired")
-        owner = api_key.user
-        if not owner.is_active:
-            raise exceptions.AuthenticationFailed(
-                f"The key's account is {owner.status}.", "account_inactive"
-            )
+        api_key_usable_check(api_key)
         if api_key.allowed_ips and not ip_allowed(client_ip(request), api_key.allowed_ips):
             raise exceptions.PermissionDenied(
                 "The API key may not be used from this address.", "ip_not_allowed"
