@@ -349,8 +349,19 @@ class WorkspaceRole(models.TextChoices):
     VIEWER = "Viewer"
 
 
+class WorkspaceVisibility(models.TextChoices):
+    """A workspace's ``settings.default_visibility``: who besides their creator sees the items
+    and circuits of the users whose workspace it is (``user_accounts.workspace_id``) while they
+    are its members. ``Private``: no one through the workspace. ``Workspace``: every member of
+    the workspace, read-only."""
+
+    PRIVATE = "Private"
+    WORKSPACE = "Workspace"
+
+
 def workspace_default_settings() -> dict:
-    """The earlier engine's defaults for a workspace's settings."""
+    """The earlier engine's defaults for a workspace's settings, and DeFarm's
+    ``default_visibility``."""
     return {
         "default_circuit_permissions": {},
         "default_event_visibility": "Private",
@@ -358,6 +369,7 @@ def workspace_default_settings() -> dict:
         "retention_policy_days": 365,
         "max_members": 100,
         "allow_public_circuits": False,
+        "default_visibility": WorkspaceVisibility.PRIVATE.value,
     }
 
 

@@ -31,6 +31,7 @@ from accounts.models import (
     UserStatus,
     Workspace,
     WorkspaceMember,
+    WorkspaceVisibility,
 )
 from accounts.tiers import (
     CreditOperation,
@@ -257,6 +258,27 @@ def workspaces_of_member(*, user: User) -> QuerySet[Workspace]:
             Prefetch("members", queryset=WorkspaceMember.objects.order_by("joined_at_ts", "id"))
         )
         .order_by("created_at_ts", "workspace_id")
+    )
+
+
+def workspace_sharers(*, user: User) -> QuerySet[WorkspaceMember]:
+    """The users whose items and circuits ``user`` sees through a workspace (a ``user_id``
+    values subquery): the other members of each workspace ``user`` belongs to whose
+    ``settings.default_visibility`` is ``Workspace``, when it is their own workspace
+    (``user_accounts.workspace_id``). Not correlated with the rows it filters: the database
+    reads ``user``'s memberships (index on ``workspace_members.user_id``), those workspaces'
+    members (``workspace_members_workspace_user_key``) and their accounts (primary key) once,
+    and the items or circuits by their creator's index."""
+    sharing = WorkspaceMember.objects.filter(
+        user=user, workspace__settings__default_visibility=WorkspaceVisibility.WORKSPACE.value
+    ).values("workspace_id")
+    return (
+        WorkspaceMember.objects.filter(
+            workspace_id__in=sharing, user__workspace_id=F("workspace_id")
+        )
+        .exclude(user=user)
+        .order_by()
+        .values("user_id")
     )
 
 

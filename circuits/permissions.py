@@ -6,6 +6,8 @@
 - Staff (``is_admin``) see every circuit read-only: they pass when no permission is asked.
 - Circuits with ``permissions.allow_public_visibility`` can be read (detail only) by anyone
   signed in, when the caller asks with ``allow_public=True``.
+- The circuits of the other members of a workspace that shares with its members
+  (``accounts.selectors.workspace_sharers``) are seen read-only, as staff see every circuit.
 - The circuit owner holds every permission, whatever its member row says; every permission
   in ``ROLE_PERMISSIONS`` and custom roles is one of the nine ``Permission`` values.
 """
@@ -16,6 +18,7 @@ from enum import StrEnum
 from rest_framework import exceptions
 
 from accounts.models import User
+from accounts.selectors import workspace_sharers
 from circuits.models import Circuit, CircuitMember
 
 
@@ -60,6 +63,14 @@ def circuit_is_publicly_listed(circuit: Circuit) -> bool:
     return bool((circuit.permissions or {}).get("allow_public_visibility"))
 
 
+def circuit_is_workspace_shared_with(*, circuit: Circuit, user: User) -> bool:
+    """Whether ``circuit``'s owner shares it with ``user`` through a workspace."""
+    return (
+        circuit.owner_id is not None
+        and workspace_sharers(user=user).filter(user_id=circuit.owner_id).exists()
+    )
+
+
 def member_permissions(
     *, circuit: Circuit, user: User, membership: CircuitMember | None
 ) -> set[str]:
@@ -100,7 +111,11 @@ def circuit_get_for_member(
     circuit.caller_membership = membership
     circuit.caller_permissions = held
     if not held and membership is None:
-        visible = user.is_admin or (allow_public and circuit_is_publicly_listed(circuit))
+        visible = (
+            user.is_admin
+            or (allow_public and circuit_is_publicly_listed(circuit))
+            or circuit_is_workspace_shared_with(circuit=circuit, user=user)
+        )
         if not visible:
             raise exceptions.NotFound("Circuit not found.")
     if permission is not None and permission not in held:

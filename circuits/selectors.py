@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from rest_framework import exceptions
 
 from accounts.models import User
+from accounts.selectors import workspace_sharers
 from circuits.models import (
     Activity,
     Circuit,
@@ -70,9 +71,13 @@ def circuit_published_dfids(*, circuit: Circuit) -> list[str]:
 def circuits_for_user(
     *, user: User, status: str | None = None, include_public: bool = False
 ) -> QuerySet[Circuit]:
-    """Circuits ``user`` belongs to (or owns); with ``include_public`` also those that allow
-    public visibility. Archived circuits appear only when asked for by ``status``."""
-    condition = Q(members__member=user) | Q(owner=user)
+    """Circuits ``user`` belongs to (or owns), those owned by the other members of a workspace
+    that shares with its members (``accounts.selectors.workspace_sharers``, read-only); with
+    ``include_public`` also those that allow public visibility. Archived circuits appear only
+    when asked for by ``status``."""
+    condition = (
+        Q(members__member=user) | Q(owner=user) | Q(owner_id__in=workspace_sharers(user=user))
+    )
     if include_public:
         condition |= Q(permissions__allow_public_visibility=True)
     ids = Circuit.objects.filter(condition).values("circuit_id")

@@ -11,6 +11,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from rest_framework import exceptions
 
 from accounts.models import User
+from accounts.selectors import workspace_sharers
 from circuits.models import CircuitItem, CircuitMember
 from items.item_view import contributions_visible_to, items_prefetch_views
 from items.models import (
@@ -40,11 +41,17 @@ def _active_shares_to(user: User) -> QuerySet[ItemShare]:
     return ItemShare.objects.filter(recipient=user, revoked_at__isnull=True)
 
 
+def _not_local() -> Q:
+    return ~Q(dfid__startswith=LOCAL_DFID_PREFIX)
+
+
 def items_visible_to(*, user: User) -> QuerySet[Item]:
     """Items ``user`` may see: theirs, those held by a circuit they belong to, those they
-    contributed a layer to, those shared with them; staff see all. An item adopted from V1 has
-    no creator: it is also visible to whoever added it to a circuit (``circuit_items.added_by``).
-    What each viewer is shown of an item is decided per layer (``items.item_view``)."""
+    contributed a layer to, those shared with them, those of the other members of a workspace
+    that shares with its members (``accounts.selectors.workspace_sharers``; local items stay
+    their owner's); staff see all. An item adopted from V1 has no creator: it is also visible
+    to whoever added it to a circuit (``circuit_items.added_by``). What each viewer is shown
+    of an item is decided per layer (``items.item_view``)."""
     items = Item.objects.all()
     if user.is_admin:
         return items
@@ -58,6 +65,7 @@ def items_visible_to(*, user: User) -> QuerySet[Item]:
         | Q(created_by__isnull=True, dfid__in=added)
         | Q(dfid__in=contributed)
         | Q(dfid__in=shared)
+        | Q(created_by__in=workspace_sharers(user=user)) & _not_local()
     )
 
 
@@ -73,6 +81,11 @@ def item_is_visible_to(*, user: User, item: Item) -> bool:
         )
         or ItemContribution.objects.filter(contributor=user, item=item).exists()
         or _active_shares_to(user).filter(item=item).exists()
+        or (
+            item.created_by_id is not None
+            and not item.is_local
+            and workspace_sharers(user=user).filter(user_id=item.created_by_id).exists()
+        )
     )
 
 

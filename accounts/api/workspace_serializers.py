@@ -4,8 +4,31 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Workspace, WorkspaceMember, WorkspaceRole, workspace_default_settings
+from accounts.models import (
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRole,
+    WorkspaceVisibility,
+    workspace_default_settings,
+)
 from defarm.api.fields import CallerIdField
+
+
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    """One of ``choices``, in any case; answered in its canonical spelling."""
+
+    def to_internal_value(self, data):
+        by_lower = {str(choice).lower(): choice for choice in self.choices}
+        if isinstance(data, str) and data.lower() in by_lower:
+            return by_lower[data.lower()]
+        self.fail("invalid_choice", input=data)
+
+
+DEFAULT_VISIBILITY_HELP = (
+    "Who sees the items and circuits of the users whose own workspace this is (their "
+    "`workspace_id`) while they are its members: `Private` (default) no one through the "
+    "workspace, `Workspace` every member, read-only."
+)
 
 
 class WorkspaceSettingsSerializer(serializers.Serializer):
@@ -19,6 +42,9 @@ class WorkspaceSettingsSerializer(serializers.Serializer):
     retention_policy_days = serializers.IntegerField(min_value=0, required=False)
     max_members = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
     allow_public_circuits = serializers.BooleanField(required=False)
+    default_visibility = CaseInsensitiveChoiceField(
+        choices=WorkspaceVisibility.choices, required=False, help_text=DEFAULT_VISIBILITY_HELP
+    )
 
 
 class WorkspaceCreateSerializer(serializers.Serializer):
@@ -34,17 +60,11 @@ class WorkspaceUpdateSerializer(serializers.Serializer):
     settings = WorkspaceSettingsSerializer(required=False)
 
 
-class WorkspaceRoleField(serializers.ChoiceField):
+class WorkspaceRoleField(CaseInsensitiveChoiceField):
     """``Owner``, ``Admin``, ``Member`` or ``Viewer`` (any case)."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=WorkspaceRole.choices, **kwargs)
-
-    def to_internal_value(self, data):
-        by_lower = {choice.lower(): choice for choice in WorkspaceRole.values}
-        if isinstance(data, str) and data.lower() in by_lower:
-            return by_lower[data.lower()]
-        self.fail("invalid_choice", input=data)
 
 
 class WorkspaceMemberAddSerializer(serializers.Serializer):
@@ -90,6 +110,9 @@ class WorkspaceResponseSettingsSerializer(serializers.Serializer):
     retention_policy_days = serializers.IntegerField()
     max_members = serializers.IntegerField()
     allow_public_circuits = serializers.BooleanField()
+    default_visibility = serializers.ChoiceField(
+        choices=WorkspaceVisibility.choices, help_text=DEFAULT_VISIBILITY_HELP
+    )
 
 
 class WorkspaceSerializer(serializers.Serializer):

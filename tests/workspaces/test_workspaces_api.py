@@ -69,6 +69,7 @@ def test_listing_creates_the_callers_personal_workspace_once(user, auth_client):
         "retention_policy_days": 365,
         "max_members": 100,
         "allow_public_circuits": False,
+        "default_visibility": "Private",
     }
     assert Workspace.objects.filter(pk=user.workspace_id).count() == 1
 
