@@ -1,6 +1,6 @@
-"""Staff console for webhooks and their deliveries: created and changed through
-``circuits.services.webhooks`` (URL checks included), credentials masked, deliveries retried
-by ``webhook_delivery_retry``.
+"""Staff console for webhooks and their deliveries (a circuit webhook's or an EPCIS query
+subscription's): webhooks created and changed through ``circuits.services.webhooks`` (URL
+checks included), credentials masked, deliveries retried by ``webhook_delivery_retry``.
 """
 
 from django import forms
@@ -175,17 +175,18 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = [
         "created",
         "webhook",
+        "subscription",
         "trigger_event",
         "status",
         "http_status_code",
         "attempt_count",
         "next_retry",
     ]
-    list_select_related = ["webhook", "webhook__circuit"]
+    list_select_related = ["webhook", "webhook__circuit", "subscription"]
     list_filter = [DeliveryStatusFilter]
-    search_fields = ["=delivery_id", "=webhook__webhook_id", "webhook__name"]
+    search_fields = ["=delivery_id", "=webhook__webhook_id", "webhook__name", "=subscription__id"]
     ordering = ["-created_at_ts", "delivery_id"]
-    raw_id_fields = ["webhook"]
+    raw_id_fields = ["webhook", "subscription"]
     readonly_fields = ["payload_display"]
     exclude = ["payload"]
     actions = ["retry"]
@@ -211,7 +212,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
                 admin=request.user,
                 action_type="webhook_delivery_retry",
                 target_id=str(delivery.pk),
-                data={"webhook_id": str(delivery.webhook_id)},
+                data={
+                    "webhook_id": str(delivery.webhook_id) if delivery.webhook_id else None,
+                    "subscription_id": (
+                        str(delivery.subscription_id) if delivery.subscription_id else None
+                    ),
+                },
             ):
                 webhook_delivery_retry(delivery=delivery)
             return "Retry queued."

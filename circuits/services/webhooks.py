@@ -1,5 +1,9 @@
 """Circuit webhooks: configuration, URL safety, and deliveries sent by the background worker.
 
+The delivery machinery (a ``WebhookDelivery`` row per payload, URL checks, signed POSTs,
+retries) also carries EPCIS query subscriptions' results (``items.epcis.subscriptions``): a
+delivery belongs to a circuit's webhook or to a subscription, which builds its own request.
+
 A circuit signal (item pushed, approved, tokenized, published) creates one ``Pending``
 delivery per enabled webhook subscribed to it and, once the transaction commits, enqueues
 ``circuits.tasks.webhook_delivery_send``. Each attempt POSTs the JSON payload, updates the
@@ -23,6 +27,7 @@ import re
 import socket
 import ssl
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -460,7 +465,8 @@ def webhook_payload(
     }
 
 
-def _enqueue_send(delivery_ids: list[str], run_after: datetime | None = None) -> None:
+def webhook_deliveries_enqueue(delivery_ids: list[str], run_after: datetime | None = None) -> None:
+    """Have the worker send these deliveries (after ``run_after`` where tasks can wait)."""
     from circuits.tasks import webhook_delivery_send
 
     task = webhook_delivery_send
@@ -532,7 +538,7 @@ def webhook_deliveries_create_many(
     if deliveries:
         WebhookDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.delivery_id) for delivery in deliveries]
-        transaction.on_commit(lambda: _enqueue_send(ids))
+        transaction.on_commit(lambda: webhook_deliveries_enqueue(ids))
     return deliveries
 
 
@@ -574,19 +580,37 @@ def _check_settings_sendable(webhook: WebhookConfig) -> None:
         raise WebhookDeliveryImpossible(f"Refused: {problems[0]}") from refusal
 
 
-def _post(webhook: WebhookConfig, delivery: WebhookDelivery) -> tuple[int | None, str, str | None]:
-    """``(http_status, response_body, error)`` of one POST of the delivery's payload; raises
-    ``WebhookDeliveryImpossible`` when no attempt can succeed with the webhook's settings."""
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """What one attempt POSTs: the target URL, the body and its headers."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _webhook_request(webhook: WebhookConfig, delivery: WebhookDelivery) -> DeliveryRequest:
     _check_settings_sendable(webhook)
+    body = delivery_body(delivery)
+    return DeliveryRequest(webhook.url, body, _request_headers(webhook, delivery, body))
+
+
+def _post(request: DeliveryRequest) -> tuple[int | None, str, str | None]:
+    """``(http_status, response_body, error)`` of one POST of ``request`` to an address
+    checked now (no redirects followed); raises ``WebhookDeliveryImpossible`` when the request
+    cannot be written."""
     try:
-        scheme, port, host, path, address = webhook_target_resolve(webhook.url)
+        scheme, port, host, path, address = webhook_target_resolve(request.url)
     except WebhookTargetRefused as refusal:
         return None, "", f"Refused: {refusal}"
-    body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     conn = connection_class(host, port, address=address, timeout=settings.WEBHOOKS_TIMEOUT)
     try:
-        conn.request("POST", path, body=body, headers=_request_headers(webhook, delivery, body))
+        conn.request("POST", path, body=request.body, headers=request.headers)
         response = conn.getresponse()
         text = response.read(RESPONSE_BODY_LIMIT).decode("utf-8", "replace")
         return response.status, text, None
@@ -600,6 +624,15 @@ def _post(webhook: WebhookConfig, delivery: WebhookDelivery) -> tuple[int | None
         conn.close()
 
 
+def _delivery_request(delivery: WebhookDelivery) -> DeliveryRequest:
+    """The request of a circuit webhook's delivery, or of an EPCIS subscription's."""
+    if delivery.webhook is not None:
+        return _webhook_request(delivery.webhook, delivery)
+    from items.epcis.subscriptions import subscription_delivery_request
+
+    return subscription_delivery_request(delivery=delivery)
+
+
 def webhook_retry_delay(*, retry: dict[str, int], attempt: int) -> int:
     """Seconds before attempt ``attempt + 1``: base, 2 x base, 4 x base ... up to the cap."""
     return min(retry["base_delay_seconds"] * 2 ** (attempt - 1), retry["max_delay_seconds"])
@@ -611,19 +644,26 @@ def webhook_delivery_attempt(
     """Send the delivery once and record the outcome; schedule the next attempt on failure."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
-            .select_related("webhook")
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("webhook", "subscription")
             .get(pk=delivery.pk)
         )
         if delivery.status in {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}:
             return delivery  # already settled (a duplicate or late task run)
         webhook = delivery.webhook
-        retry = webhook_retry_settings(webhook)
+        if webhook is not None:
+            retry = webhook_retry_settings(webhook)
+            enabled = webhook.enabled
+            target_context = {"webhook_id": str(webhook.webhook_id)}
+        else:
+            retry = dict(DEFAULT_RETRY_CONFIG)
+            enabled = True
+            target_context = {"subscription_id": str(delivery.subscription_id)}
         delivery.attempt_count = (delivery.attempt_count or 0) + 1
         possible = True
-        if webhook.enabled:
+        if enabled:
             try:
-                status_code, text, error = _post(webhook, delivery)
+                status_code, text, error = _post(_delivery_request(delivery))
             except WebhookDeliveryImpossible as impossible:
                 status_code, text, error = None, "", str(impossible)
                 possible = False
@@ -643,7 +683,7 @@ def webhook_delivery_attempt(
             more = (
                 schedule_retry
                 and possible
-                and webhook.enabled
+                and enabled
                 and delivery.attempt_count < retry["max_attempts"]
             )
             if more:
@@ -652,11 +692,15 @@ def webhook_delivery_attempt(
                 delivery.next_retry_at_ts = now + delay
                 run_after = datetime.fromtimestamp(now + delay, tz=UTC)
                 delivery_id = str(delivery.delivery_id)
-                transaction.on_commit(lambda: _enqueue_send([delivery_id], run_after))
+                transaction.on_commit(lambda: webhook_deliveries_enqueue([delivery_id], run_after))
             else:
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_retry_at_ts = None
         delivery.save()
+        if delivered and delivery.subscription_id is not None:
+            from items.epcis.subscriptions import subscription_notified
+
+            subscription_notified(subscription_id=delivery.subscription_id)
         log_write(
             level="INFO" if delivered else "WARNING",
             engine="webhooks",
@@ -667,7 +711,7 @@ def webhook_delivery_attempt(
             ),
             context={
                 "delivery_id": str(delivery.delivery_id),
-                "webhook_id": str(webhook.webhook_id),
+                **target_context,
                 "attempt": delivery.attempt_count,
                 "status": delivery.status,
                 "http_status_code": status_code,
@@ -691,7 +735,7 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.next_retry_at_ts = None
     delivery.save(update_fields=["status", "next_retry_at_ts"])
     delivery_id = str(delivery.delivery_id)
-    transaction.on_commit(lambda: _enqueue_send([delivery_id]))
+    transaction.on_commit(lambda: webhook_deliveries_enqueue([delivery_id]))
     return delivery
 
 

@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from circuits.models import WebhookDelivery
+from defarm.admin_site import LimitedReadOnlyInline
 from items.epcis.models import (
     CaptureJob,
     EpcisBizTransaction,
     EpcisEvent,
     EpcisEventEpc,
     NamedQuery,
+    QuerySubscription,
 )
 
 
@@ -98,3 +101,68 @@ class NamedQueryAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
     readonly_fields = ["owner", "name", "query", "created_at"]
+
+
+class SubscriptionDeliveryInline(LimitedReadOnlyInline):
+    model = WebhookDelivery
+    fk_name = "subscription"
+    fields = ["trigger_event", "status", "http_status_code", "attempt_count", "error_message"]
+    verbose_name_plural = "deliveries (newest first)"
+
+
+@admin.register(QuerySubscription)
+class QuerySubscriptionAdmin(admin.ModelAdmin):
+    """Subscriptions are made and changed by their owners through the API; staff look, and
+    may unsubscribe (the same service as ``DELETE``). The signature token is never shown."""
+
+    list_display = [
+        "id",
+        "query",
+        "owner",
+        "dest",
+        "stream",
+        "next_run_at",
+        "last_notified_at",
+        "created_at",
+    ]
+    list_filter = ["stream", "report_if_empty"]
+    list_select_related = ["owner", "query"]
+    search_fields = ["=id", "dest", "query__name", "owner__username"]
+    fields = [
+        "id",
+        "owner",
+        "query",
+        "dest",
+        "signed",
+        "stream",
+        "schedule",
+        "report_if_empty",
+        "epc_format",
+        "initial_record_time",
+        "min_record_time",
+        "next_run_at",
+        "last_notified_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [SubscriptionDeliveryInline]
+    ordering = ["-created_at", "id"]
+
+    @admin.display(description="signed (signatureToken set)", boolean=True)
+    def signed(self, obj):
+        return bool(obj.signature_token)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        from items.epcis.subscriptions import subscription_delete
+
+        subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscription in queryset:
+            self.delete_model(request, subscription)

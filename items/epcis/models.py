@@ -176,7 +176,7 @@ class NamedQuery(models.Model):
     id = models.BigAutoField(primary_key=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.DB_CASCADE,
         related_name="epcis_queries",
         db_index=False,  # the unique constraint starts with the owner
     )
@@ -193,3 +193,55 @@ class NamedQuery(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class QuerySubscription(models.Model):
+    """A standing query (``POST /epcis/queries/{name}/subscriptions``): the worker POSTs its
+    results to ``dest`` as ``EPCISQueryDocument``s, as events are captured (``stream``) or on a
+    cron-like ``schedule``. Deliveries are webhook deliveries (``WebhookDelivery.subscription``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="epcis_subscriptions",
+        db_index=False,  # the index below starts with the owner
+    )
+    query = models.ForeignKey(NamedQuery, on_delete=models.DB_CASCADE, related_name="subscriptions")
+    dest = models.TextField()
+    # The subscriber's secret: the key of the GS1-Signature HMAC; never answered back.
+    signature_token = models.CharField(max_length=1000, blank=True, default="")
+    stream = models.BooleanField(default=False)
+    # The standard's fields (second, minute, hour, dayOfMonth, month, dayOfWeek) as given.
+    schedule = models.JSONField(null=True, blank=True)
+    report_if_empty = models.BooleanField(default=False)
+    epc_format = models.CharField(max_length=30, default="Always_GS1_Digital_Link")
+    initial_record_time = models.DateTimeField()
+    # Events recorded from this time on are the next run's (set to each run's time).
+    min_record_time = models.DateTimeField()
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "epcis_query_subscriptions"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "query", "created_at"], name="epcis_subs_owner_idx"),
+            models.Index(
+                fields=["next_run_at"],
+                condition=Q(next_run_at__isnull=False),
+                name="epcis_subs_next_run_idx",
+            ),
+            models.Index(fields=["id"], condition=Q(stream=True), name="epcis_subs_stream_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stream=True, schedule__isnull=True)
+                | Q(stream=False, schedule__isnull=False),
+                name="epcis_subs_stream_or_schedule",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -20,6 +20,7 @@ from items.epcis.models import (
     EpcRole,
     NamedQuery,
 )
+from items.epcis.subscriptions import subscriptions_stream_enqueue
 from items.epcis.validation import DocumentErrors, date_time_parse, document_validate, event_list_of
 from items.epcis.vocabulary import vocabulary_normal_form
 from items.identifiers import Identifier, identifier_parse
@@ -316,6 +317,8 @@ def capture_job_run(
             "finished_at",
         ]
     )
+    if stored:
+        subscriptions_stream_enqueue(capture_job_id=job.pk)
     return job
 
 

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from items.epcis.api import views
+from items.epcis.api import subscriptions, views
 
 urlpatterns = [
     re_path(r"^capture/?$", views.CaptureView.as_view(), name="epcis-capture"),
@@ -19,6 +19,16 @@ urlpatterns = [
         name="epcis-item-export",
     ),
     re_path(r"^queries/?$", views.QueriesView.as_view(), name="epcis-queries"),
+    re_path(
+        r"^queries/(?P<query_name>[^/]+)/subscriptions/?$",
+        subscriptions.SubscriptionsView.as_view(),
+        name="epcis-query-subscriptions",
+    ),
+    re_path(
+        r"^queries/(?P<query_name>[^/]+)/subscriptions/(?P<subscription_id>[^/]+)/?$",
+        subscriptions.SubscriptionDetailView.as_view(),
+        name="epcis-query-subscription-detail",
+    ),
     re_path(
         r"^queries/(?P<query_name>[^/]+)/events/?$",
         views.QueryEventsView.as_view(),

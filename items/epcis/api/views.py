@@ -3,7 +3,7 @@
 import hashlib
 import json
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -28,8 +28,15 @@ from items.epcis.api.problems import (
     validation_problem,
 )
 from items.epcis.export import item_epcis_document
-from items.epcis.identifiers import IdentifierError, gs1_key_parse, key_to_dl, key_to_urn
-from items.epcis.models import CaptureErrorBehaviour, CaptureJob, EpcisEvent
+from items.epcis.models import CaptureErrorBehaviour, CaptureJob
+from items.epcis.rendering import (
+    CBV_VERSION,
+    EPC_FORMATS,
+    EPCIS_VERSION,
+    event_rendered,
+    iso_timestamp,
+    query_document,
+)
 from items.epcis.services import (
     SIMPLE_EVENT_QUERY,
     CaptureRefused,
@@ -43,10 +50,7 @@ from items.epcis.validation import event_list_of, query_definition_errors
 from items.epcis.vocabulary import CONTEXT_URL, EVENT_TYPES
 from items.selectors import item_get_visible
 
-EPCIS_VERSION = "2.0.0"
-CBV_VERSION = "2.0.0"
 CAPTURE_LIMIT = 10_000
-EPC_FORMATS = ("No_Preference", "Always_GS1_Digital_Link", "Always_EPC_URN", "Never_Translates")
 _TOKEN_SALT = "epcis.nextPageToken"
 
 
@@ -56,12 +60,6 @@ class JSONLDParser(JSONParser):
 
 def _capture_file_size_limit() -> int:
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
-def _iso(moment) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class EpcisView(APIView):
@@ -330,69 +328,7 @@ def _link_next(request, response: Response, token: str | None) -> None:
     query["nextPageToken"] = token
     url = request.build_absolute_uri(request.path) + "?" + query.urlencode()
     response["Link"] = f'<{url}>; rel="next"'
-    response["GS1-Next-Page-Token-Expires"] = _iso(timezone.now() + timedelta(days=1))
-
-
-_EPC_FIELDS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-_CLASS_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-
-
-def _translate(value: str, epc_format: str) -> str:
-    key = gs1_key_parse(value)
-    if key is None:
-        return value
-    if epc_format == "Always_GS1_Digital_Link":
-        return key_to_dl(key)
-    if epc_format == "Always_EPC_URN":
-        try:
-            return key_to_urn(
-                key,
-                company_prefix_length=key.company_prefix_length
-                or settings.EPCIS_COMPANY_PREFIX_LENGTH,
-            )
-        except IdentifierError:
-            return value
-    return value
-
-
-def event_rendered(event: EpcisEvent, *, epc_format: str) -> dict[str, Any]:
-    """The event as stored, its EPCs in the format asked for, with the namespaces its document
-    defined (an event-level ``@context``)."""
-    body = dict(event.event)
-    if epc_format in ("Always_GS1_Digital_Link", "Always_EPC_URN"):
-        if isinstance(body.get("parentID"), str):
-            body["parentID"] = _translate(body["parentID"], epc_format)
-        for name in _EPC_FIELDS:
-            if isinstance(body.get(name), list):
-                body[name] = [
-                    _translate(epc, epc_format) if isinstance(epc, str) else epc
-                    for epc in body[name]
-                ]
-        for name in _CLASS_LISTS:
-            if isinstance(body.get(name), list):
-                body[name] = [
-                    {**element, "epcClass": _translate(element["epcClass"], epc_format)}
-                    if isinstance(element, dict) and isinstance(element.get("epcClass"), str)
-                    else element
-                    for element in body[name]
-                ]
-    context = event.context if isinstance(event.context, list) else [event.context]
-    namespaces = [entry for entry in context if isinstance(entry, dict)]
-    if namespaces:
-        body = {"@context": namespaces, **body}
-    return body
-
-
-def query_document(events: list[dict[str, Any]], *, query_name: str = "SimpleEventQuery"):
-    return {
-        "@context": [CONTEXT_URL],
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": _iso(timezone.now()),
-        "epcisBody": {
-            "queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}
-        },
-    }
+    response["GS1-Next-Page-Token-Expires"] = iso_timestamp(timezone.now() + timedelta(days=1))
 
 
 _QUERY_PARAMETERS = [
