@@ -279,6 +279,16 @@ def _matching_events(subscription: QuerySubscription) -> QuerySet[EpcisEvent]:
     return selectors.events_query(user=subscription.owner, query=query)
 
 
+def _matching_events_or_none(subscription: QuerySubscription) -> QuerySet[EpcisEvent] | None:
+    """``_matching_events``, or ``None`` (logged) when the saved query no longer parses: one
+    such subscription does not hold up the others."""
+    try:
+        return _matching_events(subscription)
+    except selectors.QueryParameterError as error:
+        logger.warning("Subscription %s: its query is not valid: %s", subscription.pk, error)
+        return None
+
+
 def _deliveries_create(
     *,
     subscription: QuerySubscription,
@@ -319,11 +329,17 @@ def _deliveries_create(
 
 
 def subscriptions_stream_enqueue(*, capture_job_id: uuid.UUID) -> None:
-    """Once the capture commits, the worker delivers its new events to stream subscriptions."""
+    """Once the capture commits, the worker delivers its new events to stream subscriptions
+    (no task at all while there are none)."""
     from items.epcis.tasks import epcis_stream_deliver
 
     job_id = str(capture_job_id)
-    transaction.on_commit(lambda: epcis_stream_deliver.enqueue(job_id))
+
+    def enqueue() -> None:
+        if QuerySubscription.objects.filter(stream=True).exists():
+            epcis_stream_deliver.enqueue(job_id)
+
+    transaction.on_commit(enqueue)
 
 
 @transaction.atomic
@@ -333,7 +349,10 @@ def subscriptions_stream_deliver(*, capture_job_id: uuid.UUID) -> list[WebhookDe
     deliveries: list[WebhookDelivery] = []
     subscriptions = QuerySubscription.objects.filter(stream=True).select_related("owner", "query")
     for subscription in subscriptions.order_by("id"):
-        events = _matching_events(subscription).filter(
+        matching = _matching_events_or_none(subscription)
+        if matching is None:
+            continue
+        events = matching.filter(
             capture_job_id=capture_job_id, record_time__gte=subscription.initial_record_time
         )
         deliveries += _deliveries_create(
@@ -352,7 +371,10 @@ def subscription_catch_up(*, subscription_id: uuid.UUID, until: datetime) -> lis
     )
     if subscription is None:
         return []
-    events = _matching_events(subscription).filter(
+    matching = _matching_events_or_none(subscription)
+    if matching is None:
+        return []
+    events = matching.filter(
         record_time__gte=subscription.initial_record_time, record_time__lt=until
     )
     return _deliveries_create(
@@ -379,15 +401,17 @@ def subscription_run_scheduled(
         if subscription.next_run_at > now:
             return None
         until = max(now - SCHEDULE_SETTLE, subscription.min_record_time)
-        events = _matching_events(subscription).filter(
-            record_time__gte=subscription.min_record_time, record_time__lt=until
-        )
-        deliveries = _deliveries_create(
-            subscription=subscription,
-            events=events,
-            trigger=SCHEDULE_EVENT,
-            report_if_empty=subscription.report_if_empty,
-        )
+        matching = _matching_events_or_none(subscription)
+        deliveries = []
+        if matching is not None:
+            deliveries = _deliveries_create(
+                subscription=subscription,
+                events=matching.filter(
+                    record_time__gte=subscription.min_record_time, record_time__lt=until
+                ),
+                trigger=SCHEDULE_EVENT,
+                report_if_empty=subscription.report_if_empty,
+            )
         subscription.min_record_time = until
         subscription.next_run_at = schedule_next_run(schedule_cron(subscription.schedule), now)
         subscription.save(update_fields=["min_record_time", "next_run_at"])

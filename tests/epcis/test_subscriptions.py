@@ -165,6 +165,23 @@ def test_list_pages(auth_client, shipped, receiver):
     assert auth_client.get("/epcis/queries/Shipped/subscriptions", {"x": 1}).status_code == 400
 
 
+def test_listing_runs_as_many_queries_for_2_or_12_subscriptions(auth_client, shipped, receiver):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def listing_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert auth_client.get("/epcis/queries/Shipped/subscriptions").status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        subscribe(auth_client, {"dest": receiver.url, "stream": True})
+    few = listing_queries()
+    for _ in range(10):
+        subscribe(auth_client, {"dest": receiver.url, "schedule": {"minute": "1"}})
+    assert listing_queries() == few
+
+
 def test_deleting_the_query_ends_its_subscriptions(auth_client, shipped, receiver):
     assert subscribe(auth_client, {"dest": receiver.url, "stream": True}).status_code == 201
     assert auth_client.delete("/epcis/queries/Shipped").status_code == 204
@@ -372,6 +389,21 @@ def test_a_stream_subscription_made_later_does_not_get_earlier_events(
         capture(auth_client, object_event("shipping", 1))
         subscribe(auth_client, {"dest": receiver.url, "stream": True})
     assert receiver.requests == []
+
+
+def test_a_subscription_whose_saved_query_no_longer_parses_does_not_hold_up_the_others(
+    auth_client, shipped, receiver, django_capture_on_commit_callbacks
+):
+    from items.epcis.models import NamedQuery
+
+    save_query(auth_client, "Broken", {"EQ_bizStep": ["shipping"]})
+    subscribe(auth_client, {"dest": receiver.url, "stream": True}, name="Broken")
+    subscribe(auth_client, {"dest": receiver.url, "stream": True})
+    NamedQuery.objects.filter(name="Broken").update(query={"EQ_action": ["WRONG"]})
+    with django_capture_on_commit_callbacks(execute=True):
+        capture(auth_client, object_event("shipping", 1))
+    [request] = receiver.requests
+    assert json.loads(request.body)["epcisBody"]["queryResults"]["queryName"] == "Shipped"
 
 
 def test_large_captures_are_sent_in_batches(
