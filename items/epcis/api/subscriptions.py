@@ -4,7 +4,13 @@ webhook subscriptions: each the caller's own, seen and deleted only by them."""
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiCallback,
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -137,6 +143,22 @@ class SubscriptionsView(EpcisView):
         "now) is where the first delivery starts; for a stream subscription an earlier one "
         "sends the events recorded since then at once. " + _SUBSCRIPTION_DOC,
         request=serializers.SubscriptionRequestSerializer,
+        callbacks=[
+            OpenApiCallback(
+                name="querySubscriptionResults",
+                path="{$request.body#/dest}",
+                decorator=extend_schema(
+                    summary="Query results sent to the subscriber",
+                    description="An `EPCISQueryDocument` (at most 500 events), POSTed by "
+                    "DeFarm's worker with `GS1-EPCIS-Version`, `GS1-CBV-Version`, "
+                    "`GS1-EPC-Format` and, with a `signatureToken`, `GS1-Signature: "
+                    "sha256=<hex HMAC-SHA256 of the body keyed with the token>`. Answer 2xx; "
+                    "anything else is retried.",
+                    request=serializers.QueryDocumentSerializer,
+                    responses={200: OpenApiResponse(description="Received.")},
+                ),
+            )
+        ],
         examples=[
             OpenApiExample(
                 "Stream",
