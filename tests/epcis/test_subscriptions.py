@@ -650,3 +650,56 @@ def test_concurrent_captures_each_reach_a_stream_subscription_once(settings):
         )
         assert serials == ["0", "1", "2", "3"]
         assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
+
+
+# --- with the worker's queue (django_tasks_db) -----------------------------------------------
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """Tasks are queued in the database for the worker, as in production."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects
+
+
+def test_the_request_only_queues_work_for_the_worker(
+    auth_client, shipped, receiver, queued_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe(auth_client, {"dest": receiver.url, "stream": True})
+        capture(auth_client, object_event("shipping", 1))
+    [queued] = queued_tasks.all()
+    assert queued.task_path == "items.epcis.tasks.epcis_stream_deliver"
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
+
+    # The worker's run of that task writes the delivery and queues its sending.
+    from items.epcis.tasks import epcis_stream_deliver
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert epcis_stream_deliver.call(*queued.args_kwargs["args"]) == 1
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
+    assert queued_tasks.filter(task_path="circuits.tasks.webhook_delivery_send").count() == 1
+    assert receiver.requests == []
+
+
+def test_a_scheduled_subscription_queues_its_next_run_at_its_time(
+    auth_client, shipped, receiver, queued_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        subscribe(auth_client, {"dest": receiver.url, "schedule": {"minute": "5"}})
+    subscription = QuerySubscription.objects.get()
+    [queued] = queued_tasks.all()
+    assert queued.task_path == "items.epcis.tasks.epcis_subscription_run"
+    assert queued.run_after == subscription.next_run_at
+    assert queued.args_kwargs["args"] == [str(subscription.pk)]
+
+    make_due(subscription)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscription_run_scheduled(subscription_id=subscription.pk) == []
+    subscription.refresh_from_db()
+    following = queued_tasks.exclude(pk=queued.pk).get()
+    assert following.run_after == subscription.next_run_at
+    assert following.run_after > timezone.now()
