@@ -8,7 +8,8 @@ import sys
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # ASGI workers (uvicorn): HTTP and the WebSocket /api/notifications/ws from one process; the
-# application is ``defarm.asgi``. Django runs the (synchronous) views in a thread per request.
+# application is ``defarm.asgi``, which runs the (synchronous) views in one thread per process,
+# one request at a time, as sync workers do (``defarm.asgi.OneThreadASGIHandler``).
 worker_class = "uvicorn_worker.UvicornWorker"
 accesslog = "-"
 # Railway's proxy sets X-Forwarded-Proto / X-Forwarded-For; the app decides how far to trust them.

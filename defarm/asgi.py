@@ -4,11 +4,14 @@ under WSGI (the same URL conf, middleware and views); WebSockets go to ``defarm.
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "defarm.settings")
+django.setup(set_prefix=False)
 
-django_application = get_asgi_application()
+from defarm.handlers import OneThreadASGIHandler  # noqa: E402
+
+django_application = OneThreadASGIHandler()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
