@@ -153,11 +153,45 @@ def items_with_views(items: QuerySet[Item], *, viewer: User) -> QuerySet[Item]:
     )
 
 
+def layers_visible_among(layers: Iterable[tuple[Any, str | None]], *, viewer: User) -> set[Any]:
+    """Of ``layers`` (``(id, contributor_id)`` pairs, layers of items already read), the ids
+    of those ``viewer`` may see: its own without a query, the others' through the rule of
+    ``contributions_visible_to`` over their primary keys (one query, only when there are
+    others' layers: reading an item holding only its reader's layers builds no rule)."""
+    own, others = set(), []
+    for layer_id, contributor_id in layers:
+        if contributor_id == viewer.pk:
+            own.add(layer_id)
+        else:
+            others.append(layer_id)
+    if viewer.is_admin:
+        return own.union(others)
+    if others:
+        own.update(
+            contributions_visible_to(user=viewer)
+            .filter(id__in=others)
+            .order_by()
+            .values_list("id", flat=True)
+        )
+    return own
+
+
 def items_prefetch_views(items: Iterable[Item], *, viewer: User) -> None:
-    """Load what ``item_view`` needs for ``viewer`` into items already fetched."""
-    prefetch_related_objects(
-        list(items), "identifiers", layers_prefetch(contributions_visible_to(user=viewer))
+    """Load what ``item_view`` needs for ``viewer`` into items already fetched: their
+    identifiers and every layer of theirs (two queries), then which of the others' layers
+    the viewer may see (a third, when there are any)."""
+    items = list(items)
+    prefetch_related_objects(items, "identifiers")
+    layers: dict[str, list[ItemContribution]] = {item.dfid: [] for item in items}
+    candidates = list(ItemContribution.objects.filter(item_id__in=list(layers)))
+    visible = layers_visible_among(
+        ((layer.id, layer.contributor_id) for layer in candidates), viewer=viewer
     )
+    for layer in candidates:
+        if layer.id in visible:
+            layers[layer.item_id].append(layer)
+    for item in items:
+        setattr(item, VIEW_LAYERS, layers[item.dfid])
 
 
 # --- the merge ---------------------------------------------------------------------------------
@@ -268,7 +302,7 @@ def item_view(*, item: Item, viewer: User) -> ItemView:
     """``item`` as ``viewer`` sees it. Uses what ``items_with_views`` prefetched; loads it
     (two queries) otherwise."""
     if not hasattr(item, VIEW_LAYERS):
-        prefetch_related_objects([item], layers_prefetch(contributions_visible_to(user=viewer)))
+        items_prefetch_views([item], viewer=viewer)
     return item_view_merge(
         item=item,
         layers=getattr(item, VIEW_LAYERS),
@@ -323,33 +357,48 @@ class _LayerRow:
     enriched_data: dict[str, Any] | None
 
 
+ITEM_ROW_FIELDS = (
+    "dfid",
+    "item_hash",
+    "status",
+    "enriched_data",
+    "created_at_ts",
+    "last_updated_ts",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def item_rows(items: QuerySet[Item]) -> QuerySet[Item]:
+    """``items`` read as the tuples ``item_row`` takes (the columns of ``ItemRow``)."""
+    return items.values_list(*ITEM_ROW_FIELDS)
+
+
+def item_row(values: Sequence[Any]) -> ItemRow:
+    """An ``ItemRow`` from one tuple of ``item_rows`` (its source entries not yet read)."""
+    return ItemRow(*values, source_entries=[])
+
+
 def item_views_read(*, dfids: Sequence[str], viewer: User) -> dict[str, ItemView]:
     """The items ``dfids`` as ``viewer`` sees them, by DFID (``view.item`` is an ``ItemRow``
     with the item's source entries): the same rows, order and merge as ``items_with_views``
     with the source entries prefetched, read as plain values (at most five queries for any
     number of items, no model instances). For answers about many items at once (a bulk
-    create's)."""
+    create's) and the item's read."""
     if not dfids:
         return {}
-    items = {
-        row[0]: ItemRow(*row, source_entries=[])
-        for row in Item.objects.filter(dfid__in=dfids)
-        .order_by()
-        .values_list(
-            "dfid",
-            "item_hash",
-            "status",
-            "enriched_data",
-            "created_at_ts",
-            "last_updated_ts",
-            "created_by_id",
-            "created_at",
-            "updated_at",
-        )
-    }
+    rows = item_rows(Item.objects.filter(dfid__in=dfids).order_by())
+    return item_views_of_rows(items=[item_row(values) for values in rows], viewer=viewer)
+
+
+def item_views_of_rows(*, items: Sequence[ItemRow], viewer: User) -> dict[str, ItemView]:
+    """The views of ``items`` (read by ``item_rows``) for ``viewer``, in their order, by DFID;
+    fills in their source entries. At most four queries for any number of items."""
     if not items:
         return {}
-    keys = list(items)
+    by_dfid = {item.dfid: item for item in items}
+    keys = list(by_dfid)
     rows: dict[str, list[_IdentifierRow]] = defaultdict(list)
     for dfid, *values in (
         ItemIdentifier.objects.filter(item_id__in=keys)
@@ -383,27 +432,19 @@ def item_views_read(*, dfids: Sequence[str], viewer: User) -> dict[str, ItemView
             "enriched_data",
         )
     ]
-    others = [layer.id for _, layer in candidates if layer.contributor_id != viewer.pk]
-    visible = (
-        set(
-            contributions_visible_to(user=viewer)
-            .filter(id__in=others)
-            .order_by()
-            .values_list("id", flat=True)
-        )
-        if others
-        else set()
+    visible = layers_visible_among(
+        ((layer.id, layer.contributor_id) for _, layer in candidates), viewer=viewer
     )
     layers: dict[str, list[_LayerRow]] = defaultdict(list)
     for dfid, layer in candidates:
-        if layer.contributor_id == viewer.pk or layer.id in visible:
+        if layer.id in visible:
             layers[dfid].append(layer)
     for dfid, entry_id in (
         ItemSourceEntry.objects.filter(item_id__in=keys)
         .order_by(*ItemSourceEntry._meta.ordering)
         .values_list("item_id", "entry_id")
     ):
-        items[dfid].source_entries.append(str(entry_id))
+        by_dfid[dfid].source_entries.append(str(entry_id))
     return {
         dfid: item_view_merge(
             item=item,  # type: ignore[arg-type]  # an ItemRow has what the merge reads
@@ -411,7 +452,7 @@ def item_views_read(*, dfids: Sequence[str], viewer: User) -> dict[str, ItemView
             rows=rows.get(dfid, ()),  # type: ignore[arg-type]
             viewer_id=viewer.pk,
         )
-        for dfid, item in items.items()
+        for dfid, item in by_dfid.items()
     }
 
 

@@ -13,7 +13,13 @@ from rest_framework import exceptions
 from accounts.models import User
 from accounts.selectors import workspace_sharers
 from circuits.models import CircuitItem, CircuitMember
-from items.item_view import contributions_visible_to, items_prefetch_views
+from items.item_view import (
+    ItemRow,
+    ItemView,
+    contributions_visible_to,
+    item_views_read,
+    items_prefetch_views,
+)
 from items.models import (
     LOCAL_DFID_PREFIX,
     MERGED_INTO_PREFIX,
@@ -69,18 +75,19 @@ def items_visible_to(*, user: User) -> QuerySet[Item]:
     )
 
 
-def item_is_visible_to(*, user: User, item: Item) -> bool:
-    """Whether ``item`` is one of ``items_visible_to(user=user)``, for an item already loaded."""
+def item_is_visible_to(*, user: User, item: Item | ItemRow) -> bool:
+    """Whether ``item`` is one of ``items_visible_to(user=user)``, for an item already loaded
+    (a model instance or an ``ItemRow``)."""
     return (
         user.is_admin
         or item.created_by_id == user.pk
-        or _circuit_items_of_member(user).filter(item=item).exists()
+        or _circuit_items_of_member(user).filter(item_id=item.dfid).exists()
         or (
             item.created_by_id is None
-            and CircuitItem.objects.filter(item=item, added_by=user.pk).exists()
+            and CircuitItem.objects.filter(item_id=item.dfid, added_by=user.pk).exists()
         )
-        or ItemContribution.objects.filter(contributor=user, item=item).exists()
-        or _active_shares_to(user).filter(item=item).exists()
+        or ItemContribution.objects.filter(contributor=user, item_id=item.dfid).exists()
+        or _active_shares_to(user).filter(item_id=item.dfid).exists()
         or (
             item.created_by_id is not None
             and not item.is_local
@@ -110,6 +117,18 @@ def item_get_visible(*, user: User, dfid: str, require_base: bool = False) -> It
         raise exceptions.NotFound(f"Item {dfid} not found.")
     items_prefetch_views([item], viewer=user)
     return item
+
+
+def item_view_get_visible(*, user: User, dfid: str) -> ItemView:
+    """The item ``dfid`` as ``user`` sees it, if ``user`` may see it, otherwise 404: the item's
+    read (``GET /api/items/{dfid}``). Read as plain values by ``item_views_read`` (the item's
+    columns, identifiers, layers and source entries; no model instances), then checked with
+    the rule of ``items_visible_to``: for the item's creator, the common reader, without a
+    further query."""
+    view = item_views_read(dfids=[dfid], viewer=user).get(dfid)
+    if view is None or not item_is_visible_to(user=user, item=view.item):
+        raise exceptions.NotFound(f"Item {dfid} not found.")
+    return view
 
 
 def canonical_identifiers_of_live_items(

@@ -27,7 +27,14 @@ from items import selectors, services
 from items.api import serializers
 from items.api.fields import EventTypeField, EventVisibilityField, choice_parse
 from items.filters import ConflictFilter, EventFilter, ItemFilter
-from items.item_view import item_views_read, items_prefetch_views, items_with_views
+from items.item_view import (
+    item_row,
+    item_rows,
+    item_views_of_rows,
+    item_views_read,
+    items_prefetch_views,
+    items_with_views,
+)
 from items.models import (
     LOCAL_DFID_PREFIX,
     Event,
@@ -122,7 +129,16 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Item.objects.none()
-        return _items_for(selectors.items_visible_to(user=self.request.user), self.request)
+        return selectors.items_visible_to(user=self.request.user)
+
+    def list(self, request):
+        return self._paginated_items(self.filter_queryset(self.get_queryset()))
+
+    def retrieve(self, request, dfid):
+        view = selectors.item_view_get_visible(user=request.user, dfid=dfid)
+        return Response(
+            serializers.item_view_representation(view, source_entries=view.item.source_entries)
+        )
 
     def get_object(self) -> Item:
         """One item the caller may see (the same rule as ``get_queryset``), found by DFID."""
@@ -132,8 +148,18 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return item
 
     def _paginated_items(self, items: QuerySet[Item]) -> Response:
-        page = self.paginate_queryset(items)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        """A page of ``items`` as the caller sees them, read as plain values (the item list
+        is the API's hottest path after the item's own read)."""
+        page = [item_row(values) for values in self.paginate_queryset(item_rows(items))]
+        views = item_views_of_rows(items=page, viewer=self.request.user)
+        return self.get_paginated_response(
+            [
+                serializers.item_view_representation(
+                    views[item.dfid], source_entries=item.source_entries
+                )
+                for item in page
+            ]
+        )
 
     @extend_schema(
         summary="Create an item (or enrich the one holding its canonical identifiers)",
