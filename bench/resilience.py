@@ -167,6 +167,9 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=8.0, help="seconds of load after")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="3 s / 4 s / 5 s")
+    parser.add_argument(
+        "--wsgi", action="store_true", help="serve DeFarm with sync workers (defarm.wsgi)"
+    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.before, arguments.down, arguments.after = 3.0, 4.0, 5.0
@@ -177,7 +180,12 @@ def main() -> None:
         postgres.start()
         database = fresh_database("resilience", server_url=postgres.url, drop_at_exit=False)
         (user,) = seed_users(database.url, 1)
-        gunicorn = Gunicorn(database.url, env={"DB_CONNECT_TIMEOUT": "2"}).start()
+        served = (
+            {}  # gunicorn's sync workers serving defarm.wsgi
+            if arguments.wsgi
+            else {"app": "defarm.asgi:application", "worker_class": "uvicorn_worker.UvicornWorker"}
+        )  # by default DeFarm as deployed: defarm.asgi on uvicorn workers
+        gunicorn = Gunicorn(database.url, env={"DB_CONNECT_TIMEOUT": "2"}, **served).start()
 
         recorder = Recorder()
         stop = threading.Event()
