@@ -31,6 +31,13 @@ class StorageFailed(ApiError):
     default_detail = "The storage backend did not store the data."
 
 
+class ContentIntegrityFailed(StorageFailed):
+    """The bytes a backend returned are not the ones their CID names."""
+
+    default_code = "content_integrity_failed"
+    default_detail = "The stored content does not match its CID."
+
+
 class AdapterNotConfigured(ApiError):
     """The adapter type needs a connection that staff have not configured."""
 
@@ -115,7 +122,7 @@ class LocalStorageAdapter(StorageAdapter):
                 f"The local store has no content {cid}.", code="storage_not_found", status_code=404
             ) from error
         if not cid_v1_raw_matches(cid, data):
-            raise StorageFailed(f"The local content {cid} does not match its id.")
+            raise ContentIntegrityFailed(f"The local content {cid} does not match its CID.")
         return data
 
 

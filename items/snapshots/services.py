@@ -27,6 +27,7 @@ from django.utils import timezone
 from adapters import registry
 from adapters.backends import (
     AdapterNotConfigured,
+    ContentIntegrityFailed,
     StorageFailed,
     UnavailableStorageAdapter,
     canonical_json_bytes,
@@ -475,13 +476,6 @@ def snapshot_anchor_record(
 
 
 # --- Content retrieval --------------------------------------------------------------------------
-
-
-class ContentIntegrityFailed(StorageFailed):
-    """The bytes the adapter returned are not the ones the CID names."""
-
-    default_code = "content_integrity_failed"
-    default_detail = "The stored content does not match its CID."
 
 
 def snapshot_content_get(*, snapshot: Snapshot) -> bytes:

@@ -211,4 +211,5 @@ def test_item_to_verified_proofs(
         assert tampered.status_code == 502
         body = tampered.json()
         assert body["success"] is False and "does not match" in body["message"], body
+        assert body["error"] == "content_integrity_failed"
         assert b"512.5" not in tampered.content

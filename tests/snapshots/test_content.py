@@ -38,6 +38,7 @@ def test_a_tampered_blob_is_a_clear_error_not_the_bytes(auth_client, item):
     assert answer.status_code == 502
     body = answer.json()
     assert body["success"] is False and "does not match" in body["message"]
+    assert body["error"] == "content_integrity_failed"
     path.unlink()
     missing = auth_client.get(f"/api/content/{snapshot.cid}")
     assert missing.status_code == 404 and missing.json()["error"] == "storage_not_found"
