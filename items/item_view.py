@@ -27,6 +27,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import User
+from accounts.selectors import workspace_sharers
 from circuits.models import CircuitItem, CircuitMember
 from items.models import (
     LOCAL_DFID_PREFIX,
@@ -92,8 +93,9 @@ def _shared_through(held: QuerySet[CircuitItem]) -> Q:
 
 def contributions_visible_to(*, user: User) -> QuerySet[ItemContribution]:
     """Layers ``user`` may see: its own, those shared with circuits it belongs to, those of
-    whoever shared the item with it (and the adopted layer of an item it had added to a
-    circuit before adoption); staff see every layer."""
+    whoever shared the item with it, the creator's layer of an item a workspace shares with
+    it (and the adopted layer of an item it had added to a circuit before adoption); staff
+    see every layer."""
     contributions = ItemContribution.objects.all()
     if user.is_admin:
         return contributions
@@ -112,6 +114,8 @@ def contributions_visible_to(*, user: User) -> QuerySet[ItemContribution]:
         # an item shared with the user: the sharer's own layers, every layer a staff sharer sees
         | Exists(shares.filter(shared_by=OuterRef("contributor_id")))
         | Q(is_base=True) & Exists(shares.filter(shared_by__is_admin=True))
+        # the creator's own layer of an item its workspace shares with its members
+        | Q(is_base=True, contributor_id__in=workspace_sharers(user=user))
     )
 
 

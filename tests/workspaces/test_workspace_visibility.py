@@ -179,12 +179,6 @@ def test_workspace_sharing_is_read_only(org):
     assert Item.objects.get(pk=org.item.pk).status == "Active"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="items.item_view.contributions_visible_to does not yet show a workspace member the "
-    "creator's base layer (Q(is_base=True, contributor_id__in=workspace_sharers(user=user))): "
-    "members see the item without its identifiers and data",
-)
 def test_members_see_the_creators_identifiers_and_data(org):
     body = client_for(org.viewer).get(f"/api/items/{org.item.dfid}").json()
     assert body["enriched_data"] == {"breed": "Nelore"}
