@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from accounts.models import User, WorkspaceMember
+from accounts.models import User
+from accounts.selectors import workspace_sharers
 from circuits.models import Circuit, CircuitMember, CircuitPublishedItem, CircuitStatus
 from circuits.selectors import circuit_public_without_password
 from items.epcis.identifiers import canonical_identifier
@@ -27,12 +28,10 @@ class QueryParameterError(ValueError):
 
 
 def _co_member_ids(user: User) -> list[str]:
-    """``user`` and everyone sharing a workspace with them."""
-    workspaces = WorkspaceMember.objects.filter(user=user).values("workspace_id")
-    members = WorkspaceMember.objects.filter(workspace_id__in=workspaces)
-    return sorted(
-        {str(user.pk), *(str(pk) for pk in members.order_by().values_list("user_id", flat=True))}
-    )
+    """``user`` and the parties whose own workspace shares their work with ``user``
+    (``accounts.selectors.workspace_sharers``: the rule of their items and circuits)."""
+    sharers = workspace_sharers(user=user).values_list("user_id", flat=True)
+    return sorted({str(user.pk), *(str(pk) for pk in sharers)})
 
 
 def _member_circuit_ids(user: User) -> list[Any]:
@@ -75,7 +74,8 @@ def shared_through_circuits(circuit_ids: list[Any], *, published: bool) -> Exist
 @dataclass(frozen=True)
 class Audience:
     """What decides which captured events a caller sees, read once per request: the parties
-    sharing a workspace with the caller, the caller's circuits and the open public circuits."""
+    whose workspace shares their work with the caller, the caller's circuits and the open
+    public circuits."""
 
     everything: bool
     co_member_ids: tuple[str, ...] = ()
@@ -100,7 +100,9 @@ def events_visible_to(
     """Captured events ``user`` may see. A captured event belongs to the party that captured
     it and is visible to:
 
-    1. its capturer, and every member of a workspace its capturer is a member of;
+    1. its capturer, and the other members of the capturer's own workspace when that
+       workspace shares its members' work (``settings.default_visibility`` ``Workspace``, the
+       rule of their items and circuits);
     2. the members of a circuit that holds an item the event names (an EPC linked to the item
        through its ``gs1`` canonical identifier), when the capturer is a member of that
        circuit too: the event is shared through the circuits its capturer trades in;

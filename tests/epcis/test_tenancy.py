@@ -6,8 +6,12 @@ from urllib.parse import quote
 
 import pytest
 
-from accounts.models import WorkspaceMember
-from accounts.services.workspaces import workspace_create, workspace_member_add
+from accounts.models import WorkspaceMember, WorkspaceVisibility
+from accounts.services.workspaces import (
+    workspace_member_add,
+    workspace_personal_ensure,
+    workspace_update,
+)
 from circuits.models import CircuitItem, CircuitMember
 from circuits.services import circuit_push, circuit_set_public_settings
 from items.epcis.event_hash import event_hash
@@ -57,12 +61,17 @@ class World:
     """A capturer's event about an item; the parties around it."""
 
     def __init__(self):
-        self.capturer = UserFactory()
-        self.colleague = UserFactory()  # shares a workspace with the capturer
+        self.capturer = UserFactory(workspace_name="valley")
+        self.colleague = UserFactory()  # a member of the capturer's workspace, which shares
         self.partner = UserFactory()  # member of a circuit holding the item
         self.stranger = UserFactory()
         self.staff = StaffFactory()
-        workspace = workspace_create(owner=self.capturer, name="Valley Farm")
+        workspace = workspace_personal_ensure(user=self.capturer)
+        workspace_update(
+            workspace=workspace,
+            actor=self.capturer,
+            settings={"default_visibility": WorkspaceVisibility.WORKSPACE},
+        )
         workspace_member_add(
             workspace=workspace, actor=self.capturer, member=self.colleague, role="Member"
         )
@@ -159,6 +168,29 @@ def test_a_circuit_shares_only_what_its_own_members_captured(world):
     # Once the outsider joins the circuit, its event is shared there too.
     member_of(world.circuit, user=world.stranger)
     assert event_ids(partner) == {world.event.event_id, theirs.event_id}
+
+
+def test_a_workspace_that_does_not_share_shows_its_members_nothing(world):
+    colleague = client_for(world.colleague)
+    assert event_ids(colleague) == {world.event.event_id}
+    workspace_update(
+        workspace=world.workspace,
+        actor=world.capturer,
+        settings={"default_visibility": WorkspaceVisibility.PRIVATE},
+    )
+    assert event_ids(colleague) == set()
+    # nor does another workspace the capturer merely belongs to
+    other = workspace_personal_ensure(user=world.colleague)
+    workspace_update(
+        workspace=other,
+        actor=world.colleague,
+        settings={"default_visibility": WorkspaceVisibility.WORKSPACE},
+    )
+    workspace_member_add(
+        workspace=other, actor=world.colleague, member=world.capturer, role="Member"
+    )
+    assert event_ids(colleague) == set()
+    assert event_ids(client_for(world.capturer)) == {world.event.event_id}
 
 
 def test_leaving_the_workspace_or_the_circuit_takes_the_event_out_of_sight(world):
