@@ -35,7 +35,17 @@ def main() -> None:
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}: {response.content[:500]}")
         captured.append(queries)
-    print(json.dumps(captured, default=str))
+    print(json.dumps(captured, default=parameter_text))
+
+
+def parameter_text(value) -> str:
+    """A parameter JSON cannot hold, as the text PostgreSQL reads back as the same value (a
+    ``Jsonb`` adapter as its JSON text; dates, UUIDs and the like as ``str``)."""
+    from psycopg.types.json import Jsonb
+
+    if isinstance(value, Jsonb):
+        return json.dumps(value.obj)
+    return str(value)
 
 
 if __name__ == "__main__":
