@@ -119,6 +119,25 @@ def _schema_message(error: ValidationError, *, depth: int = 0) -> str:
     return f"{path}: {message}" if path else message
 
 
+def _waived(error: ValidationError) -> bool:
+    """Whether ``error`` is the one rule of the JSON Schema DeFarm does not apply: a
+    ``sensorReport`` without ``type`` that reports an ``exception``. The standard's own XML
+    schema (``EPCglobal-epcis-2_0.xsd``, ``SensorReportType``) makes ``type`` optional, and an
+    alarm or error report names what it is in ``exception`` (``ALARM_CONDITION``,
+    ``ERROR_CONDITION``); the JSON Schema alone requires ``type``. A report with neither is
+    still refused."""
+    path = list(error.absolute_path)
+    return (
+        error.validator == "required"
+        and error.validator_value == ["type"]
+        and len(path) >= 2
+        and path[-2] == "sensorReport"
+        and isinstance(path[-1], int)
+        and isinstance(error.instance, dict)
+        and "exception" in error.instance
+    )
+
+
 def event_list_of(document: dict[str, Any]) -> list[Any] | None:
     body = document.get("epcisBody")
     if not isinstance(body, dict):
@@ -326,6 +345,8 @@ def document_validate(document: Any) -> DocumentErrors:
         [] if _fast_validator().is_valid(document) else _validator().iter_errors(document)
     )
     for error in schema_errors:
+        if _waived(error):
+            continue
         path = list(error.absolute_path)
         if len(path) > depth and path[:depth] == event_prefix and isinstance(path[depth], int):
             # The message names the event's own fields, not the document around them.

@@ -207,3 +207,24 @@ def test_plain_shape_equals_the_general_walk_on_valid_events(path):
         plain = _plain_pre_hash(event, namespaces)
         if plain is not None:
             assert plain == _walked_pre_hash(event, namespaces)
+
+
+def test_event_hash_of_sensor_alert_reports_matches_the_reference(reference):
+    """Sensor reports naming only an ``exception`` (no measurement ``type``) hash as the
+    reference hashes them."""
+    document = json.loads(
+        (DOCUMENTS / "query" / "SensorData_with_combined_events.json").read_text()
+    )
+    events = event_list_of(document)
+    assert "type" not in events[8]["sensorElementList"][0]["sensorReport"][0]
+    # The reference reads EPCISDocuments only: the same events and context as one.
+    expected = reference(
+        {
+            "@context": document["@context"],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": document["creationDate"],
+            "epcisBody": {"eventList": events},
+        }
+    )
+    assert [event_pre_hash(event, context=document["@context"]) for event in events] == expected

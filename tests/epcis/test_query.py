@@ -79,16 +79,55 @@ def test_invalid_simple_event_queries_are_refused(auth_client, name, reason):
 )
 def test_query_documents_are_captured_or_refused_as_named(auth_client, path):
     response = capture(auth_client, load(path))
-    if path.name == "SensorData_with_combined_events.json":
-        # Its ninth event has a sensorReport without the `type` the official schema requires.
-        assert response.status_code == 400
-        assert "event 8: sensorElementList[0].sensorReport[0]" in response.json()["detail"]
-    elif path.name.startswith("Invalid__"):
+    if path.name.startswith("Invalid__"):
         assert response.status_code == 400
         assert response.json()["type"] == "epcisException:ValidationException"
     else:
         assert response.status_code == 202, response.content
         assert response.json()["success"] is True
+
+
+def _sensor_alert_document() -> dict:
+    """SensorData_with_combined_events: its ninth event's sensor reports are an error and an
+    alarm, named by ``exception`` alone (no measurement ``type``)."""
+    document = load(QUERIES / "SensorData_with_combined_events.json")
+    event = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"][8]
+    reports = event["sensorElementList"][0]["sensorReport"]
+    assert all("type" not in report and "exception" in report for report in reports)
+    return document
+
+
+def test_sensor_alert_report_without_measurement_type_is_captured(auth_client):
+    response = capture(auth_client, _sensor_alert_document())
+    assert response.status_code == 202, response.content
+    assert response.json()["success"] is True
+    found = events_of(auth_client.get("/epcis/events", {"EQ_bizStep": "sensor_reporting"}))
+    reports = [
+        report
+        for event in found
+        for element in event.get("sensorElementList", [])
+        for report in element["sensorReport"]
+        if "exception" in report and "type" not in report
+    ]
+    assert {report["exception"] for report in reports} == {
+        "gs1:ERROR_CONDITION",
+        "gs1:ALARM_CONDITION",
+    }
+
+
+def test_sensor_report_without_type_or_exception_is_refused(auth_client):
+    document = _sensor_alert_document()
+    event = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"][8]
+    del event["sensorElementList"][0]["sensorReport"][1]["exception"]
+    response = capture(auth_client, document)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "epcisException:ValidationException"
+    assert problem["detail"] == (
+        "event 8: sensorElementList[0].sensorReport[1]: 'type' is a required property"
+    )
+    assert events_of(auth_client.get("/epcis/events")) == []
 
 
 @pytest.mark.parametrize(
