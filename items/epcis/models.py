@@ -89,6 +89,10 @@ class EpcisEvent(models.Model):
             models.Index(fields=["owner", "action"], name="epcis_events_action_idx"),
             # GET /epcis/events/{eventID} and EQ_eventID over events shared by other parties.
             models.Index(fields=["event_id"], name="epcis_events_event_id_idx"),
+            # Time windows over events of many capturers (what a caller sees through
+            # workspaces and circuits is not one owner's range of the indexes above).
+            models.Index(fields=["event_time", "id"], name="epcis_events_any_time_idx"),
+            models.Index(fields=["record_time", "id"], name="epcis_events_any_record_idx"),
         ]
 
     def __str__(self) -> str:
