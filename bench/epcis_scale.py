@@ -11,10 +11,10 @@ one of five products) per ten events, each EPC's life ten consecutive events one
 (commissioning, packing into a pallet SSCC as an AggregationEvent with the EPC as child, then
 shipping, receiving, storing, ...), two consecutive steps of each life captured by each party
 in turn, so the caller captured a fifth of all events (two of every EPC's ten). Every EPC is
-a DeFarm item (its EPC rows name the item, as the capture links them). The caller shares a
-workspace with a second party, and a circuit with a third that holds the items of one EPC in
-five. Each event has its ``epcis_event_epcs`` rows (``epc``, or ``parent`` and ``child`` for
-the packing), as the capture writes them.
+a DeFarm item (its EPC rows name the item, as the capture links them). The caller is a member
+of a second party's workspace that shares its members' work, and of a circuit with a third
+party that holds the items of one EPC in five. Each event has its ``epcis_event_epcs`` rows
+(``epc``, or ``parent`` and ``child`` for the packing), as the capture writes them.
 
 The reads, as the caller:
 
@@ -232,18 +232,26 @@ def seed_circuit(database_url: str, members: list[SeededUser], epcs: int) -> Non
         connection.execute("ANALYZE circuit_members")
 
 
-def seed_workspace(database_url: str, owner: SeededUser, colleague: SeededUser) -> None:
-    """``owner``'s workspace, with ``colleague`` a member of it."""
+def seed_workspace(database_url: str, owner: SeededUser, member: SeededUser) -> None:
+    """``owner``'s own workspace, sharing its members' work (``default_visibility``
+    ``Workspace``), with ``member`` in it: ``member`` sees what ``owner`` captured."""
     import psycopg
 
     now = int(time.time())
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(
             "INSERT INTO workspaces (workspace_id, name, description, owner_id, settings, "
-            "created_at_ts, updated_at_ts) VALUES (%s, %s, '', %s, '{}', %s, %s)",
-            [owner.workspace_id, "Bench workspace", owner.user_id, now, now],
+            "created_at_ts, updated_at_ts) VALUES (%s, %s, '', %s, %s, %s, %s)",
+            [
+                owner.workspace_id,
+                "Bench workspace",
+                owner.user_id,
+                json.dumps({"default_visibility": "Workspace"}),
+                now,
+                now,
+            ],
         )
-        for user, role in ((owner, "Owner"), (colleague, "Member")):
+        for user, role in ((owner, "Owner"), (member, "Member")):
             connection.execute(
                 "INSERT INTO workspace_members (workspace_id, user_id, role, joined_at_ts) "
                 "VALUES (%s, %s, %s, %s)",
@@ -369,7 +377,7 @@ def main() -> None:
     for size in sizes:
         database = copy_of(migrated, f"epcisscale{size}")
         parties = seed_users(database.url, PARTIES)
-        seed_workspace(database.url, parties[0], parties[1])
+        seed_workspace(database.url, parties[1], parties[0])
         began = time.monotonic()
         epcs = size // EVENTS_PER_EPC
         seed_items(database.url, parties[0], epcs, identifier_key="sgtin", namespace="gs1")
