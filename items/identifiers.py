@@ -30,6 +30,8 @@ CONTEXTUAL_SCOPES = ("user", "organization", "circuit")
 IDENTIFIER_KEY_MAX_LENGTH = 128
 IDENTIFIER_VALUE_MAX_LENGTH = 512
 KNOWN_REGISTRIES = ("sisbov", "cpf", "cnpj", "car", "nirf", "ie", "rfid")
+# ``Choices.values`` builds a new list on every access: looked up once per process.
+_ID_TYPES = frozenset(IdentifierType.values)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,7 @@ def identifier_parse(raw: Any, *, namespace_default: str | None = None) -> Ident
             }
         )
     id_type = str(raw.get("id_type") or IdentifierType.CONTEXTUAL)
-    if id_type not in IdentifierType.values:
+    if id_type not in _ID_TYPES:
         raise exceptions.ValidationError(
             {"identifiers": [f"Identifier {label}: id_type must be Canonical or Contextual."]}
         )

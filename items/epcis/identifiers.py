@@ -38,10 +38,9 @@ class Gs1Key:
 
 
 def check_digit(digits: str) -> str:
-    """The GS1 mod-10 check digit of ``digits`` (the key without its check digit)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        total += int(char) * (3 if position % 2 == 0 else 1)
+    """The GS1 mod-10 check digit of ``digits`` (the key without its check digit): from the
+    right, every other digit weighs 3, the others 1."""
+    total = 3 * sum(map(int, digits[::-2])) + sum(map(int, digits[-2::-2]))
     return str((10 - total % 10) % 10)
 
 
@@ -119,8 +118,21 @@ def urn_parse(urn: str) -> Gs1Key:
     return Gs1Key(scheme, (("8004", prefix + _urn_unescape(parts[1])),), length)
 
 
+# The canonical Digital Link of an SGTIN or LGTIN whose serial or lot needs no escaping (what
+# a capture makes of most EPCs): read without splitting the URI, to the same key.
+_PLAIN_GTIN_DL = re.compile(
+    r"https://id\.gs1\.org/01/(?P<gtin>[0-9]{14})/(?P<ai>21|10)/(?P<value>[A-Za-z0-9_.~!'()*+,:;=-]+)"
+)
+
+
 def dl_parse(uri: str, *, company_prefix_length: int | None = None) -> Gs1Key:
     """A Digital Link URI (any host) as a key; ``company_prefix_length`` is only remembered."""
+    if match := _PLAIN_GTIN_DL.fullmatch(uri):
+        gtin = match["gtin"]
+        _check(gtin, "GTIN")
+        scheme = "sgtin" if match["ai"] == "21" else "lgtin"
+        elements = (("01", gtin), (match["ai"], match["value"]))
+        return Gs1Key(scheme, elements, company_prefix_length)
     parts = urlsplit(uri.strip())
     if parts.scheme not in ("http", "https") or not parts.path:
         raise IdentifierError(f"{uri!r} is not a GS1 Digital Link URI.")

@@ -93,3 +93,47 @@ def test_escaping_skips_quote_only_where_quote_changes_nothing():
     for value in values:
         assert _dl_escape(value) == quote(value, safe=_UNRESERVED), repr(value)
         assert _urn_escape(value) == quote(value, safe=_UNRESERVED), repr(value)
+
+
+def test_check_digit_is_the_weighted_sum_from_the_right():
+    import random
+
+    def weighted(digits: str) -> str:
+        total = sum(
+            int(char) * (3 if position % 2 == 0 else 1)
+            for position, char in enumerate(reversed(digits))
+        )
+        return str((10 - total % 10) % 10)
+
+    generator = random.Random(20261130)
+    for length in range(18):
+        for _ in range(50):
+            digits = "".join(generator.choice("0123456789") for _ in range(length))
+            assert check_digit(digits) == weighted(digits)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://id.gs1.org/01/09521141012345/21/2017",
+        "https://id.gs1.org/01/09521141012345/21/a-1_B.c~!'()*+,:;=",
+        "https://id.gs1.org/01/04012345123456/10/998877",
+        "https://id.gs1.org/01/09521141012346/21/2017",  # wrong check digit
+        "https://id.gs1.org/01/0952114101234/21/2017",  # 13 digits
+        "https://id.gs1.org/01/09521141012345/21/A%2FB",
+        "https://id.gs1.org/01/09521141012345/22/1",
+        "https://id.gs1.org/01/09521141012345/21/",
+    ],
+)
+def test_a_canonical_digital_link_reads_as_any_digital_link(uri):
+    """The plain SGTIN/LGTIN form is read without splitting the URI; the key, or the error,
+    is the one the general reader gives (a leading space sends it the general way)."""
+    from items.epcis.identifiers import dl_parse
+
+    def read(value: str):
+        try:
+            return dl_parse(value)
+        except IdentifierError as error:
+            return ("error", str(error).replace(repr(value), "URI"))
+
+    assert read(uri) == read(" " + uri)
