@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from items.dfid import dfid_format
+from items.dfid import dfids_format
 from items.models import DfidCounter
 
 
@@ -33,10 +33,7 @@ def dfids_issue(*, count: int) -> list[str]:
     """``count`` new DFIDs dated today (UTC), in one database round trip."""
     if count <= 0:
         return []
-    today = datetime.now(UTC)
-    return [
-        dfid_format(sequence_number=number, issued_on=today) for number in _sequence_numbers(count)
-    ]
+    return dfids_format(sequence_numbers=_sequence_numbers(count), issued_on=datetime.now(UTC))
 
 
 def dfid_issue() -> str:

@@ -124,3 +124,15 @@ def test_sequence_continues_after_dfids_of_an_adopted_database():
     Item.objects.create(dfid=adopted, item_hash="0" * 64)
     migration.start_dfid_sequence(apps, SimpleNamespace(connection=connection))
     assert int(dfids_issue(count=1)[0].split("-")[2]) > 5_000_000
+
+
+def test_dfids_of_one_day_are_formatted_as_one_at_a_time():
+    from datetime import UTC, datetime
+
+    from items.dfid import dfids_format
+
+    day = datetime(2026, 11, 30, tzinfo=UTC)
+    numbers = [0, 1, 42, 999_999, 1_000_000, 12_345_678, *range(5_000, 6_000, 7)]
+    assert dfids_format(sequence_numbers=numbers, issued_on=day) == [
+        dfid_format(sequence_number=number, issued_on=day) for number in numbers
+    ]
