@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import JSONField
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,7 +25,14 @@ from items.epcis.subscriptions import subscriptions_stream_enqueue
 from items.epcis.validation import DocumentErrors, date_time_parse, document_validate, event_list_of
 from items.epcis.vocabulary import vocabulary_normal_form
 from items.identifiers import Identifier, identifier_parse
-from items.services.rows import _placeholder, _server_bound_cursor, rows_insert
+from items.services.rows import (
+    ROWS_SOURCE,
+    _server_bound_cursor,
+    rows_columns,
+    rows_insert,
+    rows_parameter,
+    rows_pipeline,
+)
 from items.services.writes import Submission, items_write
 
 VALIDATION_EXCEPTION = "epcisException:ValidationException"
@@ -155,26 +163,27 @@ def _events_insert(
     """Insert the events of ``chunk`` not stored yet for ``owner`` (by eventID); answers
     eventID -> row id of the rows this call inserted (another capture's rows are skipped)."""
     if connection.vendor == "postgresql":
-        columns = [(field, EpcisEvent._meta.get_field(field)) for field in _EVENT_FIELDS]
-        rows = [each.values for each in chunk]
-        arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-        arrays[-1] = [json.dumps(stored) for stored in arrays[-1]]
-        kinds = ["text" if field == "event" else f.db_type(connection) for field, f in columns]
-        aliases = [f"c{position}" for position in range(len(columns))]
+        fields = [EpcisEvent._meta.get_field(field) for field in _EVENT_FIELDS]
         quote = connection.ops.quote_name
-        names = ", ".join(quote(f.column) for _, f in columns)
-        selected = ", ".join([*aliases[:-1], f"{aliases[-1]}::jsonb"])
-        unnest = ", ".join(f"{_placeholder(kind)}::{kind}[]" for kind in kinds)
+        names = ", ".join(quote(field.column) for field in fields)
+        selected = rows_columns(
+            [(field.db_type(connection), isinstance(field, JSONField)) for field in fields]
+        )
         # Column names come from the model; every value is a bound parameter.
         sql = (
             "INSERT INTO epcis_events (owner_id, capture_job_id, record_time, context, "  # noqa: S608
-            f"{names}) SELECT %s, %s, %s, %s::jsonb, {selected} "
-            f"FROM unnest({unnest}) AS t({', '.join(aliases)}) "
+            f"{names}) SELECT %s, %s, %s, %s::jsonb, {selected} FROM {ROWS_SOURCE} "
             "ON CONFLICT (owner_id, event_id) DO NOTHING RETURNING event_id, id"
         )
-        params = [owner.pk, job.pk, now, json.dumps(context if context is not None else [])]
+        params = [
+            owner.pk,
+            job.pk,
+            now,
+            json.dumps(context if context is not None else []),
+            rows_parameter([each.values for each in chunk]),
+        ]
         with _server_bound_cursor() as cursor:
-            cursor.execute(sql, [*params, *arrays])
+            cursor.execute(sql, params)
             return dict(cursor.fetchall())
     existing = set(
         EpcisEvent.objects.filter(
@@ -197,42 +206,59 @@ def _events_insert(
 
 
 def _store(
-    *, owner: User, job: CaptureJob, context: Any, now: datetime, prepared: list[_Prepared]
+    *,
+    owner: User,
+    job: CaptureJob,
+    context: Any,
+    now: datetime,
+    record_time: str,
+    events: list[dict[str, Any]],
 ) -> tuple[int, int]:
-    """Insert the events not stored yet (by owner and eventID), with their EPC rows (linked
-    to DeFarm items) and business transactions, a chunk at a time; (stored, duplicates)."""
-    by_id: dict[str, _Prepared] = {}
-    for each in prepared:
-        by_id.setdefault(each.event_id, each)
-    unique = list(by_id.values())
+    """Prepare and insert the events not stored yet (by owner and eventID; the first of a
+    repeated eventID), with their EPC rows (linked to DeFarm items) and business
+    transactions, a chunk at a time; (stored, duplicates). Each chunk is prepared while the
+    server writes the EPC rows of the one before."""
+    seen: set[str] = set()
+
+    def prepared_chunk(start: int) -> list[_Prepared]:
+        chunk = []
+        for event in events[start : start + _STORE_CHUNK]:
+            each = _prepare(event=event, context=context, record_time=record_time)
+            if each.event_id not in seen:
+                seen.add(each.event_id)
+                chunk.append(each)
+        return chunk
+
     stored = 0
-    for start in range(0, len(unique), _STORE_CHUNK):
-        chunk = unique[start : start + _STORE_CHUNK]
+    chunk = prepared_chunk(0)
+    for start in range(0, len(events), _STORE_CHUNK):
         ids = _events_insert(owner=owner, job=job, context=context, now=now, chunk=chunk)
         new = [each for each in chunk if each.event_id in ids]
         stored += len(new)
         dfids = epcis_items_link(
             owner=owner, epcs=[epc for each in new for epc, _role, _quantity in each.epcs]
         )
-        rows_insert(
-            model=EpcisEventEpc,
-            fields=("event_id", "epc", "role", "quantity", "item_id"),
-            rows=[
-                (ids[each.event_id], epc, str(role), quantity, dfids.get(epc))
-                for each in new
-                for epc, role, quantity in each.epcs
-            ],
-        )
-        rows_insert(
-            model=EpcisBizTransaction,
-            fields=("event_id", "transaction_type", "transaction"),
-            rows=[
-                (ids[each.event_id], kind, value)
-                for each in new
-                for kind, value in each.transactions
-            ],
-        )
-    return stored, len(prepared) - stored
+        with rows_pipeline():
+            rows_insert(
+                model=EpcisEventEpc,
+                fields=("event_id", "epc", "role", "quantity", "item_id"),
+                rows=[
+                    (ids[each.event_id], epc, str(role), quantity, dfids.get(epc))
+                    for each in new
+                    for epc, role, quantity in each.epcs
+                ],
+            )
+            rows_insert(
+                model=EpcisBizTransaction,
+                fields=("event_id", "transaction_type", "transaction"),
+                rows=[
+                    (ids[each.event_id], kind, value)
+                    for each in new
+                    for kind, value in each.transactions
+                ],
+            )
+            chunk = prepared_chunk(start + _STORE_CHUNK)
+    return stored, len(events) - stored
 
 
 # GS1 keys that name things (a location, SGLN, is not an item).
@@ -292,12 +318,10 @@ def capture_job_run(
         owner=owner, error_behaviour=error_behaviour, event_count=len(events)
     )
     context = document.get("@context")
-    prepared = [
-        _prepare(event=event, context=context, record_time=record_time)
-        for index, event in enumerate(events)
-        if index not in errors.events
-    ]
-    stored, duplicates = _store(owner=owner, job=job, context=context, now=now, prepared=prepared)
+    valid = [event for index, event in enumerate(events) if index not in errors.events]
+    stored, duplicates = _store(
+        owner=owner, job=job, context=context, now=now, record_time=record_time, events=valid
+    )
     job.errors = [
         capture_problem(f"event {index}: {messages[0]}", event_index=index)
         for index, messages in sorted(errors.events.items())

@@ -4,6 +4,7 @@ metadata give the same event)."""
 import hashlib
 import json
 import uuid
+from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -217,6 +218,11 @@ EVENT_FIELDS = (
 )
 
 
+# An event ``events_record_many`` wrote, as the snapshot scheduling reads it (the attributes
+# of an ``Event``; a model instance for each of thousands of rows would cost more than its row).
+_WrittenEvent = namedtuple("_WrittenEvent", EVENT_FIELDS)
+
+
 def events_record_many(*, drafts: Iterable[EventDraft]) -> list[str]:
     """Write many events in one statement, skipping those already recorded (by content
     hash, also against a concurrent writer); answers the content hashes written."""
@@ -249,9 +255,7 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[str]:
         conflict_target="content_hash",
         returning="content_hash",
     )
-    _snapshots_schedule(
-        events=[Event(**dict(zip(EVENT_FIELDS, by_hash[key], strict=True))) for key in written]
-    )
+    _snapshots_schedule(events=[_WrittenEvent(*by_hash[key]) for key in written])
     return written
 
 

@@ -1,22 +1,59 @@
-"""Set-based inserts: one ``INSERT ... SELECT FROM unnest(...)`` per table on PostgreSQL (one
-array parameter per column, whatever the number of rows), ``bulk_create`` elsewhere.
+"""Set-based inserts: one ``INSERT ... SELECT`` per table on PostgreSQL, whatever the number of
+rows, ``bulk_create`` elsewhere.
+
+On PostgreSQL the rows travel as one ``jsonb`` parameter, an array of rows (each an array of
+column values), read back with ``jsonb_array_elements`` and cast to each column's type: the
+rows are encoded by the standard library's C JSON encoder in one call (JSON columns embedded
+as they are, not encoded one value at a time), and parsed by the server in one pass.
 
 Columns left out take their database defaults (``gen_random_uuid()``, ``now()``)."""
 
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, models
 
 
 def _column(model: type[models.Model], name: str) -> tuple[str, str, bool]:
-    """``(column, array element type, is_json)`` of the model field ``name``."""
+    """``(column, type, is_json)`` of the model field ``name``."""
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
     kind = field.db_type(connection) or "text"
     is_json = isinstance(field, models.JSONField)
-    return field.column, "text" if is_json else kind, is_json
+    return field.column, kind, is_json
+
+
+def _json_value(value: Any) -> Any:
+    """The JSON form of the values the standard encoder does not know (uuid and timestamp
+    columns); each is cast back to its column's type by the server."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value rows_insert can send")
+
+
+def rows_parameter(rows: Sequence[Sequence[Any]]) -> str:
+    """``rows`` as the one parameter ``rows_columns`` reads (NaN and infinities refused, as
+    JSON has none)."""
+    return json.dumps(rows, default=_json_value, allow_nan=False, separators=(",", ":"))
+
+
+def rows_columns(kinds: Sequence[tuple[str, bool]]) -> str:
+    """The select list reading a row ``r`` of ``rows_parameter`` as columns of ``kinds``
+    (``(type, is_json)`` each): a JSON column is the value itself (JSON ``null`` as SQL
+    NULL, as Django stores ``None``), any other the value's text cast to its type."""
+    return ", ".join(
+        f"NULLIF(r->{position}, 'null'::jsonb)" if is_json else f"(r->>{position})::{kind}"
+        for position, (kind, is_json) in enumerate(kinds)
+    )
+
+
+ROWS_SOURCE = "jsonb_array_elements(%s::jsonb) AS r"
 
 
 def rows_insert(
@@ -56,42 +93,41 @@ def rows_insert(
         model.objects.bulk_create(fresh)
         return [getattr(obj, returning) for obj in fresh] if returning else []
     columns = [_column(model, name) for name in fields]
-    arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-    for position, (_, _, is_json) in enumerate(columns):
-        if is_json:
-            arrays[position] = [None if v is None else json.dumps(v) for v in arrays[position]]
-    aliases = [f"c{position}" for position in range(len(columns))]
-    selected = ", ".join(
-        f"{alias}::jsonb" if is_json else alias
-        for alias, (_, _, is_json) in zip(aliases, columns, strict=True)
-    )
-    unnest = ", ".join(f"{_placeholder(kind)}::{kind}[]" for _, kind, _ in columns)
-    # Table and column names come from the model; every value is a bound array parameter.
+    # Table and column names come from the model; the rows are one bound parameter.
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column, _, _ in columns)
-    sql = f"INSERT INTO {table} ({names}) SELECT {selected} FROM unnest({unnest}) AS t"  # noqa: S608
-    sql += f"({', '.join(aliases)})"
+    selected = rows_columns([(kind, is_json) for _, kind, is_json in columns])
+    sql = f"INSERT INTO {table} ({names}) SELECT {selected} FROM {ROWS_SOURCE}"  # noqa: S608
     if conflict_target is not None:
         sql += f" ON CONFLICT ({connection.ops.quote_name(conflict_target)}) DO NOTHING"
     if returning is not None:
         sql += f" RETURNING {connection.ops.quote_name(returning)}"
     with _server_bound_cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [rows_parameter(rows)])
         return [row[0] for row in cursor.fetchall()] if returning else []
 
 
-def _placeholder(kind: str) -> str:
-    """Arrays are sent in binary form (``%b``): the text form quotes and escapes every element
-    in Python, which for thousands of rows costs more than the insert. (Each array is cast to
-    its column's type, ``kind``.)"""
-    return "%b"
+@contextmanager
+def rows_pipeline() -> Iterator[None]:
+    """Statements sent inside go out without waiting for each one's outcome (psycopg's
+    pipeline mode, on PostgreSQL): the server works through them, in order, in the same
+    transaction, while Python goes on preparing the next; a statement's rows are awaited
+    when they are read (a ``RETURNING``), and every outcome when the block ends, where an
+    error is raised as Django raises it. For ``rows_insert`` and reads only: the ORM reads a
+    write's row count as soon as it is sent, so its writes stay outside."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def _server_bound_cursor():
     """A cursor of Django's connection (same transaction, counted and logged like any other)
     that sends parameters apart from the statement: Django's psycopg cursors bind them into
-    the SQL text on the client, which for arrays of thousands of values costs more than the
-    insert itself."""
+    the SQL text on the client, which for thousands of values costs more than the insert
+    itself."""
     import psycopg
 
     connection.ensure_connection()

@@ -38,7 +38,7 @@ from items.selectors import canonical_owners
 from items.services.dfid import dfids_issue
 from items.services.events import EventDraft, events_record_many
 from items.services.limits import item_limit_check
-from items.services.rows import rows_insert
+from items.services.rows import _server_bound_cursor, rows_insert, rows_pipeline
 
 Triple = tuple[str, str, str]
 
@@ -146,8 +146,8 @@ def _lock_canonical_ids(triples: Iterable[Triple]) -> None:
         }
     )
     if keys:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+        with _server_bound_cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%b::bigint[]) AS k", [keys])
 
 
 def _charge_item_creation(*, user: User, count: int) -> None:
@@ -316,6 +316,32 @@ def _identifier_values(dfid: str, identifier: Identifier, contribution_id: Any) 
     )
 
 
+_ITEM_ATTRIBUTES = tuple(field.attname for field in Item._meta.concrete_fields)
+_ITEM_CREATOR = Item._meta.get_field("created_by")
+
+
+def _item_unsaved(
+    *, dfid: str, created_by: User, enriched_data: dict[str, Any] | None, now: int
+) -> Item:
+    """A new item, not saved: ``Item(...)`` with its values in field order (Django's
+    positional path; by keyword a model instance costs several times as much, which a batch
+    of thousands feels). Timestamps in the row are set when it is written."""
+    values = {
+        "dfid": dfid,
+        "item_hash": "",
+        "status": ItemStatus.ACTIVE,
+        "enriched_data": enriched_data,
+        "created_at_ts": now,
+        "last_updated_ts": now,
+        "created_at": None,
+        "updated_at": None,
+        "created_by_id": created_by.pk,
+    }
+    item = Item(*(values[attribute] for attribute in _ITEM_ATTRIBUTES))
+    _ITEM_CREATOR.set_cached_value(item, created_by)
+    return item
+
+
 def _describe(identifiers: Iterable[Identifier]) -> list[str]:
     return [f"{i.namespace}:{i.key}={i.value}" for i in identifiers]
 
@@ -403,13 +429,11 @@ def items_write(
             held = submission.identifiers if key in layers else drafts[key].identifiers
         else:
             key = f"new:{index}"
-            item = Item(
+            item = _item_unsaved(
                 dfid=key,
                 created_by=user,
                 enriched_data=dict(submission.enriched_data or {}) or None,
-                status=ItemStatus.ACTIVE,
-                created_at_ts=now,
-                last_updated_ts=now,
+                now=now,
             )
             drafts[key] = _Draft(item=item, is_new=True, identifiers=list(submission.identifiers))
             drafts[key].added = list(submission.identifiers)
@@ -437,9 +461,62 @@ def items_write(
             draft.item.last_updated_ts = now
             draft.item.updated_at = timezone.now()
 
+    # Changes to existing rows first: the ORM reads each statement's outcome at once, so its
+    # writes stay out of the pipelined inserts below.
+    changed = [d.item for d in drafts.values() if d.changed and not d.is_new]
+    if changed:
+        Item.objects.bulk_update(
+            changed, ["enriched_data", "item_hash", "last_updated_ts", "updated_at"]
+        )
+    changed_layers = [
+        layer.contribution for layer in layers.values() if layer.changed and not layer.is_new
+    ]
+    for contribution in changed_layers:
+        contribution.updated_at_ts = now
+        contribution.updated_at = timezone.now()
+    if changed_layers:
+        ItemContribution.objects.bulk_update(
+            changed_layers, ["enriched_data", "updated_at_ts", "updated_at"]
+        )
+
     stamp = timezone.now()
     for draft in new_drafts:
         draft.item.created_at = draft.item.updated_at = stamp
+    with rows_pipeline():
+        outcomes, sources, conflicts, held = _new_rows_write(
+            user=user,
+            submissions=submissions,
+            plan=plan,
+            drafts=drafts,
+            layers=layers,
+            new_drafts=new_drafts,
+            stamp=stamp,
+            now=now,
+            source=source,
+            hold_conflicts=hold_conflicts,
+        )
+    ItemSourceEntry.objects.bulk_create(sources)
+    ConflictResolution.objects.bulk_create(conflicts)
+    PendingItem.objects.bulk_create(held)
+    return outcomes
+
+
+def _new_rows_write(
+    *,
+    user: User,
+    submissions: Sequence[Submission],
+    plan: list[tuple[str, str | None, list[str], list[Identifier], list[str]]],
+    drafts: dict[str, _Draft],
+    layers: dict[str, _LayerDraft],
+    new_drafts: list[_Draft],
+    stamp: Any,
+    now: int,
+    source: str,
+    hold_conflicts: bool,
+) -> tuple[list[WriteOutcome], list[ItemSourceEntry], list[ConflictResolution], list[PendingItem]]:
+    """The rows ``items_write`` adds (items, layers, identifiers, mappings, events), each
+    table's in one statement; answers the outcome of each submission and the rows the ORM
+    writes after (source entries, conflicts, held submissions)."""
     rows_insert(
         model=Item,
         fields=ITEM_FIELDS,
@@ -458,11 +535,6 @@ def items_write(
             for d in new_drafts
         ],
     )
-    changed = [d.item for d in drafts.values() if d.changed and not d.is_new]
-    if changed:
-        Item.objects.bulk_update(
-            changed, ["enriched_data", "item_hash", "last_updated_ts", "updated_at"]
-        )
     new_layers = [layer.contribution for layer in layers.values() if layer.is_new]
     for contribution in new_layers:
         contribution.created_at = contribution.updated_at = stamp
@@ -488,16 +560,6 @@ def items_write(
             for c in new_layers
         ],
     )
-    changed_layers = [
-        layer.contribution for layer in layers.values() if layer.changed and not layer.is_new
-    ]
-    for contribution in changed_layers:
-        contribution.updated_at_ts = now
-        contribution.updated_at = timezone.now()
-    if changed_layers:
-        ItemContribution.objects.bulk_update(
-            changed_layers, ["enriched_data", "updated_at_ts", "updated_at"]
-        )
     rows_insert(
         model=ItemIdentifier,
         fields=IDENTIFIER_FIELDS,
@@ -587,8 +649,5 @@ def items_write(
                 )
             )
     rows_insert(model=IdentifierMapping, fields=MAPPING_FIELDS, rows=mappings)
-    ItemSourceEntry.objects.bulk_create(sources)
-    ConflictResolution.objects.bulk_create(conflicts)
-    PendingItem.objects.bulk_create(held)
     events_record_many(drafts=events)
-    return outcomes
+    return outcomes, sources, conflicts, held
