@@ -192,8 +192,10 @@ def main() -> None:
 
     database = fresh_database("epcis", server_url=args.server)
     [user] = seed_users(database.url, 1)
+    load_before = os.getloadavg()[0]
     capture = run_worker(args, database.url, user.user_id, "capture")
     copy_seconds = copy_events(database.url, user.user_id, args.events, "b")
+    load_after = os.getloadavg()[0]
     small = run_worker(args, database.url, user.user_id, "query")
     grown = args.events * 2
     run = 0
@@ -206,7 +208,8 @@ def main() -> None:
     capture_rate = args.events / capture["seconds"]
     copy_rate = args.events / copy_seconds
     print_table(
-        f"EPCIS capture of {args.events:,} events beside COPY of the same rows",
+        f"EPCIS capture of {args.events:,} events beside COPY of the same rows "
+        f"(1-minute load average {load_before:.1f} before, {load_after:.1f} after)",
         ["path", "seconds", "events/s", "vs COPY"],
         [
             ["POST /epcis/capture", f"{capture['seconds']:.2f}", f"{capture_rate:,.0f}",

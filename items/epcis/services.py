@@ -1,6 +1,7 @@
 """Capture of EPCIS 2.0 documents: validation, event identity, storage."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -159,9 +160,11 @@ def _prepare(*, event: dict[str, Any], context: Any, record_time: str) -> _Prepa
 
 def _events_insert(
     *, owner: User, job: CaptureJob, context: Any, now: datetime, chunk: list[_Prepared]
-) -> dict[str, int]:
-    """Insert the events of ``chunk`` not stored yet for ``owner`` (by eventID); answers
-    eventID -> row id of the rows this call inserted (another capture's rows are skipped)."""
+) -> Callable[[], dict[str, int]]:
+    """Insert the events of ``chunk`` not stored yet for ``owner`` (by eventID); answers a
+    function answering eventID -> row id of the rows this call inserted (another capture's
+    rows are skipped). Inside ``rows_pipeline`` the statement is only sent: the server works
+    on it until that function is called."""
     if connection.vendor == "postgresql":
         fields = [EpcisEvent._meta.get_field(field) for field in _EVENT_FIELDS]
         quote = connection.ops.quote_name
@@ -182,9 +185,14 @@ def _events_insert(
             json.dumps(context if context is not None else []),
             rows_parameter([each.values for each in chunk]),
         ]
-        with _server_bound_cursor() as cursor:
-            cursor.execute(sql, params)
-            return dict(cursor.fetchall())
+        cursor = _server_bound_cursor()
+        cursor.execute(sql, params)
+
+        def inserted() -> dict[str, int]:
+            with cursor:
+                return dict(cursor.fetchall())
+
+        return inserted
     existing = set(
         EpcisEvent.objects.filter(
             owner=owner, event_id__in=[each.event_id for each in chunk]
@@ -202,7 +210,29 @@ def _events_insert(
         if each.event_id not in existing
     ]
     EpcisEvent.objects.bulk_create(new)
-    return {row.event_id: row.pk for row in new}
+    ids = {row.event_id: row.pk for row in new}
+    return lambda: ids
+
+
+def _side_rows_insert(*, new: list[_Prepared], ids: dict[str, int], dfids: dict[str, str]) -> None:
+    """The EPC rows (with the DeFarm item of each GS1 key) and business transactions of the
+    events ``new``, stored as rows ``ids``."""
+    rows_insert(
+        model=EpcisEventEpc,
+        fields=("event_id", "epc", "role", "quantity", "item_id"),
+        rows=[
+            (ids[each.event_id], epc, str(role), quantity, dfids.get(epc))
+            for each in new
+            for epc, role, quantity in each.epcs
+        ],
+    )
+    rows_insert(
+        model=EpcisBizTransaction,
+        fields=("event_id", "transaction_type", "transaction"),
+        rows=[
+            (ids[each.event_id], kind, value) for each in new for kind, value in each.transactions
+        ],
+    )
 
 
 def _store(
@@ -216,8 +246,10 @@ def _store(
 ) -> tuple[int, int]:
     """Prepare and insert the events not stored yet (by owner and eventID; the first of a
     repeated eventID), with their EPC rows (linked to DeFarm items) and business
-    transactions, a chunk at a time; (stored, duplicates). Each chunk is prepared while the
-    server writes the EPC rows of the one before."""
+    transactions, a chunk at a time; (stored, duplicates).
+
+    While the server inserts a chunk's events (and the EPC rows of the chunk before), the
+    next chunk is prepared; its items are then linked, outside the pipeline."""
     seen: set[str] = set()
 
     def prepared_chunk(start: int) -> list[_Prepared]:
@@ -231,33 +263,23 @@ def _store(
 
     stored = 0
     chunk = prepared_chunk(0)
+    before: dict[str, Any] | None = None  # the chunk whose EPC rows are still to write
     for start in range(0, len(events), _STORE_CHUNK):
-        ids = _events_insert(owner=owner, job=job, context=context, now=now, chunk=chunk)
+        with rows_pipeline():
+            if before is not None:
+                _side_rows_insert(**before)
+            inserted = _events_insert(owner=owner, job=job, context=context, now=now, chunk=chunk)
+            following = prepared_chunk(start + _STORE_CHUNK)
+            ids = inserted()
         new = [each for each in chunk if each.event_id in ids]
         stored += len(new)
         dfids = epcis_items_link(
             owner=owner, epcs=[epc for each in new for epc, _role, _quantity in each.epcs]
         )
-        with rows_pipeline():
-            rows_insert(
-                model=EpcisEventEpc,
-                fields=("event_id", "epc", "role", "quantity", "item_id"),
-                rows=[
-                    (ids[each.event_id], epc, str(role), quantity, dfids.get(epc))
-                    for each in new
-                    for epc, role, quantity in each.epcs
-                ],
-            )
-            rows_insert(
-                model=EpcisBizTransaction,
-                fields=("event_id", "transaction_type", "transaction"),
-                rows=[
-                    (ids[each.event_id], kind, value)
-                    for each in new
-                    for kind, value in each.transactions
-                ],
-            )
-            chunk = prepared_chunk(start + _STORE_CHUNK)
+        before = {"new": new, "ids": ids, "dfids": dfids}
+        chunk = following
+    if before is not None:
+        _side_rows_insert(**before)
     return stored, len(events) - stored
 
 

@@ -3,7 +3,6 @@ metadata give the same event)."""
 
 import hashlib
 import json
-import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from accounts.models import User
 from defarm.timeutils import unix_now
 from items.models import Event, EventType, EventVisibility, Item
 from items.services.activity import event_activity_record
-from items.services.rows import rows_insert
+from items.services.rows import rows_insert, uuid4s
 
 
 def event_content_hash(
@@ -228,7 +227,8 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[str]:
     hash, also against a concurrent writer); answers the content hashes written."""
     by_hash: dict[str, tuple[Any, ...]] = {}
     now = unix_now()
-    for draft in drafts:
+    drafts = list(drafts)
+    for draft, event_id in zip(drafts, uuid4s(len(drafts)), strict=True):
         _validate(event_type=draft.event_type, visibility=draft.visibility, metadata=draft.metadata)
         content_hash = event_content_hash(
             dfid=draft.item.dfid,
@@ -239,7 +239,7 @@ def events_record_many(*, drafts: Iterable[EventDraft]) -> list[str]:
         if content_hash in by_hash:
             continue
         by_hash[content_hash] = (
-            uuid.uuid4(),
+            event_id,
             draft.item.dfid,
             draft.event_type,
             now,

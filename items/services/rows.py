@@ -9,6 +9,7 @@ as they are, not encoded one value at a time), and parsed by the server in one p
 Columns left out take their database defaults (``gen_random_uuid()``, ``now()``)."""
 
 import json
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,15 @@ def _column(model: type[models.Model], name: str) -> tuple[str, str, bool]:
     kind = field.db_type(connection) or "text"
     is_json = isinstance(field, models.JSONField)
     return field.column, kind, is_json
+
+
+def uuid4s(count: int) -> list[uuid.UUID]:
+    """``count`` random (version 4) UUIDs, as ``uuid.uuid4()`` makes them, from one read of
+    the system's random source rather than one read each."""
+    data = os.urandom(16 * count)
+    return [
+        uuid.UUID(bytes=data[start : start + 16], version=4) for start in range(0, 16 * count, 16)
+    ]
 
 
 def _json_value(value: Any) -> Any:

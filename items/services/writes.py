@@ -7,7 +7,6 @@ identifiers, identifier mappings and events are written with ``bulk_create``.
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,7 @@ from items.selectors import canonical_owners
 from items.services.dfid import dfids_issue
 from items.services.events import EventDraft, events_record_many
 from items.services.limits import item_limit_check
-from items.services.rows import _server_bound_cursor, rows_insert, rows_pipeline
+from items.services.rows import _server_bound_cursor, rows_insert, rows_pipeline, uuid4s
 
 Triple = tuple[str, str, str]
 
@@ -542,8 +541,8 @@ def _new_rows_write(
         model=ItemContribution,
         fields=CONTRIBUTION_FIELDS,
         rows=[
-            (uuid.uuid4(), d.item.dfid, user.pk, d.circuit_id, True, None, False, now, now)
-            for d in new_drafts
+            (contribution_id, d.item.dfid, user.pk, d.circuit_id, True, None, False, now, now)
+            for d, contribution_id in zip(new_drafts, uuid4s(len(new_drafts)), strict=True)
         ]
         + [
             (

@@ -159,3 +159,12 @@ def test_canonical_owners_use_the_partial_index(user):
     with transaction.atomic(), connection.execute_wrapper(explain):
         canonical_owners(triples=[("bovino", "sisbov", "BR100000000001")])
     assert any("item_identifiers_canonical_idx" in line for line in captured)
+
+
+def test_uuids_made_together_are_random_version_4_uuids():
+    from items.services.rows import uuid4s
+
+    made = uuid4s(1000)
+    assert len(set(made)) == 1000
+    assert all(value.version == 4 and value.variant == uuid.RFC_4122 for value in made)
+    assert uuid4s(0) == []
