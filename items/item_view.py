@@ -361,6 +361,7 @@ class _LayerRow:
     enriched_data: dict[str, Any] | None
 
 
+# Every column of ``items``, in the order ``ItemRow`` takes them (and batch writes insert them).
 ITEM_ROW_FIELDS = (
     "dfid",
     "item_hash",

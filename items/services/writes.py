@@ -19,6 +19,7 @@ from accounts.services.credits import credits_add, credits_charge
 from accounts.tiers import CreditOperation, operation_cost
 from defarm.timeutils import unix_now
 from items.identifiers import Identifier
+from items.item_view import ITEM_ROW_FIELDS
 from items.models import (
     ConflictResolution,
     ConflictStatus,
@@ -263,17 +264,6 @@ def _own_layers(
     return layers
 
 
-ITEM_FIELDS = (
-    "dfid",
-    "item_hash",
-    "status",
-    "enriched_data",
-    "created_at_ts",
-    "last_updated_ts",
-    "created_by_id",
-    "created_at",
-    "updated_at",
-)
 CONTRIBUTION_FIELDS = (
     "id",
     "item_id",
@@ -518,7 +508,7 @@ def _new_rows_write(
     writes after (source entries, conflicts, held submissions)."""
     rows_insert(
         model=Item,
-        fields=ITEM_FIELDS,
+        fields=ITEM_ROW_FIELDS,
         rows=[
             (
                 d.item.dfid,
