@@ -8,7 +8,13 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import workspace_sharers
-from circuits.models import Circuit, CircuitMember, CircuitPublishedItem, CircuitStatus
+from circuits.models import (
+    Circuit,
+    CircuitItem,
+    CircuitMember,
+    CircuitPublishedItem,
+    CircuitStatus,
+)
 from circuits.selectors import circuit_public_without_password
 from items.epcis.identifiers import canonical_identifier
 from items.epcis.models import (
@@ -127,6 +133,52 @@ def events_visible_to(
     if audience.public_circuit_ids:
         visible |= shared_through_circuits(list(audience.public_circuit_ids), published=True)
     return events.filter(visible)
+
+
+def item_public_circuit_ids(*, dfid: str) -> list[Any]:
+    """The circuits anyone may read now without a password that hold and publish item
+    ``dfid`` (``circuit_public_without_password``)."""
+    holding = CircuitItem.objects.filter(item_id=dfid).values("circuit_id")
+    published = CircuitPublishedItem.objects.filter(circuit_id__in=holding, item_id=dfid)
+    candidates = (
+        Circuit.objects.filter(pk__in=published.values("circuit_id"))
+        .exclude(status=CircuitStatus.ARCHIVED)
+        .only("circuit_id", "status", "public_settings")
+    )
+    return [circuit.pk for circuit in candidates if circuit_public_without_password(circuit)]
+
+
+def item_captured_events_public(*, dfid: str, circuit_id: Any = None) -> QuerySet[EpcisEvent]:
+    """The captured events naming item ``dfid`` that everyone sees through the item itself
+    (rule 3 of ``events_visible_to``: a circuit anyone may read without a password publishes
+    the item and the capturer is a member of it), in ``eventTime`` order: what a snapshot of
+    the item, whose bytes others may read, may hold.
+
+    With ``circuit_id``: only those the circuit shares as well (rule 2: the circuit holds the
+    item and the capturer is a member of it), for the item as that circuit holds it."""
+    publishing = item_public_circuit_ids(dfid=dfid)
+    if not publishing:
+        return EpcisEvent.objects.none()
+    everyone = Audience(everything=False, public_circuit_ids=tuple(publishing))
+    naming = EpcisEventEpc.objects.filter(item_id=dfid).values("event_id")
+    events = events_visible_to(user=None, audience=everyone).filter(pk__in=naming)
+    if circuit_id is not None:
+        if not CircuitItem.objects.filter(circuit_id=circuit_id, item_id=dfid).exists():
+            return EpcisEvent.objects.none()
+        members = CircuitMember.objects.filter(circuit_id=circuit_id).values("member_id")
+        events = events.filter(owner_id__in=members)
+    return events.order_by("event_time", "id")
+
+
+def capture_item_ids(*, capture_id: str) -> list[str]:
+    """The DeFarm items the events stored by capture ``capture_id`` name (their EPCs linked
+    through ``gs1`` identifiers), each once, sorted."""
+    return list(
+        EpcisEventEpc.objects.filter(event__capture_job_id=capture_id, item__isnull=False)
+        .order_by("item_id")
+        .values_list("item_id", flat=True)
+        .distinct()
+    )
 
 
 def event_by_id(*, user: User, event_id: str) -> QuerySet[EpcisEvent]:

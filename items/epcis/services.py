@@ -35,6 +35,7 @@ from items.services.rows import (
     rows_pipeline,
 )
 from items.services.writes import Submission, items_write
+from items.snapshots.services import snapshots_schedule_for_capture
 
 VALIDATION_EXCEPTION = "epcisException:ValidationException"
 SIMPLE_EVENT_QUERY = "SimpleEventQuery"
@@ -276,11 +277,22 @@ def _store(
         dfids = epcis_items_link(
             owner=owner, epcs=[epc for each in new for epc, _role, _quantity in each.epcs]
         )
+        if dfids:  # new events naming items: the capture's one snapshot task, after commit
+            _capture_snapshots_schedule(job=job)
         before = {"new": new, "ids": ids, "dfids": dfids}
         chunk = following
     if before is not None:
         _side_rows_insert(**before)
     return stored, len(events) - stored
+
+
+def _capture_snapshots_schedule(*, job: CaptureJob) -> None:
+    """Once per capture (the first chunk whose new events name items): queue the snapshots of
+    the items its events name for after commit (``snapshots_schedule_for_capture``)."""
+    if getattr(job, "_snapshots_scheduled", False):
+        return
+    job._snapshots_scheduled = True  # type: ignore[attr-defined]
+    snapshots_schedule_for_capture(capture_id=str(job.pk), created_by=job.owner_id)
 
 
 # GS1 keys that name things (a location, SGLN, is not an item).

@@ -30,6 +30,7 @@ class SnapshotOperation(models.TextChoices):
     ITEM_STATUS_CHANGED = "ItemStatusChanged"
     ITEM_PUSHED_TO_CIRCUIT = "ItemPushedToCircuit"
     CIRCUIT_ITEM_PUSHED = "CircuitItemPushed"
+    EPCIS_EVENTS_CAPTURED = "EpcisEventsCaptured"
     REQUESTED = "Requested"
 
 

@@ -10,15 +10,21 @@ maps the events first appearing in it (``event_cid_mapping``); a snapshot stored
 Stellar adapter is anchored there, and the anchor is recorded on the snapshot, its timeline
 entry and the network's progress (``snapshot_anchor_record``).
 
-Pushes, enrichments and status changes do not take snapshots inside the request:
-``snapshots_schedule`` enqueues one background task per transaction once it has committed
+Pushes, enrichments, status changes and EPCIS captures do not take snapshots inside the
+request: ``snapshots_schedule`` enqueues one background task per write once it has committed
 (``items.snapshots.tasks.snapshots_take_requested``, run by ``manage.py db_worker``), so a bulk
-write of a thousand items costs one enqueued task.
+write of a thousand items costs one enqueued task; a capture naming items enqueues one
+``snapshots_take_captured`` naming only the capture (``snapshots_schedule_for_capture``).
+
+Document formats: ``defarm-snapshot/1`` (snapshots taken before captured EPCIS events joined
+them) and ``defarm-snapshot/2``, whose item documents add ``epcis_events``. A stored snapshot
+is never rewritten: its bytes, CID and ``state`` stay those of its own format.
 """
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -47,7 +53,7 @@ from items.snapshots.models import (
 
 logger = logging.getLogger("defarm.snapshots")
 
-DOCUMENT_FORMAT = "defarm-snapshot/1"
+DOCUMENT_FORMAT = "defarm-snapshot/2"
 SYSTEM = "system"
 
 
@@ -69,13 +75,39 @@ def event_hash(event: dict[str, Any]) -> str:
     ).hexdigest()
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def captured_event_entry(event) -> dict[str, Any]:
+    """A captured EPCIS event in a snapshot: its ``eventID``, type, event time (UTC) and its
+    standard EPCIS event hash (``ni:///sha-256;...?ver=CBV2.0``, over the event as captured),
+    which anyone holding the event recomputes with the reference implementation."""
+    from items.epcis.event_hash import event_hash as epcis_event_hash
+
+    return {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "event_time": _utc(event.event_time),
+        "epcis_event_hash": epcis_event_hash(event.event, context=event.context),
+    }
+
+
 def item_snapshot_body(*, item, circuit_id: str | None) -> dict[str, Any]:
-    """The item's identity, identifiers, data and the hashes of its public events (oldest
-    first); as circuit ``circuit_id`` holds it when given, otherwise its creator's layer."""
+    """The item's identity, identifiers, data, the hashes of its public events (oldest first)
+    and of the captured EPCIS events that everyone sees through the item (in ``eventTime``
+    order); as circuit ``circuit_id`` holds it when given, otherwise its creator's layer.
+
+    Snapshot bytes may be read by others (IPFS, public chains), so they hold only what is
+    public: DeFarm's Public events (of the parties whose layers the circuit shares, for a
+    circuit's chain) and the captured events a circuit anyone may read publishes through the
+    item, its capturer a member (of the chain's circuit too, for a circuit's chain)."""
     from adapters.services import item_storage_snapshot
+    from items.epcis.selectors import item_captured_events_public
 
     content = item_storage_snapshot(item=item, circuit_id=circuit_id)
     events = content.pop("events")
+    captured = item_captured_events_public(dfid=item.dfid, circuit_id=circuit_id)
     return {
         **content,
         "events": [
@@ -86,6 +118,10 @@ def item_snapshot_body(*, item, circuit_id: str | None) -> dict[str, Any]:
                 "hash": event_hash(event),
             }
             for event in events
+        ],
+        "epcis_events": [
+            captured_event_entry(event)
+            for event in captured.only("event_id", "event_type", "event_time", "event", "context")
         ],
     }
 
@@ -196,7 +232,6 @@ def chain_head(*, entity_type: str, entity_id: str, scope: str = "") -> Snapshot
     )
 
 
-@transaction.atomic
 def snapshot_take(
     *,
     entity_type: str,
@@ -213,6 +248,59 @@ def snapshot_take(
     Raises LookupError when the entity no longer exists, AdapterNotConfigured / StorageFailed
     when the adapter cannot store (nothing is recorded then).
     """
+    snapshot = _chain_extend(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        scope=scope,
+        operation=operation,
+        operation_details=operation_details,
+        created_by=created_by,
+        message=message,
+    )
+    assert snapshot is not None
+    return snapshot
+
+
+def _captured_entries(document: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The captured events an item document holds (none in ``defarm-snapshot/1``)."""
+    return ((document or {}).get(SnapshotEntityType.ITEM) or {}).get("epcis_events") or []
+
+
+def item_snapshot_take_if_captured_events_changed(
+    *,
+    dfid: str,
+    scope: str = "",
+    operation_details: dict[str, Any] | None = None,
+    created_by: str = SYSTEM,
+) -> Snapshot | None:
+    """The next snapshot of item ``dfid``'s chain ``scope`` after a capture, taken only when
+    the captured events it shows differ from those of the chain's head: a capture whose events
+    no snapshot may show (or whose events an earlier snapshot already took in) takes none.
+    Decided under the chain's lock, so two captures racing for one item extend it once."""
+    return _chain_extend(
+        entity_type=SnapshotEntityType.ITEM,
+        entity_id=dfid,
+        scope=scope,
+        operation=SnapshotOperation.EPCIS_EVENTS_CAPTURED,
+        operation_details=operation_details,
+        created_by=created_by,
+        message=None,
+        only_if_captured_events_changed=True,
+    )
+
+
+@transaction.atomic
+def _chain_extend(
+    *,
+    entity_type: str,
+    entity_id: str,
+    scope: str,
+    operation: str,
+    operation_details: dict[str, Any] | None,
+    created_by: str,
+    message: str | None,
+    only_if_captured_events_changed: bool = False,
+) -> Snapshot | None:
     if entity_type == SnapshotEntityType.CIRCUIT and scope:
         raise ValueError("A circuit's snapshots have no scope.")
     entity = _load_entity(entity_type=entity_type, entity_id=entity_id)
@@ -226,6 +314,10 @@ def snapshot_take(
         body = circuit_snapshot_body(circuit=entity)
     else:
         body = item_snapshot_body(item=entity, circuit_id=scope or None)
+        if only_if_captured_events_changed and body["epcis_events"] == _captured_entries(
+            previous.state if previous else None
+        ):
+            return None
     document = snapshot_document(
         entity_type=entity_type,
         entity_id=entity_id,
@@ -307,26 +399,106 @@ def snapshots_schedule(*, requests: list[SnapshotRequest]) -> None:
     transaction.on_commit(lambda: _enqueue(payload))
 
 
+def snapshots_schedule_for_capture(*, capture_id: str, created_by: str) -> None:
+    """After capture ``capture_id`` stored events naming items: once the transaction commits,
+    queue one task (``snapshots_take_captured``) for the capture. The payload is the capture
+    alone (the worker reads which items its events name), so queuing it costs the capture one
+    small insert after commit, whatever the number of events and items."""
+
+    def enqueue() -> None:
+        from items.snapshots.tasks import snapshots_take_captured
+
+        snapshots_take_captured.enqueue(capture_id, created_by)
+
+    transaction.on_commit(enqueue)
+
+
+def snapshots_take_captured(*, capture_id: str, created_by: str) -> list[Snapshot]:
+    """The snapshots of the items the events of capture ``capture_id`` name, taken by the
+    worker: each item's own chain and its chain in each circuit holding it that the capturer
+    is a member of (``_capture_requests_expanded``), each only where the captured events it
+    shows change: a capture no snapshot may show takes none."""
+    from items.epcis.selectors import capture_item_ids
+
+    return snapshots_take_requested(
+        requests=[
+            asdict(
+                SnapshotRequest(
+                    entity_type=SnapshotEntityType.ITEM,
+                    entity_id=dfid,
+                    operation=SnapshotOperation.EPCIS_EVENTS_CAPTURED,
+                    created_by=created_by,
+                    operation_details={"capture_id": capture_id},
+                )
+            )
+            for dfid in capture_item_ids(capture_id=capture_id)
+        ]
+    )
+
+
+def _capture_requests_expanded(requests: list[SnapshotRequest]) -> list[SnapshotRequest]:
+    """Each capture request for an item's own chain, followed by one for the item's chain in
+    each circuit holding it that the capturer is a member of (the chains that may show the
+    capturer's events); other requests as they are. One read for all of them."""
+    from circuits.models import CircuitItem
+
+    captured = [
+        request
+        for request in requests
+        if request.operation == SnapshotOperation.EPCIS_EVENTS_CAPTURED and not request.scope
+    ]
+    if not captured:
+        return requests
+    holdings = CircuitItem.objects.filter(
+        item_id__in={request.entity_id for request in captured},
+        circuit__members__member_id__in={request.created_by for request in captured},
+    ).values_list("item_id", "circuit_id", "circuit__members__member_id")
+    scopes: dict[tuple[str, str], list[str]] = {}
+    for dfid, circuit_id, member_id in holdings.order_by("item_id", "circuit_id"):
+        scopes.setdefault((dfid, member_id), []).append(str(circuit_id))
+    captured_ids = {id(request) for request in captured}
+    expanded: list[SnapshotRequest] = []
+    for request in requests:
+        expanded.append(request)
+        if id(request) in captured_ids:
+            expanded += [
+                replace(request, scope=scope)
+                for scope in scopes.get((request.entity_id, request.created_by), [])
+            ]
+    return expanded
+
+
+def _request_take(request: SnapshotRequest) -> Snapshot | None:
+    if request.operation == SnapshotOperation.EPCIS_EVENTS_CAPTURED:
+        return item_snapshot_take_if_captured_events_changed(
+            dfid=request.entity_id,
+            scope=request.scope,
+            operation_details=request.operation_details,
+            created_by=request.created_by,
+        )
+    return snapshot_take(
+        entity_type=request.entity_type,
+        entity_id=request.entity_id,
+        scope=request.scope,
+        operation=request.operation,
+        operation_details=request.operation_details,
+        created_by=request.created_by,
+        message=request.message,
+    )
+
+
 def snapshots_take_requested(*, requests: list[dict[str, Any]]) -> list[Snapshot]:
     """Take each requested snapshot in its own transaction. One that cannot be taken (entity
-    gone, adapter failing) is logged and skipped; the others are still taken."""
+    gone, adapter failing) is logged and skipped; the others are still taken. A capture's
+    request that changes nothing a snapshot shows takes none."""
     from audit.services import log_write
 
     taken = []
-    for raw in requests:
-        request = SnapshotRequest(**raw)
+    for request in _capture_requests_expanded([SnapshotRequest(**raw) for raw in requests]):
         try:
-            taken.append(
-                snapshot_take(
-                    entity_type=request.entity_type,
-                    entity_id=request.entity_id,
-                    scope=request.scope,
-                    operation=request.operation,
-                    operation_details=request.operation_details,
-                    created_by=request.created_by,
-                    message=request.message,
-                )
-            )
+            snapshot = _request_take(request)
+            if snapshot is not None:
+                taken.append(snapshot)
         except LookupError:
             continue
         except (AdapterNotConfigured, StorageFailed) as error:

@@ -37,6 +37,8 @@ def operation_description(snapshot: Snapshot) -> str:
             if "dfids" in details:
                 return f"{len(details['dfids'])} items pushed"
             return f"Item {details.get('dfid')} pushed"
+        case SnapshotOperation.EPCIS_EVENTS_CAPTURED:
+            return "EPCIS events captured"
         case SnapshotOperation.REQUESTED:
             return "Snapshot requested"
     return str(snapshot.operation)
@@ -134,9 +136,22 @@ class SnapshotListSerializer(serializers.Serializer):
     snapshots = SnapshotSerializer(many=True)
 
 
+STATE_DESCRIPTION = (
+    "The canonical document whose bytes the CID addresses: `format`, `entity_type`, "
+    "`entity_id`, `circuit_id`, `version`, `previous_cid`, `operation`, `taken_at` and the "
+    "body under `item` or `circuit`. An item's body: `dfid`, `status`, `item_hash`, "
+    "identifiers, enriched data, `events` (each Public DeFarm event: `event_id`, `event_type`, "
+    "`timestamp`, `hash` = SHA-256 of its canonical JSON) and, from format "
+    "`defarm-snapshot/2` on, `epcis_events` (each captured EPCIS event naming the item that "
+    "everyone sees through it, in eventTime order: `event_id`, `event_type`, `event_time` in "
+    "UTC, `epcis_event_hash` = the standard's `ni:///sha-256;...?ver=CBV2.0`). Snapshots in "
+    "format `defarm-snapshot/1` have no `epcis_events` and are kept as they were stored."
+)
+
+
 class SnapshotDetailSerializer(serializers.Serializer):
     snapshot = SnapshotSerializer()
-    state = serializers.JSONField(allow_null=True)
+    state = serializers.JSONField(allow_null=True, help_text=STATE_DESCRIPTION)
 
 
 class SnapshotQuerySerializer(serializers.Serializer):
