@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import exceptions
 
-from items.epcis.identifiers import canonical_identifier, gs1_key_parse
+from items.epcis.identifiers import gs1_key_parse, key_to_dl
 from items.models import DEFAULT_NAMESPACE, IdentifierType
 
 KNOWN_NAMESPACES = (
@@ -96,8 +96,9 @@ def _gs1_key_error(scheme: str, value: str) -> str | None:
     key = gs1_key_parse(value)
     if key is None or key.scheme != scheme:
         return f"a {scheme.upper()} is given as its GS1 Digital Link or EPC URN"
-    if canonical_identifier(value) != value:
-        return f"give the canonical Digital Link {canonical_identifier(value)}"
+    canonical = key_to_dl(key)  # canonical_identifier(value), from the key already parsed
+    if canonical != value:
+        return f"give the canonical Digital Link {canonical}"
     return None
 
 
