@@ -6,7 +6,6 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.db.models.functions import UUID4, Now
 
 from defarm.fields import TextArrayField
@@ -384,26 +383,12 @@ class WebhookConfig(models.Model):
         return self.name
 
 
-class WebhookDelivery(models.Model):
-    """One payload POSTed (with retries) by the worker: for a circuit's webhook, or for an
-    EPCIS query subscription (exactly one of the two)."""
+class DeliveryRecord(models.Model):
+    """One payload POSTed (with retries) by the worker (``circuits.services.webhooks``): the
+    columns every kind of delivery has. A circuit webhook's deliveries are ``WebhookDelivery``
+    (the V1 table); an EPCIS query subscription's are ``epcis.SubscriptionDelivery``."""
 
     delivery_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    webhook = models.ForeignKey(
-        WebhookConfig,
-        db_column="webhook_id",
-        on_delete=models.DB_CASCADE,
-        related_name="deliveries",
-        null=True,
-        blank=True,
-    )
-    subscription = models.ForeignKey(
-        "epcis.QuerySubscription",
-        on_delete=models.DB_CASCADE,
-        related_name="deliveries",
-        null=True,
-        blank=True,
-    )
     trigger_event = models.CharField(max_length=100)
     payload = models.JSONField()
     status = models.CharField(max_length=50, db_index=True)
@@ -417,17 +402,24 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
-        db_table = "webhook_deliveries"
+        abstract = True
         ordering = ["-created_at_ts", "delivery_id"]
-        verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["-created_at_ts"], name="webhook_deliveries_created_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(webhook__isnull=False, subscription__isnull=True)
-                | Q(webhook__isnull=True, subscription__isnull=False),
-                name="webhook_deliveries_one_target",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.trigger_event} -> {self.status}"
+
+
+class WebhookDelivery(DeliveryRecord):
+    """A delivery to one of a circuit's webhooks."""
+
+    webhook = models.ForeignKey(
+        WebhookConfig,
+        db_column="webhook_id",
+        on_delete=models.DB_CASCADE,
+        related_name="deliveries",
+    )
+
+    class Meta(DeliveryRecord.Meta):
+        db_table = "webhook_deliveries"
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["-created_at_ts"], name="webhook_deliveries_created_idx")]

@@ -1,6 +1,7 @@
-"""Staff console for webhooks and their deliveries (a circuit webhook's or an EPCIS query
-subscription's): webhooks created and changed through ``circuits.services.webhooks`` (URL
-checks included), credentials masked, deliveries retried by ``webhook_delivery_retry``.
+"""Staff console for webhooks and their deliveries (``WebhookDeliveryAdmin`` also serves EPCIS
+query subscriptions' deliveries, ``items.epcis.admin``): webhooks created and changed through
+``circuits.services.webhooks`` (URL checks included), credentials masked, deliveries retried by
+``webhook_delivery_retry``.
 """
 
 from django import forms
@@ -175,18 +176,17 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     list_display = [
         "created",
         "webhook",
-        "subscription",
         "trigger_event",
         "status",
         "http_status_code",
         "attempt_count",
         "next_retry",
     ]
-    list_select_related = ["webhook", "webhook__circuit", "subscription"]
+    list_select_related = ["webhook", "webhook__circuit"]
     list_filter = [DeliveryStatusFilter]
-    search_fields = ["=delivery_id", "=webhook__webhook_id", "webhook__name", "=subscription__id"]
+    search_fields = ["=delivery_id", "=webhook__webhook_id", "webhook__name"]
     ordering = ["-created_at_ts", "delivery_id"]
-    raw_id_fields = ["webhook", "subscription"]
+    raw_id_fields = ["webhook"]
     readonly_fields = ["payload_display"]
     exclude = ["payload"]
     actions = ["retry"]
@@ -194,6 +194,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     @admin.display(description="created", ordering="created_at_ts")
     def created(self, obj):
         return format_ts(obj.created_at_ts)
+
+    def delivery_target(self, delivery) -> dict:
+        """Where the delivery goes, as the staff action's record names it."""
+        return {"webhook_id": str(delivery.webhook_id)}
 
     @admin.display(description="next retry", ordering="next_retry_at_ts")
     def next_retry(self, obj):
@@ -212,12 +216,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, BigTableAdmin):
                 admin=request.user,
                 action_type="webhook_delivery_retry",
                 target_id=str(delivery.pk),
-                data={
-                    "webhook_id": str(delivery.webhook_id) if delivery.webhook_id else None,
-                    "subscription_id": (
-                        str(delivery.subscription_id) if delivery.subscription_id else None
-                    ),
-                },
+                data=self.delivery_target(delivery),
             ):
                 webhook_delivery_retry(delivery=delivery)
             return "Retry queued."

@@ -41,7 +41,7 @@ from accounts.models import User
 from adapters.models import StorageHistory
 from audit.services import log_write
 from circuits import signals
-from circuits.models import Circuit, WebhookConfig, WebhookDelivery
+from circuits.models import Circuit, DeliveryRecord, WebhookConfig, WebhookDelivery
 from defarm.api.exceptions import Conflict
 from defarm.timeutils import unix_now
 from items.item_view import item_view_for_circuit, item_view_snapshot
@@ -465,8 +465,14 @@ def webhook_payload(
     }
 
 
-def webhook_deliveries_enqueue(delivery_ids: list[str], run_after: datetime | None = None) -> None:
-    """Have the worker send these deliveries (after ``run_after`` where tasks can wait)."""
+def webhook_deliveries_enqueue(
+    delivery_ids: list[str],
+    run_after: datetime | None = None,
+    *,
+    model: type[DeliveryRecord] = WebhookDelivery,
+) -> None:
+    """Have the worker send these deliveries (rows of ``model``: a circuit webhook's, or an
+    EPCIS subscription's) after ``run_after`` where tasks can wait."""
     from circuits.tasks import webhook_delivery_send
 
     task = webhook_delivery_send
@@ -475,7 +481,10 @@ def webhook_deliveries_enqueue(delivery_ids: list[str], run_after: datetime | No
             return  # no deferred tasks here: the retry waits for webhook_delivery_retry
         task = task.using(run_after=run_after)
     for delivery_id in delivery_ids:
-        task.enqueue(delivery_id)
+        if model is WebhookDelivery:
+            task.enqueue(delivery_id)
+        else:
+            task.enqueue(delivery_id, model._meta.label_lower)
 
 
 @transaction.atomic
@@ -624,9 +633,9 @@ def _post(request: DeliveryRequest) -> tuple[int | None, str, str | None]:
         conn.close()
 
 
-def _delivery_request(delivery: WebhookDelivery) -> DeliveryRequest:
+def _delivery_request(delivery: DeliveryRecord) -> DeliveryRequest:
     """The request of a circuit webhook's delivery, or of an EPCIS subscription's."""
-    if delivery.webhook is not None:
+    if isinstance(delivery, WebhookDelivery):
         return _webhook_request(delivery.webhook, delivery)
     from items.epcis.subscriptions import subscription_delivery_request
 
@@ -638,20 +647,21 @@ def webhook_retry_delay(*, retry: dict[str, int], attempt: int) -> int:
     return min(retry["base_delay_seconds"] * 2 ** (attempt - 1), retry["max_delay_seconds"])
 
 
-def webhook_delivery_attempt(
-    *, delivery: WebhookDelivery, schedule_retry: bool = True
-) -> WebhookDelivery:
-    """Send the delivery once and record the outcome; schedule the next attempt on failure."""
+def webhook_delivery_attempt[D: DeliveryRecord](*, delivery: D, schedule_retry: bool = True) -> D:
+    """Send the delivery (a circuit webhook's or an EPCIS subscription's) once and record the
+    outcome; schedule the next attempt on failure."""
+    model = type(delivery)
+    is_webhook = model is WebhookDelivery
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(of=("self",))
-            .select_related("webhook", "subscription")
+            model.objects.select_for_update(of=("self",))
+            .select_related("webhook" if is_webhook else "subscription")
             .get(pk=delivery.pk)
         )
         if delivery.status in {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}:
             return delivery  # already settled (a duplicate or late task run)
-        webhook = delivery.webhook
-        if webhook is not None:
+        if is_webhook:
+            webhook = delivery.webhook
             retry = webhook_retry_settings(webhook)
             enabled = webhook.enabled
             target_context = {"webhook_id": str(webhook.webhook_id)}
@@ -692,12 +702,14 @@ def webhook_delivery_attempt(
                 delivery.next_retry_at_ts = now + delay
                 run_after = datetime.fromtimestamp(now + delay, tz=UTC)
                 delivery_id = str(delivery.delivery_id)
-                transaction.on_commit(lambda: webhook_deliveries_enqueue([delivery_id], run_after))
+                transaction.on_commit(
+                    lambda: webhook_deliveries_enqueue([delivery_id], run_after, model=model)
+                )
             else:
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_retry_at_ts = None
         delivery.save()
-        if delivered and delivery.subscription_id is not None:
+        if delivered and not is_webhook:
             from items.epcis.subscriptions import subscription_notified
 
             subscription_notified(subscription_id=delivery.subscription_id)
@@ -722,20 +734,21 @@ def webhook_delivery_attempt(
 
 
 @transaction.atomic
-def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
+def webhook_delivery_retry[D: DeliveryRecord](*, delivery: D) -> D:
     """Send a delivery that has not succeeded once more, now (staff's retry).
 
     The attempt runs in the worker after the transaction commits; a failure then is final
     unless attempts remain under the webhook's ``max_attempts``.
     """
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    model = type(delivery)
+    delivery = model.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status == DeliveryStatus.DELIVERED:
         raise Conflict("This delivery was already delivered.")
     delivery.status = DeliveryStatus.PENDING
     delivery.next_retry_at_ts = None
     delivery.save(update_fields=["status", "next_retry_at_ts"])
     delivery_id = str(delivery.delivery_id)
-    transaction.on_commit(lambda: webhook_deliveries_enqueue([delivery_id]))
+    transaction.on_commit(lambda: webhook_deliveries_enqueue([delivery_id], model=model))
     return delivery
 
 

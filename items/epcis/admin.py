@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from circuits.models import WebhookDelivery
+from circuits.admin.webhooks import WebhookDeliveryAdmin
 from defarm.admin_site import LimitedReadOnlyInline
 from items.epcis.models import (
     CaptureJob,
@@ -9,6 +9,7 @@ from items.epcis.models import (
     EpcisEventEpc,
     NamedQuery,
     QuerySubscription,
+    SubscriptionDelivery,
 )
 
 
@@ -104,8 +105,7 @@ class NamedQueryAdmin(admin.ModelAdmin):
 
 
 class SubscriptionDeliveryInline(LimitedReadOnlyInline):
-    model = WebhookDelivery
-    fk_name = "subscription"
+    model = SubscriptionDelivery
     fields = ["trigger_event", "status", "http_status_code", "attempt_count", "error_message"]
     verbose_name_plural = "deliveries (newest first)"
 
@@ -166,3 +166,24 @@ class QuerySubscriptionAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for subscription in queryset:
             self.delete_model(request, subscription)
+
+
+@admin.register(SubscriptionDelivery)
+class SubscriptionDeliveryAdmin(WebhookDeliveryAdmin):
+    """A subscription's deliveries: the same console (and staff retry) as webhooks'."""
+
+    list_display = [
+        "created",
+        "subscription",
+        "trigger_event",
+        "status",
+        "http_status_code",
+        "attempt_count",
+        "next_retry",
+    ]
+    list_select_related = ["subscription"]
+    search_fields = ["=delivery_id", "=subscription__id"]
+    raw_id_fields = ["subscription"]
+
+    def delivery_target(self, delivery) -> dict:
+        return {"subscription_id": str(delivery.subscription_id)}

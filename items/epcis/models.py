@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from circuits.models import DeliveryRecord
+
 
 class CaptureErrorBehaviour(models.TextChoices):
     ROLLBACK = "rollback"
@@ -202,7 +204,8 @@ class NamedQuery(models.Model):
 class QuerySubscription(models.Model):
     """A standing query (``POST /epcis/queries/{name}/subscriptions``): the worker POSTs its
     results to ``dest`` as ``EPCISQueryDocument``s, as events are captured (``stream``) or on a
-    cron-like ``schedule``. Deliveries are webhook deliveries (``WebhookDelivery.subscription``)."""
+    cron-like ``schedule``. Its deliveries are ``SubscriptionDelivery`` rows, sent by the
+    webhooks' delivery machinery."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     owner = models.ForeignKey(
@@ -249,3 +252,17 @@ class QuerySubscription(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class SubscriptionDelivery(DeliveryRecord):
+    """One ``EPCISQueryDocument`` POSTed to a subscription's ``dest`` (with the retries of
+    circuit webhooks' deliveries, ``circuits.services.webhooks``)."""
+
+    subscription = models.ForeignKey(
+        QuerySubscription, on_delete=models.DB_CASCADE, related_name="deliveries"
+    )
+
+    class Meta(DeliveryRecord.Meta):
+        db_table = "epcis_subscription_deliveries"
+        verbose_name_plural = "subscription deliveries"
+        indexes = [models.Index(fields=["-created_at_ts"], name="epcis_sub_deliv_created_idx")]

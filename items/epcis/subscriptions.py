@@ -1,7 +1,7 @@
 """EPCIS 2.0 query subscriptions, delivered through DeFarm's webhook deliveries.
 
 A subscription is a party's standing named query with a callback URL (``dest``). The worker
-POSTs its results there as ``EPCISQueryDocument``s, each a ``WebhookDelivery`` of the
+POSTs its results there as ``EPCISQueryDocument``s, each a ``SubscriptionDelivery`` of the
 subscription: the same URL checks (public addresses only, checked again at every attempt),
 retries with back-off and delivery records as circuit webhooks.
 
@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import log_write
-from circuits.models import WebhookDelivery
 from circuits.services.webhooks import (
     USER_AGENT,
     DeliveryRequest,
@@ -44,7 +43,7 @@ from circuits.services.webhooks import (
 )
 from defarm.timeutils import unix_now
 from items.epcis import selectors
-from items.epcis.models import EpcisEvent, NamedQuery, QuerySubscription
+from items.epcis.models import EpcisEvent, NamedQuery, QuerySubscription, SubscriptionDelivery
 from items.epcis.rendering import (
     CBV_VERSION,
     DEFAULT_EPC_FORMAT,
@@ -295,7 +294,7 @@ def _deliveries_create(
     events: QuerySet[EpcisEvent],
     trigger: str,
     report_if_empty: bool,
-) -> list[WebhookDelivery]:
+) -> list[SubscriptionDelivery]:
     """One delivery per ``DELIVERY_BATCH`` events (one empty document when there are none
     and ``report_if_empty``), sent by the worker once the transaction commits."""
     rendered = [
@@ -309,7 +308,7 @@ def _deliveries_create(
     if not batches and report_if_empty:
         batches = [[]]
     deliveries = [
-        WebhookDelivery(
+        SubscriptionDelivery(
             delivery_id=uuid.uuid4(),
             subscription=subscription,
             trigger_event=trigger,
@@ -322,9 +321,9 @@ def _deliveries_create(
         for batch in batches
     ]
     if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries)
+        SubscriptionDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.delivery_id) for delivery in deliveries]
-        transaction.on_commit(lambda: webhook_deliveries_enqueue(ids))
+        transaction.on_commit(lambda: webhook_deliveries_enqueue(ids, model=SubscriptionDelivery))
     return deliveries
 
 
@@ -343,10 +342,10 @@ def subscriptions_stream_enqueue(*, capture_job_id: uuid.UUID) -> None:
 
 
 @transaction.atomic
-def subscriptions_stream_deliver(*, capture_job_id: uuid.UUID) -> list[WebhookDelivery]:
+def subscriptions_stream_deliver(*, capture_job_id: uuid.UUID) -> list[SubscriptionDelivery]:
     """Deliver the events a capture stored to every stream subscription whose query they
     match and whose subscriber may see them (recorded from its ``initialRecordTime`` on)."""
-    deliveries: list[WebhookDelivery] = []
+    deliveries: list[SubscriptionDelivery] = []
     subscriptions = QuerySubscription.objects.filter(stream=True).select_related("owner", "query")
     for subscription in subscriptions.order_by("id"):
         matching = _matching_events_or_none(subscription)
@@ -362,7 +361,9 @@ def subscriptions_stream_deliver(*, capture_job_id: uuid.UUID) -> list[WebhookDe
 
 
 @transaction.atomic
-def subscription_catch_up(*, subscription_id: uuid.UUID, until: datetime) -> list[WebhookDelivery]:
+def subscription_catch_up(
+    *, subscription_id: uuid.UUID, until: datetime
+) -> list[SubscriptionDelivery]:
     """A stream subscription's events recorded from ``initialRecordTime`` until it was made."""
     subscription = (
         QuerySubscription.objects.select_related("owner", "query")
@@ -384,7 +385,7 @@ def subscription_catch_up(*, subscription_id: uuid.UUID, until: datetime) -> lis
 
 def subscription_run_scheduled(
     *, subscription_id: uuid.UUID, now: datetime | None = None
-) -> list[WebhookDelivery] | None:
+) -> list[SubscriptionDelivery] | None:
     """Run a scheduled subscription if it is due: deliver the matching events recorded since
     the previous run, move ``minRecordTime`` on and set the next run. ``None`` when it was not
     due (a duplicate or stale task) or is gone."""
@@ -449,7 +450,7 @@ def _enqueue_catch_up(subscription_id: str, until: datetime) -> None:
     epcis_subscription_catch_up.enqueue(subscription_id, until.isoformat())
 
 
-def subscription_delivery_request(*, delivery: WebhookDelivery) -> DeliveryRequest:
+def subscription_delivery_request(*, delivery: SubscriptionDelivery) -> DeliveryRequest:
     """The POST of a subscription's delivery: the ``EPCISQueryDocument`` with the standard's
     version headers and, with a ``signatureToken``, its ``GS1-Signature``."""
     subscription = delivery.subscription

@@ -48,11 +48,6 @@ def make(model: type[models.Model], **overrides) -> models.Model:
         return UserFactory(**overrides)
     if model is CreditBalance:
         return UserFactory().credit_balance
-    if model._meta.label == "circuits.WebhookDelivery":
-        # A circuit webhook's delivery, or a subscription's when one is given.
-        overrides.setdefault("subscription", None)
-        if overrides["subscription"] is not None:
-            overrides.setdefault("webhook", None)
     if model._meta.label == "epcis.QuerySubscription":
         overrides.setdefault("stream", True)  # stream, or a schedule
     values = {}

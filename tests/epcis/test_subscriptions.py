@@ -13,9 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from circuits.models import WebhookDelivery
 from circuits.services.webhooks import DeliveryStatus
-from items.epcis.models import QuerySubscription
+from items.epcis.models import QuerySubscription, SubscriptionDelivery
 from items.epcis.subscriptions import (
     SubscriptionRefused,
     schedule_cron,
@@ -287,12 +286,11 @@ def test_stream_delivers_new_matching_events_after_the_capture_commits(
     with django_capture_on_commit_callbacks(execute=True):
         capture(auth_client, object_event("shipping", 1), object_event("receiving", 2))
         # Nothing is delivered, nor even queued, before the capture has committed.
-        assert not WebhookDelivery.objects.exists()
+        assert not SubscriptionDelivery.objects.exists()
         assert receiver.requests == []
 
-    delivery = WebhookDelivery.objects.get()
+    delivery = SubscriptionDelivery.objects.get()
     assert str(delivery.subscription_id) == subscription_id
-    assert delivery.webhook_id is None
     assert delivery.status == DeliveryStatus.DELIVERED
     assert delivery.trigger_event == "epcis_stream"
     [request] = receiver.requests
@@ -351,7 +349,7 @@ def test_stream_failure_is_retried_as_a_webhook_delivery(
         subscribe(auth_client, {"dest": receiver.url, "stream": True})
         with django_capture_on_commit_callbacks(execute=True):
             capture(auth_client, object_event("shipping", 1))
-        delivery = WebhookDelivery.objects.get()
+        delivery = SubscriptionDelivery.objects.get()
         assert delivery.status == DeliveryStatus.RETRYING
         assert delivery.attempt_count == 1
         assert delivery.http_status_code == 503
@@ -360,7 +358,8 @@ def test_stream_failure_is_retried_as_a_webhook_delivery(
 
         from circuits.tasks import webhook_delivery_send
 
-        assert webhook_delivery_send.call(str(delivery.pk)) == DeliveryStatus.DELIVERED
+        sent = webhook_delivery_send.call(str(delivery.pk), "epcis.subscriptiondelivery")
+        assert sent == DeliveryStatus.DELIVERED
         assert len(receiver.requests) == 2
         assert receiver.requests[0].body == receiver.requests[1].body
         assert QuerySubscription.objects.get().last_notified_at is not None
@@ -471,7 +470,7 @@ def test_scheduled_run_sends_events_recorded_since_the_last_run(
     assert [event["bizStep"] for event in events_sent(request)] == ["shipping"]
     expected = hmac.new(b"tok", request.body, hashlib.sha256).hexdigest()
     assert request.headers["GS1-Signature"] == f"sha256={expected}"
-    assert WebhookDelivery.objects.get().trigger_event == "epcis_schedule"
+    assert SubscriptionDelivery.objects.get().trigger_event == "epcis_schedule"
     subscription.refresh_from_db()
     assert subscription.next_run_at > timezone.now()
     assert (subscription.next_run_at.minute, subscription.next_run_at.second) == (5, 0)
@@ -576,7 +575,7 @@ def test_subscription_deliveries_are_not_a_circuits(auth_client, shipped, receiv
     response = auth_client.get(f"/api/circuits/{circuit.circuit_id}/post-actions/deliveries")
     before = response.json()
     subscribe(auth_client, {"dest": receiver.url, "stream": True})
-    WebhookDelivery.objects.create(
+    SubscriptionDelivery.objects.create(
         subscription=QuerySubscription.objects.get(),
         trigger_event="epcis_stream",
         payload={},
@@ -611,7 +610,7 @@ def test_a_due_run_taken_by_two_workers_at_once_is_sent_once(settings, settled):
         )
 
         assert sorted(result is None for result in results) == [False, True, True, True]
-        assert WebhookDelivery.objects.count() == 1
+        assert SubscriptionDelivery.objects.count() == 1
         assert len(receiver.requests) == 1
         assert len(events_sent(receiver.requests[0])) == 1
 
@@ -649,7 +648,7 @@ def test_concurrent_captures_each_reach_a_stream_subscription_once(settings):
             for event in events_sent(request)
         )
         assert serials == ["0", "1", "2", "3"]
-        assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
+        assert SubscriptionDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
 
 
 # --- with the worker's queue (django_tasks_db) -----------------------------------------------
@@ -673,7 +672,7 @@ def test_the_request_only_queues_work_for_the_worker(
     # Beside the snapshots of the items the event names, one stream delivery task.
     [queued] = queued_tasks.exclude(task_path="items.snapshots.tasks.snapshots_take_captured")
     assert queued.task_path == "items.epcis.tasks.epcis_stream_deliver"
-    assert not WebhookDelivery.objects.exists()
+    assert not SubscriptionDelivery.objects.exists()
     assert receiver.requests == []
 
     # The worker's run of that task writes the delivery and queues its sending.
@@ -681,7 +680,7 @@ def test_the_request_only_queues_work_for_the_worker(
 
     with django_capture_on_commit_callbacks(execute=True):
         assert epcis_stream_deliver.call(*queued.args_kwargs["args"]) == 1
-    assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
+    assert SubscriptionDelivery.objects.get().status == DeliveryStatus.PENDING
     assert queued_tasks.filter(task_path="circuits.tasks.webhook_delivery_send").count() == 1
     assert receiver.requests == []
 
