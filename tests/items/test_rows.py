@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from items.models import Event, IdentifierMapping, Item, ItemStatus
 from items.selectors import canonical_identifiers_of_live_items, canonical_owners
+from items.services.events import EVENT_FIELDS
 from items.services.rows import rows_insert, rows_pipeline
 from tests.items.factories import canonical, item_for, local_item_for
 
@@ -29,16 +30,7 @@ def test_rows_come_back_as_they_were_sent(user):
     }
     written = rows_insert(
         model=Event,
-        fields=(
-            "event_id",
-            "item_id",
-            "event_type",
-            "timestamp",
-            "metadata",
-            "visibility",
-            "created_by_id",
-            "content_hash",
-        ),
+        fields=EVENT_FIELDS,
         rows=[
             (event_id, item.dfid, "Enriched", 2**40, metadata, "Private", user.pk, "h" * 64),
             (uuid.uuid4(), item.dfid, "Enriched", 1, None, "Public", None, "i" * 64),
@@ -87,16 +79,7 @@ def test_timestamps_keep_their_instant(user):
 def test_an_error_inside_the_pipeline_is_raised_as_django_raises_it(user):
     item = item_for(user)
     row = (uuid.uuid4(), item.dfid, "Enriched", 1, {}, "Public", None, "c" * 64)
-    fields = (
-        "event_id",
-        "item_id",
-        "event_type",
-        "timestamp",
-        "metadata",
-        "visibility",
-        "created_by_id",
-        "content_hash",
-    )
+    fields = EVENT_FIELDS
     with pytest.raises(IntegrityError), transaction.atomic(), rows_pipeline():
         rows_insert(model=Event, fields=fields, rows=[row])
         rows_insert(model=Event, fields=fields, rows=[row])  # the same event_id again
