@@ -150,13 +150,6 @@ def layers_prefetch(contributions: QuerySet[ItemContribution]) -> Prefetch:
     return Prefetch("contributions", queryset=contributions, to_attr=VIEW_LAYERS)
 
 
-def items_with_views(items: QuerySet[Item], *, viewer: User) -> QuerySet[Item]:
-    """``items`` with what ``item_view`` needs for ``viewer``: two queries for any number."""
-    return items.prefetch_related(
-        "identifiers", layers_prefetch(contributions_visible_to(user=viewer))
-    )
-
-
 def layers_visible_among(layers: Iterable[tuple[Any, str | None]], *, viewer: User) -> set[Any]:
     """Of ``layers`` (``(id, contributor_id)`` pairs, layers of items already read), the ids
     of those ``viewer`` may see: its own without a query, the others' through the rule of
@@ -303,7 +296,7 @@ def item_view_merge(
 
 
 def item_view(*, item: Item, viewer: User) -> ItemView:
-    """``item`` as ``viewer`` sees it. Uses what ``items_with_views`` prefetched; loads it
+    """``item`` as ``viewer`` sees it. Uses what ``items_prefetch_views`` loaded; loads it
     (two queries) otherwise."""
     if not hasattr(item, VIEW_LAYERS):
         items_prefetch_views([item], viewer=viewer)
@@ -387,7 +380,7 @@ def item_row(values: Sequence[Any]) -> ItemRow:
 
 def item_views_read(*, dfids: Sequence[str], viewer: User) -> dict[str, ItemView]:
     """The items ``dfids`` as ``viewer`` sees them, by DFID (``view.item`` is an ``ItemRow``
-    with the item's source entries): the same rows, order and merge as ``items_with_views``
+    with the item's source entries): the same rows, order and merge as ``items_prefetch_views``
     with the source entries prefetched, read as plain values (at most five queries for any
     number of items, no model instances). For answers about many items at once (a bulk
     create's) and the item's read."""

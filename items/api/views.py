@@ -33,7 +33,6 @@ from items.item_view import (
     item_views_of_rows,
     item_views_read,
     items_prefetch_views,
-    items_with_views,
 )
 from items.models import (
     LOCAL_DFID_PREFIX,
@@ -48,15 +47,17 @@ from items.models import (
 from items.services.items import MAX_BATCH
 
 
-def _items_for(items: QuerySet[Item], request) -> QuerySet[Item]:
-    """``items`` with what the caller's view of them and their answer need."""
-    return items_with_views(items, viewer=request.user).prefetch_related("source_entries")
+def _item_fresh(item: Item, request) -> Item:
+    """``item`` read again, with what the caller's view of it and its answer need."""
+    fresh = Item.objects.get(pk=item.pk)
+    items_prefetch_views([fresh], viewer=request.user)
+    prefetch_related_objects([fresh], "source_entries")
+    return fresh
 
 
 def _item_answer(item: Item, request) -> dict:
     """``item``, fresh from the database, as the caller sees it."""
-    fresh = _items_for(Item.objects.filter(pk=item.pk), request).get()
-    return serializers.ItemSerializer(fresh, context={"request": request}).data
+    return serializers.ItemSerializer(_item_fresh(item, request), context={"request": request}).data
 
 
 def _error_text(errors: Any) -> str:
@@ -387,8 +388,8 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             identifiers=body.validated_data["identifiers_for_new_item"],
         )
         answer = {
-            "original_item": _items_for(Item.objects.filter(pk=original.pk), request).get(),
-            "new_item": _items_for(Item.objects.filter(pk=new_item.pk), request).get(),
+            "original_item": _item_fresh(original, request),
+            "new_item": _item_fresh(new_item, request),
         }
         return Response(
             serializers.ItemSplitResultSerializer(answer, context={"request": request}).data

@@ -5,11 +5,12 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.db.models import prefetch_related_objects
 from django.test.utils import CaptureQueriesContext
 
 from circuits.models import Circuit, CircuitItem, CircuitMember
 from items.api.serializers import ItemSerializer, item_views_representations
-from items.item_view import item_views_read, items_with_views
+from items.item_view import item_views_read, items_prefetch_views
 from items.models import Item, ItemContribution
 from tests.conftest import client_for
 from tests.items.factories import (
@@ -26,11 +27,10 @@ pytestmark = pytest.mark.django_db
 def serializer_answers(dfids, viewer) -> dict[str, dict]:
     """What the batch answered before: the items read with their views and source entries,
     through ``ItemSerializer``."""
-    items = items_with_views(Item.objects.filter(dfid__in=dfids), viewer=viewer)
-    return {
-        item.dfid: ItemSerializer(item, context={"viewer": viewer}).data
-        for item in items.prefetch_related("source_entries")
-    }
+    items = list(Item.objects.filter(dfid__in=dfids))
+    items_prefetch_views(items, viewer=viewer)
+    prefetch_related_objects(items, "source_entries")
+    return {item.dfid: ItemSerializer(item, context={"viewer": viewer}).data for item in items}
 
 
 def test_batch_answers_are_byte_for_byte_the_serializers(user, other_user, share_in_circuit):

@@ -7,7 +7,7 @@ from accounts.models import CreditBalance, CreditTransaction
 from circuits.models import Circuit, CircuitItem, CircuitMember
 from items.api.serializers import IdentifierSerializer, ItemSerializer
 from items.dfid import dfid_is_valid
-from items.item_view import items_with_views
+from items.item_view import items_prefetch_views
 from items.models import (
     ConflictResolution,
     Event,
@@ -308,13 +308,16 @@ def test_item_answers_match_the_declared_serializer_fields(user):
         local_item_for(user, contextual("lot", "L2")),
         adopted_item(),
     ]
-    for item in items_with_views(Item.objects.filter(pk__in=[i.pk for i in items]), viewer=user):
+    loaded = list(Item.objects.filter(pk__in=[i.pk for i in items]))
+    items_prefetch_views(loaded, viewer=user)
+    for item in loaded:
         if item.created_by_id is None:
             share_in_circuit = CircuitItem.objects.create  # the adopted layer, seen through
             circuit = Circuit.objects.create(name="Adopters", owner=user)
             CircuitMember.objects.create(circuit=circuit, member=user, role="Member")
             share_in_circuit(circuit=circuit, item=item, added_by=user.pk, added_at_ts=0)
-            item = items_with_views(Item.objects.filter(pk=item.pk), viewer=user).get()
+            item = Item.objects.get(pk=item.pk)
+            items_prefetch_views([item], viewer=user)
         serializer = ItemSerializer(item, context={"viewer": user})
         assert serializer.data == serializers.ModelSerializer.to_representation(serializer, item)
         assert list(serializer.data) == ItemSerializer.Meta.fields
